@@ -1,8 +1,8 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { TEST_ADMIN_TOKEN } from "./test/support/admin-token.ts";
 
-/** The admin token the workerd tests authenticate the operator API with. */
-export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+export { TEST_ADMIN_TOKEN };
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");

@@ -1,7 +1,7 @@
-export default {
-  async fetch(): Promise<Response> {
-    return new Response("ok");
-  },
-} satisfies ExportedHandler<Env>;
+import { app } from "./app";
 
-export class TenantCoordinator {}
+export { TenantCoordinator } from "./durable/tenant-coordinator";
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Cloudflare.Env>;

@@ -1,0 +1,24 @@
+/** The Hono app: operator API, setup pages, SCIM endpoints, and one error handler. */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "./env";
+import { ScimError, scimErrors } from "./scim/errors";
+import { adminRoutes } from "./routes/admin";
+import { scimRoutes } from "./routes/scim";
+import { setupRoutes } from "./routes/setup";
+
+export const app = new Hono<AppEnv>()
+  .get("/", (c) => c.json({ service: "scim-edge", scim: "/scim/v2/{tenantId}", admin: "/admin/tenants" }))
+  .route("/admin", adminRoutes)
+  .route("/setup", setupRoutes)
+  .route("/scim/v2/:tenantId", scimRoutes);
+
+app.notFound((c) => scimErrors.notFound(`No endpoint at ${c.req.method} ${new URL(c.req.url).pathname}.`).toResponse());
+
+app.onError((error, c) => {
+  if (error instanceof ScimError) return error.toResponse();
+  if (error instanceof HTTPException) return new ScimError(error.status, error.message || "Request failed.").toResponse();
+  // Log what went wrong for the operator; the client gets no stack and no internals.
+  console.error(`${c.req.method} ${new URL(c.req.url).pathname} failed`, error);
+  return new ScimError(500, "Internal server error.").toResponse();
+});

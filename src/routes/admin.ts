@@ -1,0 +1,156 @@
+/**
+ * The operator API: the SaaS backend creates and manages tenants, issues tokens and setup
+ * links, and reads events and the provisioning log. Bearer ADMIN_TOKEN.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { type AppEnv, publicOrigin, scimBaseUrl } from "../env";
+import { scimErrors } from "../scim/errors";
+import { listEvents, listRequestLog } from "../storage/activity";
+import { database } from "../storage/database";
+import { findTenant, listTenants, type TenantRow, updateTenantSettings } from "../storage/tenants";
+import { adminAuth } from "../tenancy/admin-auth";
+import { createSetupLink, createTenant, removeTenant, rotateToken } from "../tenancy/tenant-service";
+import { readJsonBody } from "./body";
+import { parseWith, validQuery } from "./validation";
+
+/** An email domain as admins type it (`example.com`), stored lower case. */
+const domain = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a domain name like example.com");
+
+export const tenantSettingsFields = {
+  provider: z.enum(["okta", "entra", "generic"]),
+  userSync: z.boolean(),
+  groupSync: z.boolean(),
+  defaultRole: z.string().trim().min(1).max(100).nullable(),
+  domainRestrictions: z.array(domain).max(100),
+};
+
+const createTenantBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    provider: tenantSettingsFields.provider,
+    userSync: tenantSettingsFields.userSync.default(true),
+    groupSync: tenantSettingsFields.groupSync.default(true),
+    defaultRole: tenantSettingsFields.defaultRole.default(null),
+    domainRestrictions: tenantSettingsFields.domainRestrictions.default([]),
+    linkExistingUsers: z.boolean().default(true),
+  })
+  .strict();
+
+const updateTenantBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    enabled: z.boolean(),
+    ...tenantSettingsFields,
+    linkExistingUsers: z.boolean(),
+  })
+  .partial()
+  .strict();
+
+const page = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+const eventsPage = z.object({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+const logPage = z.object({
+  before: z.coerce.number().int().min(1).default(Number.MAX_SAFE_INTEGER),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+/** What the operator sees of a tenant: settings and token metadata, never the token or its hash. */
+export function tenantView(t: TenantRow) {
+  return {
+    id: t.id,
+    name: t.name,
+    provider: t.provider,
+    enabled: t.enabled,
+    userSync: t.userSync,
+    groupSync: t.groupSync,
+    defaultRole: t.defaultRole,
+    domainRestrictions: t.domainRestrictions,
+    linkExistingUsers: t.linkExistingUsers,
+    token: t.tokenPrefix
+      ? { prefix: t.tokenPrefix, lastFour: t.tokenLastFour, createdAt: t.tokenCreatedAt, lastUsedAt: t.tokenLastUsedAt }
+      : null,
+    users: t.userCount,
+    activeUsers: t.activeUserCount,
+    createdAt: t.createdAt,
+    updatedAt: t.updatedAt,
+  };
+}
+
+export const adminRoutes = new Hono<AppEnv>()
+  .use(adminAuth)
+  .post("/tenants", async (c) => {
+    const input = parseWith(createTenantBody, await readJsonBody(c.req.raw));
+    const db = database(c.env.DB);
+    const { tenant, token } = await createTenant({ db, kv: c.env.TOKENS }, { ...input, enabled: true });
+    const origin = publicOrigin(c.env, c.req.url);
+    const link = await createSetupLink(db, tenant.id);
+    return c.json(
+      {
+        tenant: tenantView(tenant),
+        scim: { baseUrl: scimBaseUrl(origin, tenant.id), token },
+        setupUrl: `${origin}/setup/${link.code}`,
+      },
+      201,
+    );
+  })
+  .get("/tenants", validQuery(page), async (c) => {
+    const { limit, offset } = c.req.valid("query");
+    const rows = await listTenants(database(c.env.DB), limit, offset);
+    return c.json({ tenants: rows.map(tenantView) });
+  })
+  .get("/tenants/:id", async (c) => {
+    return c.json(tenantView(await tenantOr404(c.env.DB, c.req.param("id"))));
+  })
+  .patch("/tenants/:id", async (c) => {
+    const changes = parseWith(updateTenantBody, await readJsonBody(c.req.raw));
+    const row = await updateTenantSettings(database(c.env.DB), c.req.param("id"), changes, new Date().toISOString());
+    if (!row) throw tenantNotFound();
+    return c.json(tenantView(row));
+  })
+  .delete("/tenants/:id", async (c) => {
+    const removed = await removeTenant({ db: database(c.env.DB), kv: c.env.TOKENS }, c.req.param("id"));
+    if (!removed) throw tenantNotFound();
+    return c.body(null, 204);
+  })
+  .post("/tenants/:id/token", async (c) => {
+    const tenant = await tenantOr404(c.env.DB, c.req.param("id"));
+    const { token } = await rotateToken({ db: database(c.env.DB), kv: c.env.TOKENS }, tenant);
+    return c.json({ scim: { baseUrl: scimBaseUrl(publicOrigin(c.env, c.req.url), tenant.id), token } });
+  })
+  .post("/tenants/:id/setup-links", async (c) => {
+    const tenant = await tenantOr404(c.env.DB, c.req.param("id"));
+    const link = await createSetupLink(database(c.env.DB), tenant.id);
+    return c.json({ url: `${publicOrigin(c.env, c.req.url)}/setup/${link.code}`, expiresAt: link.expiresAt }, 201);
+  })
+  .get("/tenants/:id/events", validQuery(eventsPage), async (c) => {
+    const tenant = await tenantOr404(c.env.DB, c.req.param("id"));
+    const { after, limit } = c.req.valid("query");
+    const rows = await listEvents(database(c.env.DB), tenant.id, after, limit);
+    return c.json({ events: rows, next: rows.at(-1)?.seq ?? after });
+  })
+  .get("/tenants/:id/log", validQuery(logPage), async (c) => {
+    const tenant = await tenantOr404(c.env.DB, c.req.param("id"));
+    const { before, limit } = c.req.valid("query");
+    const rows = await listRequestLog(database(c.env.DB), tenant.id, before, limit);
+    return c.json({ entries: rows, next: rows.length === limit ? rows.at(-1)?.seq : null });
+  });
+
+function tenantNotFound() {
+  return scimErrors.notFound("No tenant with this id.");
+}
+
+async function tenantOr404(d1: D1Database, id: string): Promise<TenantRow> {
+  const tenant = await findTenant(database(d1), id);
+  if (!tenant) throw tenantNotFound();
+  return tenant;
+}

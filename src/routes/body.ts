@@ -1,0 +1,66 @@
+/**
+ * Request bodies: media type check (415), a size cap enforced while reading (413; the
+ * Content-Length header is not trusted), UTF-8 and JSON parsing (400 invalidSyntax).
+ */
+import { ScimError, scimErrors } from "../scim/errors";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** application/scim+json and application/json, with any parameters (`; charset=utf-8`). */
+const JSON_MEDIA_TYPE = /^application\/(scim\+)?json\s*(;.*)?$/i;
+
+export function isJsonMediaType(contentType: string | undefined): boolean {
+  return contentType === undefined || contentType.trim() === "" || JSON_MEDIA_TYPE.test(contentType.trim());
+}
+
+export async function readJsonBody(request: Request, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
+  const contentType = request.headers.get("Content-Type") ?? undefined;
+  // No Content-Type at all is read as JSON: some IdP probes omit it (be liberal).
+  if (!isJsonMediaType(contentType)) {
+    throw scimErrors.unsupportedMediaType(
+      `Unsupported media type '${contentType}': send application/scim+json or application/json.`,
+    );
+  }
+  const bytes = await readCapped(request, maxBytes);
+  if (bytes.byteLength === 0) throw scimErrors.invalidSyntax("The request body is empty; a JSON object is required.");
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw scimErrors.invalidSyntax("The request body is not valid UTF-8.");
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : "parse error";
+    throw scimErrors.invalidSyntax(`The request body is not valid JSON (${reason}).`);
+  }
+}
+
+async function readCapped(request: Request, maxBytes: number): Promise<Uint8Array> {
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+function tooLarge(maxBytes: number): ScimError {
+  return scimErrors.payloadTooLarge(`The request body exceeds the limit of ${maxBytes} bytes.`);
+}

@@ -1,0 +1,42 @@
+/**
+ * Discovery endpoints (RFC 7644 §4), built from the same schema definitions that drive
+ * validation. They take no filter: `filter` is answered 403 as §4 requires.
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "../../env";
+import { scimErrors } from "../../scim/errors";
+import { resourceTypeDocuments, schemaDocuments, serviceProviderConfig } from "../../scim/schema";
+import { listResponse } from "../../scim/list-response";
+import { SCIM_FEATURES } from "../../scim/features";
+import { scimJson } from "./respond";
+import { tenantBaseUrl } from "./urls";
+
+export const discoveryRoutes = new Hono<AppEnv>()
+  .use(async (c, next) => {
+    if (c.req.query("filter") !== undefined) {
+      throw scimErrors.forbidden("Filtering is not supported on discovery endpoints (RFC 7644 §4).");
+    }
+    await c.var.tenantDb.verify();
+    await next();
+  })
+  .get("/ServiceProviderConfig", (c) => scimJson(serviceProviderConfig(tenantBaseUrl(c), SCIM_FEATURES)))
+  .get("/ResourceTypes", (c) => {
+    const docs = resourceTypeDocuments(tenantBaseUrl(c));
+    return scimJson(listResponse(docs, docs.length, 1));
+  })
+  .get("/ResourceTypes/:id", (c) => {
+    const id = c.req.param("id").toLowerCase();
+    const doc = resourceTypeDocuments(tenantBaseUrl(c)).find((d) => d.id.toLowerCase() === id);
+    if (!doc) throw scimErrors.notFound(`No resource type '${c.req.param("id")}'.`);
+    return scimJson(doc);
+  })
+  .get("/Schemas", (c) => {
+    const docs = schemaDocuments(tenantBaseUrl(c));
+    return scimJson(listResponse(docs, docs.length, 1));
+  })
+  .get("/Schemas/:urn", (c) => {
+    const urn = c.req.param("urn").toLowerCase();
+    const doc = schemaDocuments(tenantBaseUrl(c)).find((d) => d.id.toLowerCase() === urn);
+    if (!doc) throw scimErrors.notFound(`No schema '${c.req.param("urn")}'.`);
+    return scimJson(doc);
+  });

@@ -1,0 +1,23 @@
+/** /scim/v2/{tenantId}: authentication, the provisioning log, then the SCIM endpoints. */
+import { Hono } from "hono";
+import type { AppEnv } from "../../env";
+import { scimErrors } from "../../scim/errors";
+import { scimAuth } from "../../tenancy/scim-auth";
+import { discoveryRoutes } from "./discovery";
+import { groupRoutes } from "./groups";
+import { requestLog } from "./request-log";
+import { userRoutes } from "./users";
+
+export const scimRoutes = new Hono<AppEnv>()
+  .use(scimAuth)
+  .use(requestLog)
+  .route("/", discoveryRoutes)
+  .route("/Users", userRoutes)
+  .route("/Groups", groupRoutes)
+  // RFC 7644 §3.7 / §3.11: optional features we do not offer are 501, not 404.
+  .all("/Bulk", () => {
+    throw scimErrors.notImplemented("Bulk operations are not supported (see /ServiceProviderConfig).");
+  })
+  .all("/Me", () => {
+    throw scimErrors.notImplemented("/Me is not supported: tokens here authenticate an IdP, not a user.");
+  });

@@ -1,0 +1,32 @@
+/**
+ * The per-tenant provisioning log: one row per authenticated SCIM request, written after
+ * the response (waitUntil). Query strings are kept (filters show what the IdP matched on);
+ * headers and bodies are not, so no token or password can land here.
+ */
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../../env";
+import { ScimError } from "../../scim/errors";
+import { appendRequestLog } from "../../storage/activity";
+
+const MAX_PATH_CHARS = 500;
+
+export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
+  const started = Date.now();
+  await next();
+  const tenantDb = c.get("tenantDb");
+  const error = c.error instanceof ScimError ? c.error : undefined;
+  const url = new URL(c.req.url);
+  c.executionCtx.waitUntil(
+    appendRequestLog(tenantDb.db, {
+      tenantId: tenantDb.tenantId,
+      at: new Date(started).toISOString(),
+      method: c.req.method,
+      path: decodeURIComponent(url.pathname + url.search).slice(0, MAX_PATH_CHARS),
+      status: c.res.status,
+      scimType: error?.scimType ?? null,
+      detail: error?.message ?? null,
+      userAgent: c.req.header("User-Agent")?.slice(0, 200) ?? null,
+      durationMs: Date.now() - started,
+    }).catch((e: unknown) => console.error("request log write failed", e)),
+  );
+});

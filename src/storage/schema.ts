@@ -1,0 +1,162 @@
+/**
+ * The D1 schema (drizzle). Every table carries tenant_id and every query filters by it.
+ * Migrations in migrations/ are generated from this file by `npm run db:generate`.
+ */
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const tenants = sqliteTable(
+  "tenants",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    provider: text("provider", { enum: ["okta", "entra", "generic"] }).notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    userSync: integer("user_sync", { mode: "boolean" }).notNull().default(true),
+    groupSync: integer("group_sync", { mode: "boolean" }).notNull().default(true),
+    /** Role given to groups the IdP creates (the host app interprets it). */
+    defaultRole: text("default_role"),
+    /** JSON array of email domains for groups the IdP creates. */
+    domainRestrictions: text("domain_restrictions", { mode: "json" }).$type<string[]>().notNull().default([]),
+    /** Link a SCIM create to an account the host app already had instead of answering 409. */
+    linkExistingUsers: integer("link_existing_users", { mode: "boolean" }).notNull().default(true),
+    /** SHA-256 (hex) of the one active token; NULL when none was issued yet. */
+    tokenHash: text("token_hash"),
+    tokenPrefix: text("token_prefix"),
+    tokenLastFour: text("token_last_four"),
+    tokenCreatedAt: text("token_created_at"),
+    tokenLastUsedAt: text("token_last_used_at"),
+    userCount: integer("user_count").notNull().default(0),
+    activeUserCount: integer("active_user_count").notNull().default(0),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("tenants_token_hash").on(t.tokenHash)],
+);
+
+/** Self-serve onboarding links; only the SHA-256 of the code is stored. */
+export const setupLinks = sqliteTable(
+  "setup_links",
+  {
+    codeHash: text("code_hash").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    usedAt: text("used_at"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [index("setup_links_tenant").on(t.tenantId)],
+);
+
+export const users = sqliteTable(
+  "users",
+  {
+    /** Insertion order: the stable order for startIndex and cursor paging. */
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    tenantId: text("tenant_id").notNull(),
+    id: text("id").notNull(),
+    userName: text("user_name").notNull(),
+    /** NFC + lower case: the case-insensitive uniqueness key. */
+    userNameKey: text("user_name_key").notNull(),
+    externalId: text("external_id"),
+    /** Primary (else work, else first) email, lower case. */
+    emailKey: text("email_key"),
+    active: integer("active", { mode: "boolean" }).notNull().default(true),
+    createdAt: text("created_at").notNull(),
+    lastModified: text("last_modified").notNull(),
+    version: integer("version").notNull().default(1),
+    /** The SCIM document without id/meta/groups, which are derived. */
+    doc: text("doc", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [
+    uniqueIndex("users_tenant_id").on(t.tenantId, t.id),
+    index("users_tenant_seq").on(t.tenantId, t.seq),
+    uniqueIndex("users_tenant_user_name").on(t.tenantId, t.userNameKey),
+    index("users_tenant_external_id").on(t.tenantId, t.externalId),
+    index("users_tenant_email").on(t.tenantId, t.emailKey),
+    index("users_tenant_last_modified").on(t.tenantId, t.lastModified),
+  ],
+);
+
+export const groups = sqliteTable(
+  "groups",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    tenantId: text("tenant_id").notNull(),
+    id: text("id").notNull(),
+    displayName: text("display_name").notNull(),
+    displayNameKey: text("display_name_key").notNull(),
+    externalId: text("external_id"),
+    /** Set from the tenant's onboarding settings when the IdP creates the group. */
+    role: text("role"),
+    domains: text("domains", { mode: "json" }).$type<string[]>().notNull().default([]),
+    memberCount: integer("member_count").notNull().default(0),
+    createdAt: text("created_at").notNull(),
+    lastModified: text("last_modified").notNull(),
+    version: integer("version").notNull().default(1),
+    doc: text("doc", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [
+    uniqueIndex("groups_tenant_id").on(t.tenantId, t.id),
+    index("groups_tenant_seq").on(t.tenantId, t.seq),
+    uniqueIndex("groups_tenant_display_name").on(t.tenantId, t.displayNameKey),
+    index("groups_tenant_external_id").on(t.tenantId, t.externalId),
+    index("groups_tenant_last_modified").on(t.tenantId, t.lastModified),
+  ],
+);
+
+/** Memberships live here, never inside the group document: adding k members is O(k). */
+export const groupMembers = sqliteTable(
+  "group_members",
+  {
+    tenantId: text("tenant_id").notNull(),
+    groupId: text("group_id").notNull(),
+    memberId: text("member_id").notNull(),
+    memberType: text("member_type", { enum: ["User", "Group"] }).notNull().default("User"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.groupId, t.memberId] }),
+    index("group_members_member").on(t.tenantId, t.memberId),
+  ],
+);
+
+/** Outbox of changes for the host app, written in the same batch as the change. */
+export const events = sqliteTable(
+  "events",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    tenantId: text("tenant_id").notNull(),
+    type: text("type").notNull(),
+    resourceType: text("resource_type").notNull(),
+    resourceId: text("resource_id").notNull(),
+    at: text("at").notNull(),
+    data: text("data", { mode: "json" }).$type<Record<string, unknown>>(),
+  },
+  (t) => [index("events_tenant_seq").on(t.tenantId, t.seq)],
+);
+
+/** The provisioning log: one row per SCIM request, no bodies, no secrets. */
+export const requestLog = sqliteTable(
+  "request_log",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    tenantId: text("tenant_id").notNull(),
+    at: text("at").notNull(),
+    method: text("method").notNull(),
+    path: text("path").notNull(),
+    status: integer("status").notNull(),
+    scimType: text("scim_type"),
+    detail: text("detail"),
+    userAgent: text("user_agent"),
+    durationMs: integer("duration_ms").notNull(),
+  },
+  (t) => [index("request_log_tenant_seq").on(t.tenantId, t.seq)],
+);
+
+/**
+ * Always empty. A write batch starts with an insert into it that only yields a row (a NULL,
+ * which violates NOT NULL and so aborts the whole batch) when the caller's token is no longer
+ * the tenant's current one or the tenant is disabled: the token check rides in the write's
+ * own transaction instead of costing a round trip of its own.
+ */
+export const writeGuard = sqliteTable("write_guard", {
+  ok: integer("ok").notNull(),
+});

@@ -1,0 +1,95 @@
+/**
+ * Tenant lifecycle across D1 (the authority) and KV (token hash → tenant, the fast path).
+ * Order matters for revocation: a new token is written to KV before D1 points at it, and
+ * the old KV entry is removed after D1 stopped accepting it, so no step leaves a valid
+ * token unusable or a void one accepted.
+ */
+import type { Database } from "../storage/database";
+import {
+  deleteTenantAndData,
+  findSetupLink,
+  findTenant,
+  insertSetupLink,
+  insertTenant,
+  redeemSetupLink,
+  replaceToken,
+  type SetupLinkState,
+  type TenantRow,
+  type TenantSettings,
+} from "../storage/tenants";
+import { forgetToken, rememberToken } from "./token-store";
+import { issueSetupCode, issueToken, sha256Hex } from "./tokens";
+
+export const SETUP_LINK_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+export interface TenantServices {
+  db: Database;
+  kv: KVNamespace;
+}
+
+export interface IssuedTenantToken {
+  tenant: TenantRow;
+  token: string;
+}
+
+export async function createTenant({ db, kv }: TenantServices, settings: TenantSettings): Promise<IssuedTenantToken> {
+  const now = new Date().toISOString();
+  const tenantId = crypto.randomUUID();
+  const token = await issueToken();
+  await rememberToken(kv, token.hash, tenantId);
+  const tenant = await insertTenant(db, tenantId, settings, token, now);
+  return { tenant, token: token.secret };
+}
+
+/** Issues a new token; the previous one is void as soon as this returns. */
+export async function rotateToken({ db, kv }: TenantServices, tenant: TenantRow): Promise<IssuedTenantToken> {
+  const now = new Date().toISOString();
+  const token = await issueToken();
+  await rememberToken(kv, token.hash, tenant.id);
+  await replaceToken(db, tenant.id, token, now);
+  if (tenant.tokenHash) await forgetToken(kv, tenant.tokenHash);
+  return { tenant: await reloadTenant(db, tenant.id), token: token.secret };
+}
+
+export async function removeTenant({ db, kv }: TenantServices, tenantId: string): Promise<boolean> {
+  const { deleted, tokenHash } = await deleteTenantAndData(db, tenantId);
+  if (tokenHash) await forgetToken(kv, tokenHash);
+  return deleted;
+}
+
+export async function createSetupLink(db: Database, tenantId: string): Promise<{ code: string; expiresAt: string }> {
+  const now = new Date();
+  const code = await issueSetupCode();
+  const expiresAt = new Date(now.getTime() + SETUP_LINK_TTL_MS).toISOString();
+  await insertSetupLink(db, tenantId, code.hash, expiresAt, now.toISOString());
+  return { code: code.secret, expiresAt };
+}
+
+export async function inspectSetupLink(db: Database, code: string): Promise<SetupLinkState | undefined> {
+  return findSetupLink(db, await sha256Hex(code), new Date().toISOString());
+}
+
+/** Applies the setup form and issues the token, once per link. Undefined when the code is unusable. */
+export async function completeSetup(
+  { db, kv }: TenantServices,
+  code: string,
+  settings: Partial<TenantSettings>,
+): Promise<IssuedTenantToken | undefined> {
+  const state = await inspectSetupLink(db, code);
+  if (!state?.usable) return undefined;
+  const token = await issueToken();
+  await rememberToken(kv, token.hash, state.tenant.id);
+  const redeemed = await redeemSetupLink(db, await sha256Hex(code), settings, token, new Date().toISOString());
+  if (!redeemed) {
+    await forgetToken(kv, token.hash);
+    return undefined;
+  }
+  if (redeemed.previousTokenHash) await forgetToken(kv, redeemed.previousTokenHash);
+  return { tenant: redeemed.tenant, token: token.secret };
+}
+
+async function reloadTenant(db: Database, tenantId: string): Promise<TenantRow> {
+  const tenant = await findTenant(db, tenantId);
+  if (!tenant) throw new Error(`tenant ${tenantId} vanished`);
+  return tenant;
+}

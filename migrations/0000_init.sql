@@ -1,3 +1,17 @@
+CREATE TABLE `app_accounts` (
+	`tenant_id` text NOT NULL,
+	`account_key` text NOT NULL,
+	`user_name_key` text,
+	`email_key` text,
+	`user_id` text,
+	`created_at` text NOT NULL,
+	`linked_at` text,
+	PRIMARY KEY(`tenant_id`, `account_key`)
+);
+--> statement-breakpoint
+CREATE INDEX `app_accounts_user_name` ON `app_accounts` (`tenant_id`,`user_name_key`);--> statement-breakpoint
+CREATE INDEX `app_accounts_email` ON `app_accounts` (`tenant_id`,`email_key`);--> statement-breakpoint
+CREATE INDEX `app_accounts_user` ON `app_accounts` (`tenant_id`,`user_id`);--> statement-breakpoint
 CREATE TABLE `events` (
 	`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`tenant_id` text NOT NULL,
@@ -84,6 +98,14 @@ CREATE TABLE `tenants` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `tenants_token_hash` ON `tenants` (`token_hash`);--> statement-breakpoint
+CREATE TABLE `user_emails` (
+	`tenant_id` text NOT NULL,
+	`user_id` text NOT NULL,
+	`value_key` text NOT NULL,
+	PRIMARY KEY(`tenant_id`, `value_key`, `user_id`)
+);
+--> statement-breakpoint
+CREATE INDEX `user_emails_user` ON `user_emails` (`tenant_id`,`user_id`);--> statement-breakpoint
 CREATE TABLE `users` (
 	`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`tenant_id` text NOT NULL,
@@ -91,7 +113,6 @@ CREATE TABLE `users` (
 	`user_name` text NOT NULL,
 	`user_name_key` text NOT NULL,
 	`external_id` text,
-	`email_key` text,
 	`active` integer DEFAULT true NOT NULL,
 	`created_at` text NOT NULL,
 	`last_modified` text NOT NULL,
@@ -103,8 +124,10 @@ CREATE UNIQUE INDEX `users_tenant_id` ON `users` (`tenant_id`,`id`);--> statemen
 CREATE INDEX `users_tenant_seq` ON `users` (`tenant_id`,`seq`);--> statement-breakpoint
 CREATE UNIQUE INDEX `users_tenant_user_name` ON `users` (`tenant_id`,`user_name_key`);--> statement-breakpoint
 CREATE INDEX `users_tenant_external_id` ON `users` (`tenant_id`,`external_id`);--> statement-breakpoint
-CREATE INDEX `users_tenant_email` ON `users` (`tenant_id`,`email_key`);--> statement-breakpoint
 CREATE INDEX `users_tenant_last_modified` ON `users` (`tenant_id`,`last_modified`);--> statement-breakpoint
 CREATE TABLE `write_guard` (
-	`ok` integer NOT NULL
+	`token_current` integer NOT NULL,
+	`resource_current` integer NOT NULL,
+	`no_account_conflict` integer NOT NULL,
+	`members_exist` integer NOT NULL
 );

@@ -2,7 +2,7 @@
  * Request bodies: media type check (415), a size cap enforced while reading (413; the
  * Content-Length header is not trusted), UTF-8 and JSON parsing (400 invalidSyntax).
  */
-import { ScimError, scimErrors } from "../scim/errors";
+import { scimErrors } from "../scim/errors";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -39,7 +39,7 @@ export async function readJsonBody(request: Request, maxBytes = MAX_BODY_BYTES):
 
 async function readCapped(request: Request, maxBytes: number): Promise<Uint8Array> {
   if (!request.body) return new Uint8Array();
-  const reader = request.body.getReader();
+  const reader = (request.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
@@ -48,7 +48,7 @@ async function readCapped(request: Request, maxBytes: number): Promise<Uint8Arra
     total += value.byteLength;
     if (total > maxBytes) {
       await reader.cancel();
-      throw tooLarge(maxBytes);
+      throw scimErrors.payloadTooLarge(`The request body exceeds the limit of ${maxBytes} bytes.`);
     }
     chunks.push(value);
   }
@@ -59,8 +59,4 @@ async function readCapped(request: Request, maxBytes: number): Promise<Uint8Arra
     offset += chunk.byteLength;
   }
   return bytes;
-}
-
-function tooLarge(maxBytes: number): ScimError {
-  return scimErrors.payloadTooLarge(`The request body exceeds the limit of ${maxBytes} bytes.`);
 }

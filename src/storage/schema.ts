@@ -57,8 +57,6 @@ export const users = sqliteTable(
     /** NFC + lower case: the case-insensitive uniqueness key. */
     userNameKey: text("user_name_key").notNull(),
     externalId: text("external_id"),
-    /** Primary (else work, else first) email, lower case. */
-    emailKey: text("email_key"),
     active: integer("active", { mode: "boolean" }).notNull().default(true),
     createdAt: text("created_at").notNull(),
     lastModified: text("last_modified").notNull(),
@@ -71,7 +69,6 @@ export const users = sqliteTable(
     index("users_tenant_seq").on(t.tenantId, t.seq),
     uniqueIndex("users_tenant_user_name").on(t.tenantId, t.userNameKey),
     index("users_tenant_external_id").on(t.tenantId, t.externalId),
-    index("users_tenant_email").on(t.tenantId, t.emailKey),
     index("users_tenant_last_modified").on(t.tenantId, t.lastModified),
   ],
 );
@@ -100,6 +97,44 @@ export const groups = sqliteTable(
     uniqueIndex("groups_tenant_display_name").on(t.tenantId, t.displayNameKey),
     index("groups_tenant_external_id").on(t.tenantId, t.externalId),
     index("groups_tenant_last_modified").on(t.tenantId, t.lastModified),
+  ],
+);
+
+/**
+ * Every email value of every user, lower case: IdPs match users by email
+ * (`emails[type eq "work"].value eq "…"`), and a JSON scan would grow with the tenant.
+ */
+export const userEmails = sqliteTable(
+  "user_emails",
+  {
+    tenantId: text("tenant_id").notNull(),
+    userId: text("user_id").notNull(),
+    valueKey: text("value_key").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.valueKey, t.userId] }), index("user_emails_user").on(t.tenantId, t.userId)],
+);
+
+/**
+ * Accounts the host app had before SCIM (registered through the operator API). A SCIM
+ * create with the same userName or email links to the account instead of answering 409.
+ */
+export const appAccounts = sqliteTable(
+  "app_accounts",
+  {
+    tenantId: text("tenant_id").notNull(),
+    accountKey: text("account_key").notNull(),
+    userNameKey: text("user_name_key"),
+    emailKey: text("email_key"),
+    /** The SCIM user linked to this account; NULL until the IdP provisions it. */
+    userId: text("user_id"),
+    createdAt: text("created_at").notNull(),
+    linkedAt: text("linked_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.accountKey] }),
+    index("app_accounts_user_name").on(t.tenantId, t.userNameKey),
+    index("app_accounts_email").on(t.tenantId, t.emailKey),
+    index("app_accounts_user").on(t.tenantId, t.userId),
   ],
 );
 
@@ -152,11 +187,18 @@ export const requestLog = sqliteTable(
 );
 
 /**
- * Always empty. A write batch starts with an insert into it that only yields a row (a NULL,
- * which violates NOT NULL and so aborts the whole batch) when the caller's token is no longer
- * the tenant's current one or the tenant is disabled: the token check rides in the write's
- * own transaction instead of costing a round trip of its own.
+ * Always empty. D1's batch() is the only transaction and cannot branch, so a write batch
+ * starts with guard inserts that yield a row only when a precondition fails; the row puts
+ * NULL in that precondition's NOT NULL column, which aborts the whole batch, and the error
+ * names the column. Preconditions ride in the write's own round trip (storage/tenant-db.ts).
  */
 export const writeGuard = sqliteTable("write_guard", {
-  ok: integer("ok").notNull(),
+  /** The token is the tenant's current one, the tenant is enabled, the resource's sync is on. */
+  tokenCurrent: integer("token_current").notNull(),
+  /** The resource exists (at the expected version, when one is given). */
+  resourceCurrent: integer("resource_current").notNull(),
+  /** No unlinked app account matches while linking is off. */
+  noAccountConflict: integer("no_account_conflict").notNull(),
+  /** Every referenced member exists in the tenant. */
+  membersExist: integer("members_exist").notNull(),
 });

@@ -7,7 +7,7 @@
  *   the token is stale or provisioning is off (see `writeGuard` in schema.ts).
  */
 import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
-import { eq, sql } from "drizzle-orm";
+import { eq, type SQL, sql } from "drizzle-orm";
 import { scimErrors } from "../scim/errors";
 import { hashesEqual } from "../tenancy/tokens";
 import type { Database } from "./database";
@@ -27,13 +27,35 @@ export interface TenantState {
 
 type Queries = readonly [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]];
 
-const GUARD_FAILURE = /NOT NULL constraint failed: write_guard\.ok/;
+/** A write's precondition other than the token: it holds when `holds` is true. */
+export interface Precondition {
+  kind: "resourceCurrent" | "noAccountConflict" | "membersExist";
+  holds: SQL;
+}
 
-function isGuardFailure(error: unknown): boolean {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if (GUARD_FAILURE.test(e.message)) return true;
+/** A write batch aborted because a precondition did not hold; nothing was written. */
+export class PreconditionFailed extends Error {
+  constructor(readonly kind: Precondition["kind"]) {
+    super(`precondition ${kind} failed`);
+    this.name = "PreconditionFailed";
   }
-  return false;
+}
+
+const GUARD_COLUMNS = {
+  tokenCurrent: "token_current",
+  resourceCurrent: "resource_current",
+  noAccountConflict: "no_account_conflict",
+  membersExist: "members_exist",
+} as const;
+type GuardKind = keyof typeof GUARD_COLUMNS;
+
+function failedGuard(error: unknown): GuardKind | undefined {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const column = /NOT NULL constraint failed: write_guard\.(\w+)/.exec(e.message)?.[1];
+    const kind = (Object.keys(GUARD_COLUMNS) as GuardKind[]).find((k) => GUARD_COLUMNS[k] === column);
+    if (kind) return kind;
+  }
+  return undefined;
 }
 
 export class TenantDb {
@@ -60,11 +82,21 @@ export class TenantDb {
       .where(eq(tenants.id, this.tenantId));
   }
 
-  private guardQuery() {
+  /** An insert into write_guard that aborts the batch (NULL in `kind`'s column) unless `holds`. */
+  private guard(kind: GuardKind, holds: SQL) {
+    const columns = Object.values(GUARD_COLUMNS).map((c) => sql.identifier(c));
+    const values = (Object.keys(GUARD_COLUMNS) as GuardKind[]).map((k) => (k === kind ? sql`NULL` : sql`1`));
+    return this.db.run(
+      sql`INSERT INTO ${writeGuard} (${sql.join(columns, sql`, `)}) SELECT ${sql.join(values, sql`, `)} WHERE NOT (${holds})`,
+    );
+  }
+
+  private tokenGuard() {
     const syncColumn = this.scope === "users" ? tenants.userSync : this.scope === "groups" ? tenants.groupSync : undefined;
     const syncCondition = syncColumn ? sql` AND ${syncColumn} = 1` : sql``;
-    return this.db.run(
-      sql`INSERT INTO ${writeGuard} (ok) SELECT NULL WHERE NOT EXISTS (SELECT 1 FROM ${tenants} WHERE ${tenants.id} = ${this.tenantId} AND ${tenants.tokenHash} = ${this.tokenHash} AND ${tenants.enabled} = 1${syncCondition})`,
+    return this.guard(
+      "tokenCurrent",
+      sql`EXISTS (SELECT 1 FROM ${tenants} WHERE ${tenants.id} = ${this.tenantId} AND ${tenants.tokenHash} = ${this.tokenHash} AND ${tenants.enabled} = 1${syncCondition})`,
     );
   }
 
@@ -99,13 +131,20 @@ export class TenantDb {
     return { state, results: results as unknown as BatchResponse<T> };
   }
 
-  /** Runs write queries as one transaction that aborts if the token is stale or sync is off. */
-  async write<T extends Queries>(queries: T): Promise<BatchResponse<T>> {
+  /**
+   * Runs write queries as one transaction that aborts, writing nothing, if the token is stale,
+   * sync is off (→ the precise 401/403) or a precondition fails (→ PreconditionFailed).
+   */
+  async write<T extends Queries>(queries: T, preconditions: readonly Precondition[] = []): Promise<BatchResponse<T>> {
+    const guards = [this.tokenGuard(), ...preconditions.map((p) => this.guard(p.kind, p.holds))];
     try {
-      const [, ...results] = await this.db.batch([this.guardQuery(), ...queries]);
-      return results as unknown as BatchResponse<T>;
+      const results = await this.db.batch([...guards, ...queries] as unknown as Queries);
+      // The first results belong to the guards; the runtime shape of the rest is exactly T's.
+      return results.slice(guards.length) as unknown as BatchResponse<T>;
     } catch (error) {
-      if (isGuardFailure(error)) await this.verify(); // throws the precise 401/403
+      const kind = failedGuard(error);
+      if (kind === "tokenCurrent") await this.verify(); // throws the precise 401/403
+      if (kind && kind !== "tokenCurrent") throw new PreconditionFailed(kind);
       throw error;
     }
   }

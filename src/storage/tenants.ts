@@ -1,7 +1,7 @@
 /** Tenant rows, token metadata and setup links. Every function takes the tenant id it acts on. */
 import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Database } from "./database";
-import { events, groupMembers, groups, requestLog, setupLinks, tenants, users } from "./schema";
+import { appAccounts, events, groupMembers, groups, requestLog, setupLinks, tenants, userEmails, users } from "./schema";
 
 export type TenantRow = typeof tenants.$inferSelect;
 export type Provider = TenantRow["provider"];
@@ -73,6 +73,8 @@ export async function updateTenantSettings(
 export async function deleteTenantAndData(db: Database, id: string): Promise<{ deleted: boolean; tokenHash: string | null }> {
   const results = await db.batch([
     db.delete(groupMembers).where(eq(groupMembers.tenantId, id)),
+    db.delete(userEmails).where(eq(userEmails.tenantId, id)),
+    db.delete(appAccounts).where(eq(appAccounts.tenantId, id)),
     db.delete(groups).where(eq(groups.tenantId, id)),
     db.delete(users).where(eq(users.tenantId, id)),
     db.delete(events).where(eq(events.tenantId, id)),
@@ -80,7 +82,7 @@ export async function deleteTenantAndData(db: Database, id: string): Promise<{ d
     db.delete(setupLinks).where(eq(setupLinks.tenantId, id)),
     db.delete(tenants).where(eq(tenants.id, id)).returning({ tokenHash: tenants.tokenHash }),
   ]);
-  const removed = results[6][0];
+  const removed = results[8][0];
   return { deleted: removed !== undefined, tokenHash: removed?.tokenHash ?? null };
 }
 

@@ -1,0 +1,324 @@
+/**
+ * Compiles a parsed SCIM filter (RFC 7644 §3.4.2.2) into a parameterised SQL condition.
+ * Attribute paths resolve through the schema definitions to an allow-list of indexed columns
+ * or JSON paths built from canonical names; input never becomes SQL text, only bound values.
+ * `co`/`sw`/`ew` use instr()/substr(), not LIKE: `%` and `_` stay literal and D1's 50-byte
+ * LIKE pattern limit never applies.
+ */
+import { type SQL, sql } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { ScimError, scimErrors } from "../scim/errors";
+import type { AttrPath, CompareOp, Filter, FilterValue } from "../scim/filter";
+import {
+  type AttributeDefinition,
+  type AttributeType,
+  findAttribute,
+  type ResourceTypeName,
+  resourceSchemas,
+  sameUrn,
+  subAttributeOf,
+  uniquenessKey,
+} from "../scim/schema";
+import { groupMembers, groups, userEmails, users } from "./schema";
+
+/** Leaves room under D1's 100 bound parameters for tenant id, paging and the like. */
+export const MAX_FILTER_PARAMETERS = 80;
+
+/** A scalar a filter can compare: an SQL expression, its SCIM type and case rule. */
+interface Operand {
+  expr: SQL;
+  type: AttributeType;
+  caseExact: boolean;
+  /** Set for key columns that already hold `uniquenessKey(value)` (NFC + lower case). */
+  keyed?: boolean;
+}
+
+interface Context {
+  resourceType: ResourceTypeName;
+  tenantId: string;
+  parameters: number;
+}
+
+const tables = { User: users, Group: groups } as const;
+
+/** Throws ScimError(invalidFilter); the caller turns it into the response. */
+export function compileFilter(resourceType: ResourceTypeName, tenantId: string, filter: Filter): SQL {
+  const ctx: Context = { resourceType, tenantId, parameters: 0 };
+  return condition(ctx, filter);
+}
+
+function bind(ctx: Context, value: string | number): SQL {
+  ctx.parameters += 1;
+  if (ctx.parameters > MAX_FILTER_PARAMETERS) {
+    throw scimErrors.invalidFilter(`The filter is too complex: at most ${MAX_FILTER_PARAMETERS} values are allowed.`);
+  }
+  return sql`${value}`;
+}
+
+function condition(ctx: Context, filter: Filter): SQL {
+  switch (filter.op) {
+    case "and":
+      return sql`(${condition(ctx, filter.left)} AND ${condition(ctx, filter.right)})`;
+    case "or":
+      return sql`(${condition(ctx, filter.left)} OR ${condition(ctx, filter.right)})`;
+    case "not":
+      return sql`(NOT ${condition(ctx, filter.filter)})`;
+    case "present":
+    case "compare":
+      return attributeCondition(ctx, filter);
+    case "valuePath":
+      return valuePathCondition(ctx, filter.path, filter.filter, filter.then);
+  }
+}
+
+type Leaf = Extract<Filter, { op: "compare" | "present" }>;
+
+function attributeCondition(ctx: Context, leaf: Leaf): SQL {
+  const { path } = leaf;
+  if (path.attr.toLowerCase() === "meta") return leafOn(ctx, metaOperand(ctx, path), leaf);
+  const match = lookup(ctx, path);
+  if (match.attribute.multiValued) {
+    // `emails eq "x"` and `emails.value eq "x"` both mean the element's value (RFC 7644 §3.4.2.2).
+    const sub = path.sub ?? "value";
+    const elementFilter: Leaf = { ...leaf, path: { attr: sub } };
+    return valuePathCondition(ctx, path, elementFilter, undefined);
+  }
+  return leafOn(ctx, scalarOperand(ctx, match.schemaId, match.attribute, match.sub), leaf);
+}
+
+/** `attr[filter]` (and Entra's `attr[filter].sub op value`): one element satisfies everything. */
+function valuePathCondition(ctx: Context, path: AttrPath, inner: Filter, then: Filter | undefined): SQL {
+  const match = lookup(ctx, { ...path, sub: undefined });
+  if (!match.attribute.multiValued || match.attribute.type !== "complex") {
+    throw scimErrors.invalidFilter(`'${path.attr}' is not a multi-valued complex attribute; it takes no [filter].`);
+  }
+  const relative = then ? and(inner, relativeTo(then)) : inner;
+  const name = match.attribute.name;
+  if (ctx.resourceType === "Group" && name === "members") return membershipCondition(ctx, relative, "group");
+  if (ctx.resourceType === "User" && name === "groups") return membershipCondition(ctx, relative, "user");
+
+  const element = (sub: string): Operand => {
+    const definition = subAttributeOf(match.attribute, sub);
+    if (!definition) throw scimErrors.invalidFilter(`'${name}' has no sub-attribute '${sub}'.`);
+    return {
+      expr: sql`json_extract(je.value, ${jsonPath([definition.name])})`,
+      type: definition.type,
+      caseExact: definition.caseExact,
+    };
+  };
+  const each = sql`json_each(${tables[ctx.resourceType].doc}, ${jsonPath(documentPath(ctx, match.schemaId, name))}) AS je`;
+  const exists = sql`EXISTS (SELECT 1 FROM ${each} WHERE ${elementCondition(ctx, relative, element)})`;
+  const email = ctx.resourceType === "User" && name === "emails" ? requiredEmail(relative) : undefined;
+  if (email === undefined) return exists;
+  // Every email is also in user_emails: an indexed pre-filter keeps this O(log n) per tenant.
+  const indexed = sql`${users.id} IN (SELECT ${userEmails.userId} FROM ${userEmails} WHERE ${userEmails.tenantId} = ${bind(ctx, ctx.tenantId)} AND ${userEmails.valueKey} = ${bind(ctx, email)})`;
+  return sql`(${indexed} AND ${exists})`;
+}
+
+/** Conditions inside a value filter: paths name sub-attributes of one element. */
+function elementCondition(ctx: Context, filter: Filter, element: (sub: string) => Operand): SQL {
+  switch (filter.op) {
+    case "and":
+      return sql`(${elementCondition(ctx, filter.left, element)} AND ${elementCondition(ctx, filter.right, element)})`;
+    case "or":
+      return sql`(${elementCondition(ctx, filter.left, element)} OR ${elementCondition(ctx, filter.right, element)})`;
+    case "not":
+      return sql`(NOT ${elementCondition(ctx, filter.filter, element)})`;
+    case "valuePath":
+      throw scimErrors.invalidFilter("Value filters cannot be nested.");
+    case "present":
+    case "compare":
+      if (filter.path.sub !== undefined || filter.path.urn !== undefined) {
+        throw scimErrors.invalidFilter(`Inside [...], name a sub-attribute only, not '${filter.path.attr}.${filter.path.sub ?? ""}'.`);
+      }
+      return leafOn(ctx, element(filter.path.attr), filter);
+  }
+}
+
+/**
+ * Group `members[…]` / user `groups[…]`: answered from the membership table, never from a
+ * document. Only `value eq "id"` (combined with and/or) is meaningful there.
+ */
+function membershipCondition(ctx: Context, filter: Filter, side: "group" | "user"): SQL {
+  switch (filter.op) {
+    case "and":
+      return sql`(${membershipCondition(ctx, filter.left, side)} AND ${membershipCondition(ctx, filter.right, side)})`;
+    case "or":
+      return sql`(${membershipCondition(ctx, filter.left, side)} OR ${membershipCondition(ctx, filter.right, side)})`;
+    case "not":
+      return sql`(NOT ${membershipCondition(ctx, filter.filter, side)})`;
+    case "present":
+    case "compare": {
+      const isValue = filter.path.attr.toLowerCase() === "value" && filter.path.sub === undefined;
+      const owner =
+        side === "group"
+          ? sql`${groupMembers.tenantId} = ${groups.tenantId} AND ${groupMembers.groupId} = ${groups.id}`
+          : sql`${groupMembers.tenantId} = ${users.tenantId} AND ${groupMembers.memberId} = ${users.id}`;
+      if (isValue && filter.op === "present") {
+        return sql`EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${owner})`;
+      }
+      if (isValue && filter.op === "compare" && filter.operator === "eq" && typeof filter.value === "string") {
+        const other = side === "group" ? groupMembers.memberId : groupMembers.groupId;
+        return sql`EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${owner} AND ${other} = ${bind(ctx, filter.value)})`;
+      }
+      throw scimErrors.invalidFilter(`Membership can only be filtered with value eq "<id>" or value pr.`);
+    }
+    case "valuePath":
+      throw scimErrors.invalidFilter("Value filters cannot be nested.");
+  }
+}
+
+function leafOn(ctx: Context, operand: Operand, leaf: Leaf): SQL {
+  if (leaf.op === "present") {
+    const notEmpty = operand.type === "string" || operand.type === "reference" ? sql` AND ${operand.expr} <> ''` : sql``;
+    return sql`(${operand.expr} IS NOT NULL${notEmpty})`;
+  }
+  return comparison(ctx, operand, leaf.operator, leaf.value);
+}
+
+function comparison(ctx: Context, operand: Operand, operator: CompareOp, raw: FilterValue): SQL {
+  if (raw === null) {
+    if (operator === "eq") return sql`(${operand.expr} IS NULL)`;
+    if (operator === "ne") return sql`(${operand.expr} IS NOT NULL)`;
+    throw scimErrors.invalidFilter(`'${operator}' cannot compare with null.`);
+  }
+  const value = comparable(operand, operator, raw);
+  const expr = operand.caseExact || operand.keyed || typeof value !== "string" ? operand.expr : sql`lower(${operand.expr})`;
+  // COALESCE keeps every condition true/false, never NULL, so `not (...)` means what it says.
+  const holds = (cond: SQL) => sql`COALESCE(${cond}, 0)`;
+  switch (operator) {
+    case "eq":
+      return holds(sql`${expr} = ${bind(ctx, value)}`);
+    case "ne":
+      return sql`(NOT ${holds(sql`${expr} = ${bind(ctx, value)}`)})`;
+    case "gt":
+      return holds(sql`${expr} > ${bind(ctx, value)}`);
+    case "ge":
+      return holds(sql`${expr} >= ${bind(ctx, value)}`);
+    case "lt":
+      return holds(sql`${expr} < ${bind(ctx, value)}`);
+    case "le":
+      return holds(sql`${expr} <= ${bind(ctx, value)}`);
+    case "co":
+    case "sw":
+    case "ew": {
+      if (typeof value !== "string") throw scimErrors.invalidFilter(`'${operator}' compares strings only.`);
+      if (value === "") return sql`(${operand.expr} IS NOT NULL)`;
+      if (operator === "co") return holds(sql`instr(${expr}, ${bind(ctx, value)}) > 0`);
+      if (operator === "sw") return holds(sql`instr(${expr}, ${bind(ctx, value)}) = 1`);
+      // substr() counts characters, as [...value] does (code points).
+      return holds(sql`substr(${expr}, -${bind(ctx, [...value].length)}) = ${bind(ctx, value)}`);
+    }
+  }
+}
+
+/** Checks the value's type against the attribute's and normalises it for comparison. */
+function comparable(operand: Operand, operator: CompareOp, value: string | number | boolean): string | number {
+  switch (operand.type) {
+    case "boolean": {
+      const b = typeof value === "boolean" ? value : /^(true|false)$/i.test(String(value)) ? String(value).toLowerCase() === "true" : undefined;
+      if (b === undefined) throw scimErrors.invalidFilter(`Expected true or false, got ${JSON.stringify(value)}.`);
+      if (operator !== "eq" && operator !== "ne") throw scimErrors.invalidFilter(`Booleans support eq and ne only, not '${operator}'.`);
+      return b ? 1 : 0;
+    }
+    case "integer":
+    case "decimal":
+      if (typeof value !== "number") throw scimErrors.invalidFilter(`Expected a number, got ${JSON.stringify(value)}.`);
+      return value;
+    case "dateTime": {
+      const time = typeof value === "string" ? Date.parse(value) : Number.NaN;
+      if (Number.isNaN(time)) throw scimErrors.invalidFilter(`Expected a dateTime, got ${JSON.stringify(value)}.`);
+      return new Date(time).toISOString();
+    }
+    default: {
+      if (typeof value === "boolean") throw scimErrors.invalidFilter(`Expected a string, got ${value}.`);
+      const text = String(value);
+      if (operand.keyed) return uniquenessKey(text);
+      return operand.caseExact ? text : text.toLowerCase();
+    }
+  }
+}
+
+interface Resolved {
+  schemaId: string;
+  attribute: AttributeDefinition;
+  sub?: AttributeDefinition;
+}
+
+function lookup(ctx: Context, path: AttrPath): Resolved {
+  const match = findAttribute(ctx.resourceType, path);
+  if (!match) throw scimErrors.invalidFilter(`Unknown attribute '${printPath(path)}' for ${ctx.resourceType}.`);
+  const returnedNever = match.attribute.returned === "never" || match.sub?.returned === "never";
+  if (returnedNever) throw scimErrors.invalidFilter(`'${printPath(path)}' cannot be used in a filter.`);
+  return { schemaId: match.schema.id, attribute: match.attribute, ...(match.sub ? { sub: match.sub } : {}) };
+}
+
+/** Indexed columns first; anything else is read from the JSON document. */
+function scalarOperand(ctx: Context, schemaId: string, attribute: AttributeDefinition, sub?: AttributeDefinition): Operand {
+  const table = tables[ctx.resourceType];
+  const column = (expr: SQLiteColumn, keyed = false): Operand => ({
+    expr: sql`${expr}`,
+    type: attribute.type,
+    caseExact: attribute.caseExact,
+    keyed,
+  });
+  const isCore = sameUrn(schemaId, resourceSchemas(ctx.resourceType).core.id);
+  if (!sub && isCore) {
+    if (attribute.name === "id") return column(table.id);
+    if (attribute.name === "externalId") return column(table.externalId);
+    if (ctx.resourceType === "User" && attribute.name === "userName") return column(users.userNameKey, true);
+    if (ctx.resourceType === "User" && attribute.name === "active") return column(users.active);
+    if (ctx.resourceType === "Group" && attribute.name === "displayName") return column(groups.displayNameKey, true);
+  }
+  const names = sub ? [attribute.name, sub.name] : [attribute.name];
+  const definition = sub ?? attribute;
+  return {
+    expr: sql`json_extract(${table.doc}, ${jsonPath(documentPath(ctx, schemaId, ...names))})`,
+    type: definition.type,
+    caseExact: definition.caseExact,
+  };
+}
+
+function metaOperand(ctx: Context, path: AttrPath): Operand {
+  const table = tables[ctx.resourceType];
+  const sub = path.sub?.toLowerCase();
+  if (sub === "created") return { expr: sql`${table.createdAt}`, type: "dateTime", caseExact: true };
+  if (sub === "lastmodified") return { expr: sql`${table.lastModified}`, type: "dateTime", caseExact: true };
+  if (sub === "resourcetype") return { expr: sql`${ctx.resourceType}`, type: "string", caseExact: false };
+  throw scimErrors.invalidFilter(`Filtering on '${printPath(path)}' is not supported; use meta.created or meta.lastModified.`);
+}
+
+/** Where an attribute lives in the stored document: extension attributes sit under their URN. */
+function documentPath(ctx: Context, schemaId: string, ...names: string[]): string[] {
+  return sameUrn(schemaId, resourceSchemas(ctx.resourceType).core.id) ? names : [schemaId, ...names];
+}
+
+/** A JSON path from canonical schema names only (never from input). */
+function jsonPath(keys: readonly string[]): string {
+  return `$${keys.map((k) => `."${k.replaceAll('"', '\\"')}"`).join("")}`;
+}
+
+function and(left: Filter, right: Filter): Filter {
+  return { op: "and", left, right };
+}
+
+/** Entra's `emails[…].value eq "x"`: its `then` path names the attribute; inside, only the sub counts. */
+function relativeTo(filter: Filter): Filter {
+  if (filter.op === "compare" || filter.op === "present") {
+    return { ...filter, path: { attr: filter.path.sub ?? "value" } };
+  }
+  throw new ScimError(400, "Unsupported expression after a value filter.", "invalidFilter");
+}
+
+/** The email value an element must equal, when the filter requires one (enables the index). */
+function requiredEmail(filter: Filter): string | undefined {
+  if (filter.op === "compare" && filter.operator === "eq" && typeof filter.value === "string") {
+    return filter.path.attr.toLowerCase() === "value" ? filter.value.toLowerCase() : undefined;
+  }
+  if (filter.op === "and") return requiredEmail(filter.left) ?? requiredEmail(filter.right);
+  return undefined;
+}
+
+function printPath(path: AttrPath): string {
+  return `${path.urn ? `${path.urn}:` : ""}${path.attr}${path.sub ? `.${path.sub}` : ""}`;
+}

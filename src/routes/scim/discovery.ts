@@ -12,7 +12,8 @@ import { scimJson } from "./respond";
 import { tenantBaseUrl } from "./urls";
 
 export const discoveryRoutes = new Hono<AppEnv>()
-  .use(async (c, next) => {
+  // Scoped to the discovery paths: this sub-app is mounted at the tenant root.
+  .use("/:endpoint{ServiceProviderConfig|ResourceTypes|Schemas}/*", async (c, next) => {
     if (c.req.query("filter") !== undefined) {
       throw scimErrors.forbidden("Filtering is not supported on discovery endpoints (RFC 7644 §4).");
     }

@@ -1,0 +1,163 @@
+/**
+ * The setup page end to end in a real browser against the real Worker: an IT admin picks
+ * Entra ID, generates credentials, and Entra's "Test Connection" probe succeeds with them.
+ */
+import { request as httpRequest } from "node:http";
+import { mkdir } from "node:fs/promises";
+import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalWorker, startLocalWorker } from "./local-worker";
+
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+];
+const STEP_TIMEOUT_MS = 15_000;
+const SCREENSHOT = "test-results/setup-page.png";
+
+interface CreatedTenant {
+  tenant: { id: string };
+  setupUrl: string;
+}
+
+interface HttpResult {
+  status: number;
+  contentType: string | undefined;
+  body: string;
+}
+
+/**
+ * A GET with exactly the given headers. fetch() always adds Accept; Entra's probe sends
+ * neither Accept nor Content-Type, so this goes through node:http.
+ */
+function bareGet(url: string, headers: Record<string, string>): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: "GET", headers, timeout: STEP_TIMEOUT_MS }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          contentType: res.headers["content-type"],
+          body: Buffer.concat(chunks).toString("utf8"),
+        }),
+      );
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("setup page in Chromium", () => {
+  let worker: LocalWorker | undefined;
+  let browser: Browser | undefined;
+
+  beforeAll(async () => {
+    worker = await startLocalWorker();
+    browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      headless: true,
+      args: CHROMIUM_ARGS,
+      timeout: STEP_TIMEOUT_MS,
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await worker?.stop();
+  });
+
+  async function adminCall(path: string, init: RequestInit = {}): Promise<Response> {
+    if (!worker) throw new Error("worker not started");
+    const headers = new Headers(init.headers);
+    headers.set("Authorization", `Bearer ${worker.adminToken}`);
+    return fetch(`${worker.url}/admin${path}`, { ...init, headers, signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });
+  }
+
+  it("issues credentials that pass Entra ID's Test Connection, once", async () => {
+    if (!browser) throw new Error("browser not launched");
+    const created = await adminCall("/tenants", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "Contoso Ltd", provider: "okta" }),
+    });
+    expect(created.status).toBe(201);
+    const { tenant, setupUrl } = (await created.json()) as CreatedTenant;
+
+    const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+    await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+    const page = await context.newPage();
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    // CSP violations and script errors surface as console errors.
+    const consoleErrors: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(message.text());
+    });
+    page.on("pageerror", (error) => consoleErrors.push(error.message));
+
+    try {
+      const form = await page.goto(setupUrl);
+      expect(form?.status()).toBe(200);
+      await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Connect your identity provider");
+      expect(await page.getByText("Contoso Ltd").count()).toBeGreaterThan(0);
+      expect(await page.getByLabel("Okta").isChecked()).toBe(true);
+
+      await page.getByLabel("Microsoft Entra ID").check();
+      await page.getByLabel("Sync users").check();
+      await page.getByLabel("Sync groups").uncheck();
+      await page.getByLabel(/Default role/).fill("member");
+      await page.getByLabel(/Domain restrictions/).fill("Contoso.com\nfabrikam.com");
+      await page.screenshot({ path: "test-results/setup-form.png", fullPage: true });
+      await page.getByRole("button", { name: "Generate SCIM credentials" }).click();
+
+      await page.locator("#scim-token").waitFor();
+      const token = await page.locator("#scim-token").inputValue();
+      const baseUrl = await page.locator("#scim-base-url").inputValue();
+      expect(token).toMatch(/^scim_/);
+      expect(baseUrl).toBe(`${worker?.url}/scim/v2/${tenant.id}`);
+      expect(await page.getByText("Sync only assigned users and groups").count()).toBe(1);
+
+      await page.getByRole("button", { name: "Copy Bearer token" }).click();
+      await expect.poll(() => page.locator("#copy-status").textContent()).toContain("copied");
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
+
+      await mkdir("test-results", { recursive: true });
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      expect(consoleErrors).toEqual([]);
+
+      // Entra's Test Connection: a filter on a random userName, no Accept or Content-Type.
+      const probe = await bareGet(
+        `${baseUrl}/Users?filter=${encodeURIComponent(`userName eq "${crypto.randomUUID()}"`)}`,
+        { Authorization: `Bearer ${token}` },
+      );
+      expect(probe.status, probe.body).toBe(200);
+      expect(probe.contentType).toMatch(/^application\/scim\+json/);
+      const list = JSON.parse(probe.body) as { schemas: string[]; totalResults: number };
+      expect(list.schemas).toEqual(["urn:ietf:params:scim:api:messages:2.0:ListResponse"]);
+      expect(list.totalResults).toBe(0);
+
+      const settings = await adminCall(`/tenants/${tenant.id}`);
+      expect(await settings.json()).toMatchObject({
+        provider: "entra",
+        userSync: true,
+        groupSync: false,
+        defaultRole: "member",
+        domainRestrictions: ["contoso.com", "fabrikam.com"],
+      });
+
+      const reopened = await page.goto(setupUrl);
+      expect(reopened?.status()).toBe(410);
+      expect(await page.getByText("This setup link has already been used").count()).toBe(1);
+      expect(reopened?.headers()["cache-control"]).toBe("no-store");
+    } finally {
+      await context.close();
+    }
+  });
+});

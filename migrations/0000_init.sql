@@ -93,6 +93,7 @@ CREATE TABLE `tenants` (
 	`token_last_used_at` text,
 	`user_count` integer DEFAULT 0 NOT NULL,
 	`active_user_count` integer DEFAULT 0 NOT NULL,
+	`group_count` integer DEFAULT 0 NOT NULL,
 	`created_at` text NOT NULL,
 	`updated_at` text NOT NULL
 );

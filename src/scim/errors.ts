@@ -14,7 +14,9 @@ export type ScimType =
   | "noTarget"
   | "invalidValue"
   | "invalidVers"
-  | "sensitive";
+  | "sensitive"
+  /** RFC 9865 §3: a cursor this server did not issue, or cannot read. */
+  | "invalidCursor";
 
 export interface ScimErrorBody {
   schemas: [typeof ERROR_SCHEMA];
@@ -63,6 +65,7 @@ export const scimErrors = {
   sensitive: (detail: string) => new ScimError(400, detail, "sensitive"),
   uniqueness: (detail: string) => new ScimError(409, detail, "uniqueness"),
   tooMany: (detail: string) => new ScimError(400, detail, "tooMany"),
+  invalidCursor: (detail: string) => new ScimError(400, detail, "invalidCursor"),
   unauthorized: (detail: string) =>
     new ScimError(401, detail, undefined, { "WWW-Authenticate": 'Bearer realm="SCIM"' }),
   forbidden: (detail: string) => new ScimError(403, detail),

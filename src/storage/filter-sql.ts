@@ -19,6 +19,7 @@ import {
   subAttributeOf,
   uniquenessKey,
 } from "../scim/schema";
+import { qualified } from "./qualified";
 import { groupMembers, groups, userEmails, users } from "./schema";
 
 /** Leaves room under D1's 100 bound parameters for tenant id, paging and the like. */
@@ -106,7 +107,7 @@ function valuePathCondition(ctx: Context, path: AttrPath, inner: Filter, then: F
       caseExact: definition.caseExact,
     };
   };
-  const each = sql`json_each(${tables[ctx.resourceType].doc}, ${jsonPath(documentPath(ctx, match.schemaId, name))}) AS je`;
+  const each = sql`json_each(${qualified(tables[ctx.resourceType].doc)}, ${jsonPath(documentPath(ctx, match.schemaId, name))}) AS je`;
   const exists = sql`EXISTS (SELECT 1 FROM ${each} WHERE ${elementCondition(ctx, relative, element)})`;
   const email = ctx.resourceType === "User" && name === "emails" ? requiredEmail(relative) : undefined;
   if (email === undefined) return exists;
@@ -152,8 +153,8 @@ function membershipCondition(ctx: Context, filter: Filter, side: "group" | "user
       const isValue = filter.path.attr.toLowerCase() === "value" && filter.path.sub === undefined;
       const owner =
         side === "group"
-          ? sql`${groupMembers.tenantId} = ${groups.tenantId} AND ${groupMembers.groupId} = ${groups.id}`
-          : sql`${groupMembers.tenantId} = ${users.tenantId} AND ${groupMembers.memberId} = ${users.id}`;
+          ? sql`${groupMembers.tenantId} = ${qualified(groups.tenantId)} AND ${groupMembers.groupId} = ${qualified(groups.id)}`
+          : sql`${groupMembers.tenantId} = ${qualified(users.tenantId)} AND ${groupMembers.memberId} = ${qualified(users.id)}`;
       if (isValue && filter.op === "present") {
         return sql`EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${owner})`;
       }
@@ -321,4 +322,28 @@ function requiredEmail(filter: Filter): string | undefined {
 
 function printPath(path: AttrPath): string {
   return `${path.urn ? `${path.urn}:` : ""}${path.attr}${path.sub ? `.${path.sub}` : ""}`;
+}
+
+/** An ORDER BY expression for `sortBy` (RFC 7644 §3.4.2.3); single-valued attributes only. */
+export function sortExpression(resourceType: ResourceTypeName, path: AttrPath): SQL {
+  const ctx: Context = { resourceType, tenantId: "", parameters: 0 };
+  try {
+    const operand =
+      path.attr.toLowerCase() === "meta" ? metaOperand(ctx, path) : sortableOperand(ctx, lookup(ctx, path), path);
+    const textual = operand.type === "string" || operand.type === "reference";
+    return textual && !operand.caseExact && !operand.keyed ? sql`lower(${operand.expr})` : operand.expr;
+  } catch (error) {
+    if (error instanceof ScimError) throw scimErrors.invalidValue(`sortBy: ${error.message}`);
+    throw error;
+  }
+}
+
+function sortableOperand(ctx: Context, match: Resolved, path: AttrPath): Operand {
+  if (match.attribute.multiValued) {
+    throw scimErrors.invalidValue(`Cannot sort by the multi-valued attribute '${printPath(path)}'.`);
+  }
+  if (match.attribute.type === "complex" && !match.sub) {
+    throw scimErrors.invalidValue(`Name a sub-attribute of '${printPath(path)}' to sort by.`);
+  }
+  return scalarOperand(ctx, match.schemaId, match.attribute, match.sub);
 }

@@ -27,6 +27,7 @@ export const tenants = sqliteTable(
     tokenLastUsedAt: text("token_last_used_at"),
     userCount: integer("user_count").notNull().default(0),
     activeUserCount: integer("active_user_count").notNull().default(0),
+    groupCount: integer("group_count").notNull().default(0),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },

@@ -84,11 +84,15 @@ export class TenantDb {
 
   /** An insert into write_guard that aborts the batch (NULL in `kind`'s column) unless `holds`. */
   private guard(kind: GuardKind, holds: SQL) {
-    const columns = Object.values(GUARD_COLUMNS).map((c) => sql.identifier(c));
-    const values = (Object.keys(GUARD_COLUMNS) as GuardKind[]).map((k) => (k === kind ? sql`NULL` : sql`1`));
-    return this.db.run(
-      sql`INSERT INTO ${writeGuard} (${sql.join(columns, sql`, `)}) SELECT ${sql.join(values, sql`, `)} WHERE NOT (${holds})`,
-    );
+    const value = (k: GuardKind) => (k === kind ? sql<number>`NULL` : sql<number>`1`).as(GUARD_COLUMNS[k]);
+    const row = {
+      tokenCurrent: value("tokenCurrent"),
+      resourceCurrent: value("resourceCurrent"),
+      noAccountConflict: value("noAccountConflict"),
+      membersExist: value("membersExist"),
+    };
+    // (SELECT 1) is a one-row source: the guard row exists exactly when `holds` is false.
+    return this.db.insert(writeGuard).select(this.db.select(row).from(sql`(SELECT 1)`).where(sql`NOT (${holds})`));
   }
 
   private tokenGuard() {

@@ -1,11 +1,165 @@
-// Placeholder until the Users issue lands: a valid empty list so IdP connection tests pass.
+/** /Users (RFC 7644 §3.3–§3.6): create, read, list/search, replace, patch, delete. */
 import { Hono } from "hono";
 import type { AppEnv } from "../../env";
+import { type Result, ScimError, scimErrors } from "../../scim/errors";
 import { listResponse } from "../../scim/list-response";
+import { applyPatch, parsePatchRequest } from "../../scim/patch";
+import { etagOf, locationOf, renderResource } from "../../scim/resource";
+import { type JsonValue, parseResource, type ResourceTypeName } from "../../scim/schema";
+import { encodeCursor } from "../../storage/listing";
+import { PreconditionFailed } from "../../storage/tenant-db";
+import {
+  countUsersQuery,
+  createUser,
+  deleteUser,
+  replaceUser,
+  selectUserQuery,
+  selectUsersPageQuery,
+  type StoredUser,
+  toStoredUser,
+  userCountQuery,
+} from "../../storage/users";
+import { readJsonBody } from "../body";
+import { parseWith, validQuery } from "../validation";
+import { type ListQuery, listQuerySchema } from "./list-query";
+import { methodNotAllowed, planFromQuery, projectionOf, wantsDerived } from "./listing";
+import { requireVersion, ifMatchVersion, notModified } from "./preconditions";
 import { scimJson } from "./respond";
+import { tenantBaseUrl } from "./urls";
+import type { Context } from "hono";
 
-export const userRoutes = new Hono<AppEnv>().get("/", async (c) => {
-  c.var.tenantDb.scope = "users";
-  await c.var.tenantDb.verify();
-  return scimJson(listResponse([], 0, 1));
-});
+const RESOURCE: ResourceTypeName = "User";
+/** A PATCH re-reads and re-applies when another write got in between (optimistic concurrency). */
+const PATCH_ATTEMPTS = 3;
+
+type Ctx = Context<AppEnv>;
+
+function unwrap<T>(result: Result<T>): T {
+  if (!result.ok) throw result.error;
+  return result.value;
+}
+
+function userNotFound(): ScimError {
+  return scimErrors.notFound("No user with this id in this tenant.");
+}
+
+function render(c: Ctx, user: StoredUser, query: Pick<ListQuery, "attributes" | "excludedAttributes">) {
+  const derived: Record<string, JsonValue> = {};
+  if (user.groups) derived.groups = user.groups.map((g) => ({ ...g, $ref: locationOf(tenantBaseUrl(c), "Group", g.value) }));
+  return renderResource(RESOURCE, user, tenantBaseUrl(c), derived, projectionOf(query));
+}
+
+function single(c: Ctx, user: StoredUser, status = 200, query: Partial<ListQuery> = {}) {
+  const headers: Record<string, string> = { ETag: etagOf(user.version) };
+  if (status === 201) headers.Location = locationOf(tenantBaseUrl(c), RESOURCE, user.id);
+  return scimJson(render(c, user, { attributes: query.attributes ?? [], excludedAttributes: query.excludedAttributes ?? [] }), status, headers);
+}
+
+async function readUser(c: Ctx, id: string, includeGroups = true): Promise<StoredUser> {
+  const tdb = c.var.tenantDb;
+  const { results } = await tdb.read([selectUserQuery(tdb.db, tdb.tenantId, id, includeGroups)] as const);
+  const row = results[0][0];
+  if (!row) throw userNotFound();
+  return toStoredUser(row);
+}
+
+async function list(c: Ctx, query: ListQuery): Promise<Response> {
+  const tdb = c.var.tenantDb;
+  const plan = planFromQuery(RESOURCE, tdb.tenantId, query);
+  const total = plan.filter ? countUsersQuery(tdb.db, tdb.tenantId, plan.filter) : userCountQuery(tdb.db, tdb.tenantId);
+  const includeGroups = wantsDerived("groups", query);
+  const page = selectUsersPageQuery(tdb.db, tdb.tenantId, { ...plan, includeGroups });
+  if (query.count === 0 && query.cursor === undefined) {
+    const { results: [totals] } = await tdb.read([total] as const);
+    return scimJson(listResponse([], totals[0]?.total ?? 0, query.startIndex));
+  }
+  const { results: [rows, totals] } = await tdb.read([page, total] as const);
+  const pageRows = query.cursor !== undefined ? rows.slice(0, query.count) : rows;
+  const next = query.cursor !== undefined && rows.length > query.count ? pageRows.at(-1) : undefined;
+  const resources = pageRows.map((row) => render(c, toStoredUser(row), query));
+  const startIndex = query.cursor !== undefined ? 1 : query.startIndex;
+  return scimJson(listResponse(resources, totals[0]?.total ?? 0, startIndex, next ? encodeCursor(next.seq) : undefined));
+}
+
+export const userRoutes = new Hono<AppEnv>()
+  .use(async (c, next) => {
+    c.var.tenantDb.scope = "users";
+    await next();
+  })
+  .get("/", validQuery(listQuerySchema), (c) => list(c, c.req.valid("query")))
+  .post("/.search", async (c) => list(c, parseWith(listQuerySchema, searchBody(await readJsonBody(c.req.raw)))))
+  .post("/", async (c) => {
+    const doc = unwrap(parseResource(RESOURCE, await readJsonBody(c.req.raw)));
+    const { user } = await createUser(c.var.tenantDb, doc);
+    return single(c, user, 201, c.req.query());
+  })
+  .get("/:id", async (c) => {
+    const query = parseWith(listQuerySchema.pick({ attributes: true, excludedAttributes: true }), c.req.query());
+    const user = await readUser(c, c.req.param("id"), wantsDerived("groups", query));
+    if (notModified(c, user.version)) return c.body(null, 304, { ETag: etagOf(user.version) });
+    return single(c, user, 200, query);
+  })
+  .put("/:id", async (c) => {
+    const id = c.req.param("id");
+    const doc = unwrap(parseResource(RESOURCE, await readJsonBody(c.req.raw)));
+    const expected = ifMatchVersion(c);
+    try {
+      const user = await replaceUser(c.var.tenantDb, { id, doc, expectedVersion: expected, eventType: "user.replaced" }, true);
+      return single(c, user);
+    } catch (error) {
+      throw await explainPrecondition(c, error, id, expected);
+    }
+  })
+  .patch("/:id", async (c) => {
+    const id = c.req.param("id");
+    const operations = unwrap(parsePatchRequest(await readJsonBody(c.req.raw)));
+    const ifMatch = ifMatchVersion(c);
+    for (let attempt = 1; ; attempt++) {
+      const current = await readUser(c, id);
+      requireVersion(ifMatch, current.version);
+      const outcome = unwrap(applyPatch(RESOURCE, current.doc, operations, id));
+      if (!outcome.changed) return single(c, current);
+      // The patched document must still be a valid User (e.g. userName cannot be removed).
+      const doc = unwrap(parseResource(RESOURCE, outcome.doc));
+      try {
+        const user = await replaceUser(c.var.tenantDb, { id, doc, expectedVersion: current.version, eventType: "user.patched" }, true);
+        return single(c, user);
+      } catch (error) {
+        const raced = error instanceof PreconditionFailed && ifMatch === undefined && attempt < PATCH_ATTEMPTS;
+        if (!raced) throw await explainPrecondition(c, error, id, ifMatch ?? current.version);
+      }
+    }
+  })
+  .delete("/:id", async (c) => {
+    const id = c.req.param("id");
+    const expected = ifMatchVersion(c);
+    try {
+      await deleteUser(c.var.tenantDb, id, expected);
+    } catch (error) {
+      throw await explainPrecondition(c, error, id, expected);
+    }
+    return c.body(null, 204);
+  })
+  .all("/", methodNotAllowed("GET, POST"))
+  .all("/:id", methodNotAllowed("GET, PUT, PATCH, DELETE"));
+
+/** A failed write precondition is 404 when the user is gone, else 412 (its version moved on). */
+async function explainPrecondition(c: Ctx, error: unknown, id: string, expected: number | undefined): Promise<unknown> {
+  if (!(error instanceof PreconditionFailed) || error.kind !== "resourceCurrent") return error;
+  if (expected === undefined) return userNotFound();
+  try {
+    await readUser(c, id, false);
+  } catch (missing) {
+    return missing;
+  }
+  return scimErrors.preconditionFailed("The user was modified since the version in If-Match.");
+}
+
+/** A .search body (RFC 7644 §3.4.3) carries the query parameters as JSON; `schemas` is not enforced. */
+function searchBody(body: unknown): unknown {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw scimErrors.invalidSyntax("A .search body must be a JSON object (SearchRequest).");
+  }
+  const { schemas: _schemas, ...query } = body as Record<string, unknown>;
+  return query;
+}

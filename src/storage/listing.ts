@@ -1,0 +1,57 @@
+/**
+ * Turns a list request into SQL pieces shared by Users and Groups: the compiled filter,
+ * a stable order (the sort key, then insertion order), and index or cursor paging.
+ */
+import { and, asc, desc, gt, type SQL } from "drizzle-orm";
+import { scimErrors } from "../scim/errors";
+import type { AttrPath, Filter } from "../scim/filter";
+import type { ResourceTypeName } from "../scim/schema";
+import { compileFilter, sortExpression } from "./filter-sql";
+import { groups, users } from "./schema";
+
+export interface ListRequest {
+  filter?: Filter;
+  sortBy?: AttrPath;
+  sortOrder: "ascending" | "descending";
+  startIndex: number;
+  count: number;
+  /** RFC 9865: undefined for index paging, "" for the first cursor page. */
+  cursor?: string;
+}
+
+export interface ListPlan {
+  /** The filter alone (for totalResults). */
+  filter: SQL | undefined;
+  /** The filter plus the cursor position (for the page). */
+  where: SQL | undefined;
+  orderBy: SQL[];
+  limit: number;
+  offset: number;
+}
+
+const CURSOR_PREFIX = "c1.";
+
+export function encodeCursor(seq: number): string {
+  return `${CURSOR_PREFIX}${seq.toString(36)}`;
+}
+
+function decodeCursor(cursor: string): number {
+  if (cursor === "") return 0;
+  const seq = cursor.startsWith(CURSOR_PREFIX) ? Number.parseInt(cursor.slice(CURSOR_PREFIX.length), 36) : Number.NaN;
+  if (!Number.isSafeInteger(seq) || seq < 0) throw scimErrors.invalidCursor("The cursor is not one this server issued.");
+  return seq;
+}
+
+export function planListing(resourceType: ResourceTypeName, tenantId: string, request: ListRequest): ListPlan {
+  const table = resourceType === "User" ? users : groups;
+  const filter = request.filter ? compileFilter(resourceType, tenantId, request.filter) : undefined;
+  if (request.cursor !== undefined) {
+    if (request.sortBy) throw scimErrors.invalidValue("sortBy cannot be combined with cursor paging.");
+    const after = gt(table.seq, decodeCursor(request.cursor));
+    // One row more than asked tells whether a next page exists.
+    return { filter, where: and(filter, after), orderBy: [asc(table.seq)], limit: request.count + 1, offset: 0 };
+  }
+  const direction = request.sortOrder === "descending" ? desc : asc;
+  const orderBy = request.sortBy ? [direction(sortExpression(resourceType, request.sortBy)), asc(table.seq)] : [asc(table.seq)];
+  return { filter, where: filter, orderBy, limit: request.count, offset: request.startIndex - 1 };
+}

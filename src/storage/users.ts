@@ -1,0 +1,281 @@
+/**
+ * Users in D1. Reads return the user's `groups` from the membership index in the same
+ * statement; writes are single batches behind TenantDb's preconditions (one round trip).
+ */
+import { and, eq, getTableColumns, inArray, type SQL, sql } from "drizzle-orm";
+import { ScimError, scimErrors } from "../scim/errors";
+import { type ScimDocument, uniquenessKey } from "../scim/schema";
+import type { Database } from "./database";
+import { appAccounts, events, groupMembers, groups, tenants, userEmails, users } from "./schema";
+import { chunk, rowsPerStatement } from "./chunk";
+import { qualified } from "./qualified";
+import { PreconditionFailed, type TenantDb } from "./tenant-db";
+
+export interface GroupRef {
+  value: string;
+  display: string;
+}
+
+export interface StoredUser {
+  id: string;
+  doc: ScimDocument;
+  version: number;
+  active: boolean;
+  createdAt: string;
+  lastModified: string;
+  /** Undefined when the caller did not ask for groups (excludedAttributes=groups). */
+  groups?: GroupRef[];
+}
+
+type UserRow = typeof users.$inferSelect;
+
+/** The user's groups as JSON, computed per returned row through group_members_member. */
+const groupsJson = sql<string>`(SELECT json_group_array(json_object('value', ${qualified(groups.id)}, 'display', ${qualified(groups.displayName)})) FROM ${groupMembers} JOIN ${groups} ON ${qualified(groups.tenantId)} = ${qualified(groupMembers.tenantId)} AND ${qualified(groups.id)} = ${qualified(groupMembers.groupId)} WHERE ${qualified(groupMembers.tenantId)} = ${qualified(users.tenantId)} AND ${qualified(groupMembers.memberId)} = ${qualified(users.id)})`;
+
+const { tenantId: _tenant, seq: _seq, userName: _userName, userNameKey: _key, externalId: _externalId, ...userFields } =
+  getTableColumns(users);
+
+function withGroups(includeGroups: boolean) {
+  return includeGroups ? { ...userFields, groupsJson } : { ...userFields, groupsJson: sql<null>`NULL` };
+}
+
+export function toStoredUser(row: Pick<UserRow, keyof typeof userFields> & { groupsJson: string | null }): StoredUser {
+  const user: StoredUser = {
+    id: row.id,
+    doc: row.doc as ScimDocument,
+    version: row.version,
+    active: row.active,
+    createdAt: row.createdAt,
+    lastModified: row.lastModified,
+  };
+  if (row.groupsJson !== null) user.groups = JSON.parse(row.groupsJson) as GroupRef[];
+  return user;
+}
+
+export function selectUserQuery(db: Database, tenantId: string, id: string, includeGroups: boolean) {
+  return db
+    .select(withGroups(includeGroups))
+    .from(users)
+    .where(and(eq(users.tenantId, tenantId), eq(users.id, id)));
+}
+
+export interface PageQuery {
+  where: SQL | undefined;
+  orderBy: SQL[];
+  limit: number;
+  offset: number;
+  includeGroups: boolean;
+}
+
+export function selectUsersPageQuery(db: Database, tenantId: string, page: PageQuery) {
+  return db
+    .select({ ...withGroups(page.includeGroups), seq: users.seq })
+    .from(users)
+    .where(and(eq(users.tenantId, tenantId), page.where))
+    .orderBy(...page.orderBy)
+    .limit(page.limit)
+    .offset(page.offset);
+}
+
+/** totalResults of an unfiltered list: a counter kept by every write, not a scan. */
+export function userCountQuery(db: Database, tenantId: string) {
+  return db.select({ total: tenants.userCount }).from(tenants).where(eq(tenants.id, tenantId));
+}
+
+export function countUsersQuery(db: Database, tenantId: string, where: SQL | undefined) {
+  return db
+    .select({ total: sql<number>`count(*)` })
+    .from(users)
+    .where(and(eq(users.tenantId, tenantId), where));
+}
+
+/** The columns IdPs match on, derived from the document. */
+function indexedColumns(doc: ScimDocument) {
+  const userName = doc.userName as string;
+  return {
+    userName,
+    userNameKey: uniquenessKey(userName),
+    externalId: typeof doc.externalId === "string" ? doc.externalId : null,
+    active: doc.active !== false,
+  };
+}
+
+function emailKeys(doc: ScimDocument): string[] {
+  const emails = Array.isArray(doc.emails) ? doc.emails : [];
+  const values = emails.flatMap((e) =>
+    e && typeof e === "object" && !Array.isArray(e) && typeof e.value === "string" ? [e.value.toLowerCase()] : [],
+  );
+  return [...new Set(values)];
+}
+
+function insertEmails(db: Database, tenantId: string, userId: string, doc: ScimDocument) {
+  return chunk(emailKeys(doc), rowsPerStatement(3)).map((keys) =>
+    db.insert(userEmails).values(keys.map((valueKey) => ({ tenantId, userId, valueKey }))),
+  );
+}
+
+function isUserNameConflict(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (/UNIQUE constraint failed: users\.tenant_id, users\.user_name_key/.test(e.message)) return true;
+  }
+  return false;
+}
+
+function userNameTaken(): ScimError {
+  return scimErrors.uniqueness("A user with this userName already exists (userName is case-insensitive).");
+}
+
+/** Matches an unlinked app account by userName first, then by email. */
+function unlinkedAccountMatch(tenantId: string, userNameKey: string, emails: string[]): SQL {
+  const byEmail = emails.length ? sql` OR ${inArray(appAccounts.emailKey, emails)}` : sql``;
+  return sql`${appAccounts.tenantId} = ${tenantId} AND ${appAccounts.userId} IS NULL AND (${appAccounts.userNameKey} = ${userNameKey}${byEmail})`;
+}
+
+export async function createUser(tdb: TenantDb, doc: ScimDocument): Promise<{ user: StoredUser; linkedAccount: string | null }> {
+  const { db, tenantId } = tdb;
+  const id = crypto.randomUUID();
+  const now = new Date().toISOString();
+  const columns = indexedColumns(doc);
+  const emails = emailKeys(doc).slice(0, 20);
+  const match = unlinkedAccountMatch(tenantId, columns.userNameKey, emails);
+  const linkingOff = sql`EXISTS (SELECT 1 FROM ${tenants} WHERE ${tenants.id} = ${tenantId} AND ${tenants.linkExistingUsers} = 0)`;
+  const linkedAccount = sql`(SELECT ${appAccounts.accountKey} FROM ${appAccounts} WHERE ${appAccounts.tenantId} = ${tenantId} AND ${appAccounts.userId} = ${id})`;
+  try {
+    const [inserted, linked] = await tdb.write(
+      [
+        db
+          .insert(users)
+          .values({ tenantId, id, ...columns, createdAt: now, lastModified: now, version: 1, doc })
+          .returning(userFields),
+        db
+          .update(appAccounts)
+          .set({ userId: id, linkedAt: now })
+          .where(
+            sql`rowid = (SELECT rowid FROM ${appAccounts} WHERE ${match} ORDER BY (${appAccounts.userNameKey} = ${columns.userNameKey}) DESC LIMIT 1)`,
+          )
+          .returning({ accountKey: appAccounts.accountKey }),
+        db
+          .update(tenants)
+          .set({
+            userCount: sql`${tenants.userCount} + 1`,
+            activeUserCount: sql`${tenants.activeUserCount} + ${columns.active ? 1 : 0}`,
+          })
+          .where(eq(tenants.id, tenantId)),
+        db.insert(events).values({
+          tenantId,
+          type: "user.created",
+          resourceType: "User",
+          resourceId: id,
+          at: now,
+          data: sql`json_object('userName', ${columns.userName}, 'active', json(${columns.active ? "true" : "false"}), 'linkedAccount', ${linkedAccount})`,
+        }),
+        // Variable in number, so last: the results above keep their positions.
+        ...insertEmails(db, tenantId, id, doc),
+      ] as const,
+      [{ kind: "noAccountConflict", holds: sql`NOT (${linkingOff} AND EXISTS (SELECT 1 FROM ${appAccounts} WHERE ${match}))` }],
+    );
+    const row = inserted[0];
+    if (!row) throw new Error("user insert returned no row");
+    return { user: toStoredUser({ ...row, groupsJson: "[]" }), linkedAccount: linked[0]?.accountKey ?? null };
+  } catch (error) {
+    if (isUserNameConflict(error)) throw userNameTaken();
+    if (error instanceof PreconditionFailed && error.kind === "noAccountConflict") {
+      throw scimErrors.uniqueness(
+        "An account with this userName or email already exists in the application, and this tenant does not link existing accounts.",
+      );
+    }
+    throw error;
+  }
+}
+
+export interface Replacement {
+  id: string;
+  doc: ScimDocument;
+  /** Only write if the stored version is still this one (If-Match, or the version a PATCH read). */
+  expectedVersion?: number;
+  eventType: "user.replaced" | "user.patched";
+}
+
+/**
+ * Replaces a user's document in one round trip and returns it with its groups.
+ * Throws PreconditionFailed("resourceCurrent") when the user is gone or its version moved on.
+ */
+export async function replaceUser(tdb: TenantDb, change: Replacement, includeGroups: boolean): Promise<StoredUser> {
+  const { db, tenantId } = tdb;
+  const { id, doc } = change;
+  const now = new Date().toISOString();
+  const columns = indexedColumns(doc);
+  const current = and(eq(users.tenantId, tenantId), eq(users.id, id));
+  const versionMatches = change.expectedVersion === undefined ? sql`` : sql` AND ${users.version} = ${change.expectedVersion}`;
+  const storedActive = sql`(SELECT ${users.active} FROM ${users} WHERE ${current})`;
+  try {
+    const results = await tdb.write(
+      [
+        db
+          .update(tenants)
+          .set({ activeUserCount: sql`${tenants.activeUserCount} + ${columns.active ? 1 : 0} - ${storedActive}` })
+          .where(eq(tenants.id, tenantId)),
+        db
+          .update(users)
+          .set({ ...columns, doc, lastModified: now, version: sql`${users.version} + 1` })
+          .where(current),
+        db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, id))),
+        ...insertEmails(db, tenantId, id, doc),
+        db.insert(events).values({
+          tenantId,
+          type: change.eventType,
+          resourceType: "User",
+          resourceId: id,
+          at: now,
+          data: sql`json_object('userName', ${columns.userName}, 'active', json(${columns.active ? "true" : "false"}))`,
+        }),
+        selectUserQuery(db, tenantId, id, includeGroups),
+      ] as const,
+      [{ kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${users} WHERE ${current}${versionMatches})` }],
+    );
+    const row = (results.at(-1) as Awaited<ReturnType<typeof selectUserQuery>>)[0];
+    if (!row) throw new Error("replaced user vanished");
+    return toStoredUser(row);
+  } catch (error) {
+    if (isUserNameConflict(error)) throw userNameTaken();
+    throw error;
+  }
+}
+
+/** Deletes a user and its memberships in one round trip. Throws PreconditionFailed when absent. */
+export async function deleteUser(tdb: TenantDb, id: string, expectedVersion?: number): Promise<void> {
+  const { db, tenantId } = tdb;
+  const now = new Date().toISOString();
+  const current = and(eq(users.tenantId, tenantId), eq(users.id, id));
+  const versionMatches = expectedVersion === undefined ? sql`` : sql` AND ${users.version} = ${expectedVersion}`;
+  const memberships = and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.memberId, id));
+  await tdb.write(
+    [
+      db
+        .update(groups)
+        .set({ memberCount: sql`${groups.memberCount} - 1` })
+        .where(
+          and(
+            eq(groups.tenantId, tenantId),
+            sql`${groups.id} IN (SELECT ${groupMembers.groupId} FROM ${groupMembers} WHERE ${memberships})`,
+          ),
+        ),
+      db.delete(groupMembers).where(memberships),
+      db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, id))),
+      db
+        .update(appAccounts)
+        .set({ userId: null, linkedAt: null })
+        .where(and(eq(appAccounts.tenantId, tenantId), eq(appAccounts.userId, id))),
+      db
+        .update(tenants)
+        .set({
+          userCount: sql`${tenants.userCount} - 1`,
+          activeUserCount: sql`${tenants.activeUserCount} - (SELECT ${users.active} FROM ${users} WHERE ${current})`,
+        })
+        .where(eq(tenants.id, tenantId)),
+      db.delete(users).where(current),
+      db.insert(events).values({ tenantId, type: "user.deleted", resourceType: "User", resourceId: id, at: now }),
+    ] as const,
+    [{ kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${users} WHERE ${current}${versionMatches})` }],
+  );
+}

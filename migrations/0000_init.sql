@@ -12,6 +12,18 @@ CREATE TABLE `app_accounts` (
 CREATE INDEX `app_accounts_user_name` ON `app_accounts` (`tenant_id`,`user_name_key`);--> statement-breakpoint
 CREATE INDEX `app_accounts_email` ON `app_accounts` (`tenant_id`,`email_key`);--> statement-breakpoint
 CREATE INDEX `app_accounts_user` ON `app_accounts` (`tenant_id`,`user_id`);--> statement-breakpoint
+CREATE TABLE `app_groups` (
+	`tenant_id` text NOT NULL,
+	`group_key` text NOT NULL,
+	`display_name_key` text NOT NULL,
+	`group_id` text,
+	`created_at` text NOT NULL,
+	`linked_at` text,
+	PRIMARY KEY(`tenant_id`, `group_key`)
+);
+--> statement-breakpoint
+CREATE INDEX `app_groups_display_name` ON `app_groups` (`tenant_id`,`display_name_key`);--> statement-breakpoint
+CREATE INDEX `app_groups_group` ON `app_groups` (`tenant_id`,`group_id`);--> statement-breakpoint
 CREATE TABLE `events` (
 	`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`tenant_id` text NOT NULL,

@@ -80,3 +80,9 @@ export const scimErrors = {
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ScimError };
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 export const fail = <T = never>(error: ScimError): Result<T> => ({ ok: false, error });
+
+/** The value of a Result, or its error thrown (for HTTP handlers, where throwing is the answer). */
+export function unwrap<T>(result: Result<T>): T {
+  if (!result.ok) throw result.error;
+  return result.value;
+}

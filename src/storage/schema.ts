@@ -139,6 +139,27 @@ export const appAccounts = sqliteTable(
   ],
 );
 
+/**
+ * Groups the host app had before SCIM (operator API). A SCIM create with the same
+ * displayName links to the app group, whose membership the IdP then owns.
+ */
+export const appGroups = sqliteTable(
+  "app_groups",
+  {
+    tenantId: text("tenant_id").notNull(),
+    groupKey: text("group_key").notNull(),
+    displayNameKey: text("display_name_key").notNull(),
+    groupId: text("group_id"),
+    createdAt: text("created_at").notNull(),
+    linkedAt: text("linked_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.groupKey] }),
+    index("app_groups_display_name").on(t.tenantId, t.displayNameKey),
+    index("app_groups_group").on(t.tenantId, t.groupId),
+  ],
+);
+
 /** Memberships live here, never inside the group document: adding k members is O(k). */
 export const groupMembers = sqliteTable(
   "group_members",

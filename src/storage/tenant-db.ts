@@ -122,6 +122,11 @@ export class TenantDb {
     return state;
   }
 
+  /** What the tenant's Durable Object needs to write on this request's behalf. */
+  get auth(): { tenantId: string; tokenHash: string } {
+    return { tenantId: this.tenantId, tokenHash: this.tokenHash };
+  }
+
   /** A standalone check, for requests that touch no tenant data. One round trip. */
   async verify(): Promise<TenantState> {
     return this.accept(await this.checkQuery().get());

@@ -1,7 +1,7 @@
 /** Tenant rows, token metadata and setup links. Every function takes the tenant id it acts on. */
 import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Database } from "./database";
-import { appAccounts, events, groupMembers, groups, requestLog, setupLinks, tenants, userEmails, users } from "./schema";
+import { appAccounts, appGroups, events, groupMembers, groups, requestLog, setupLinks, tenants, userEmails, users } from "./schema";
 
 export type TenantRow = typeof tenants.$inferSelect;
 export type Provider = TenantRow["provider"];
@@ -75,6 +75,7 @@ export async function deleteTenantAndData(db: Database, id: string): Promise<{ d
     db.delete(groupMembers).where(eq(groupMembers.tenantId, id)),
     db.delete(userEmails).where(eq(userEmails.tenantId, id)),
     db.delete(appAccounts).where(eq(appAccounts.tenantId, id)),
+    db.delete(appGroups).where(eq(appGroups.tenantId, id)),
     db.delete(groups).where(eq(groups.tenantId, id)),
     db.delete(users).where(eq(users.tenantId, id)),
     db.delete(events).where(eq(events.tenantId, id)),
@@ -82,7 +83,7 @@ export async function deleteTenantAndData(db: Database, id: string): Promise<{ d
     db.delete(setupLinks).where(eq(setupLinks.tenantId, id)),
     db.delete(tenants).where(eq(tenants.id, id)).returning({ tokenHash: tenants.tokenHash }),
   ]);
-  const removed = results[8][0];
+  const removed = results[9][0];
   return { deleted: removed !== undefined, tokenHash: removed?.tokenHash ?? null };
 }
 

@@ -1,5 +1,5 @@
 /** Pieces shared by the /Users and /Groups list, search and read handlers. */
-import { ScimError } from "../../scim/errors";
+import { ScimError, scimErrors } from "../../scim/errors";
 import { parseFilter } from "../../scim/filter";
 import type { ProjectionOptions, ResourceTypeName } from "../../scim/schema";
 import { splitUrnPath } from "../../scim/schema";
@@ -48,3 +48,11 @@ export function methodNotAllowed(allow: string) {
   };
 }
 
+/** A .search body (RFC 7644 §3.4.3) carries the query parameters as JSON; `schemas` is not enforced. */
+export function searchBody(body: unknown): unknown {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw scimErrors.invalidSyntax("A .search body must be a JSON object (SearchRequest).");
+  }
+  const { schemas: _schemas, ...query } = body as Record<string, unknown>;
+  return query;
+}

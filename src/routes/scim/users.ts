@@ -1,7 +1,7 @@
 /** /Users (RFC 7644 §3.3–§3.6): create, read, list/search, replace, patch, delete. */
 import { Hono } from "hono";
 import type { AppEnv } from "../../env";
-import { type Result, ScimError, scimErrors } from "../../scim/errors";
+import { type ScimError, scimErrors, unwrap } from "../../scim/errors";
 import { listResponse } from "../../scim/list-response";
 import { applyPatch, parsePatchRequest } from "../../scim/patch";
 import { etagOf, locationOf, renderResource } from "../../scim/resource";
@@ -22,7 +22,7 @@ import {
 import { readJsonBody } from "../body";
 import { parseWith, validQuery } from "../validation";
 import { type ListQuery, listQuerySchema } from "./list-query";
-import { methodNotAllowed, planFromQuery, projectionOf, wantsDerived } from "./listing";
+import { methodNotAllowed, planFromQuery, projectionOf, searchBody, wantsDerived } from "./listing";
 import { requireVersion, ifMatchVersion, notModified } from "./preconditions";
 import { scimJson } from "./respond";
 import { tenantBaseUrl } from "./urls";
@@ -33,11 +33,6 @@ const RESOURCE: ResourceTypeName = "User";
 const PATCH_ATTEMPTS = 3;
 
 type Ctx = Context<AppEnv>;
-
-function unwrap<T>(result: Result<T>): T {
-  if (!result.ok) throw result.error;
-  return result.value;
-}
 
 function userNotFound(): ScimError {
   return scimErrors.notFound("No user with this id in this tenant.");
@@ -153,13 +148,4 @@ async function explainPrecondition(c: Ctx, error: unknown, id: string, expected:
     return missing;
   }
   return scimErrors.preconditionFailed("The user was modified since the version in If-Match.");
-}
-
-/** A .search body (RFC 7644 §3.4.3) carries the query parameters as JSON; `schemas` is not enforced. */
-function searchBody(body: unknown): unknown {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw scimErrors.invalidSyntax("A .search body must be a JSON object (SearchRequest).");
-  }
-  const { schemas: _schemas, ...query } = body as Record<string, unknown>;
-  return query;
 }

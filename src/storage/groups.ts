@@ -1,0 +1,335 @@
+/**
+ * Groups in D1. Members live in group_members only: adding or removing k members costs
+ * O(k) indexed statements (chunked under D1's 100-parameter limit), never a read or a
+ * rewrite of the member list. Writes are single batches behind TenantDb's preconditions;
+ * the tenant's Durable Object calls them one at a time.
+ */
+import { and, eq, getTableColumns, inArray, type SQL, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { scimErrors } from "../scim/errors";
+import { type ScimDocument, uniquenessKey } from "../scim/schema";
+import { chunk, rowsPerStatement } from "./chunk";
+import type { Database } from "./database";
+import { qualified } from "./qualified";
+import { appGroups, events, groupMembers, groups, tenants, users } from "./schema";
+import { type Precondition, PreconditionFailed, type TenantDb } from "./tenant-db";
+
+/** The most members one request may name (add, remove or replace): a documented bound. */
+export const MAX_MEMBERS_PER_REQUEST = 10_000;
+/** Events list at most this many member ids; larger changes are summarised by counts. */
+const EVENT_MEMBER_IDS = 1000;
+
+export interface MemberRef {
+  value: string;
+  display: string | null;
+  type: "User" | "Group";
+}
+
+export interface StoredGroup {
+  id: string;
+  doc: ScimDocument;
+  version: number;
+  createdAt: string;
+  lastModified: string;
+  role: string | null;
+  domains: string[];
+  memberCount: number;
+  /** Undefined when members were not read (excludedAttributes=members). */
+  members?: MemberRef[];
+}
+
+export interface MemberChanges {
+  /** Remove every current member first (replace of `members`). */
+  clear: boolean;
+  add: string[];
+  remove: string[];
+}
+
+type GroupRow = typeof groups.$inferSelect;
+
+const { tenantId: _tenant, seq: _seq, displayName: _name, displayNameKey: _key, externalId: _externalId, ...groupFields } =
+  getTableColumns(groups);
+
+const memberDisplay = sql<string | null>`coalesce(json_extract(${qualified(users.doc)}, '$.displayName'), ${qualified(users.userName)})`;
+
+/** A group's members as JSON, computed per returned row (only when members are wanted). */
+const membersJson = sql<string>`(SELECT json_group_array(json_object('value', ${qualified(groupMembers.memberId)}, 'type', ${qualified(groupMembers.memberType)}, 'display', ${memberDisplay})) FROM ${groupMembers} LEFT JOIN ${users} ON ${qualified(users.tenantId)} = ${qualified(groupMembers.tenantId)} AND ${qualified(users.id)} = ${qualified(groupMembers.memberId)} WHERE ${qualified(groupMembers.tenantId)} = ${qualified(groups.tenantId)} AND ${qualified(groupMembers.groupId)} = ${qualified(groups.id)})`;
+
+function withMembers(includeMembers: boolean) {
+  return includeMembers ? { ...groupFields, membersJson } : { ...groupFields, membersJson: sql<null>`NULL` };
+}
+
+export function toStoredGroup(row: Pick<GroupRow, keyof typeof groupFields> & { membersJson: string | null }): StoredGroup {
+  const group: StoredGroup = {
+    id: row.id,
+    doc: row.doc as ScimDocument,
+    version: row.version,
+    createdAt: row.createdAt,
+    lastModified: row.lastModified,
+    role: row.role,
+    domains: row.domains,
+    memberCount: row.memberCount,
+  };
+  if (row.membersJson !== null) group.members = JSON.parse(row.membersJson) as MemberRef[];
+  return group;
+}
+
+export function selectGroupQuery(db: Database, tenantId: string, id: string, includeMembers: boolean) {
+  return db
+    .select(withMembers(includeMembers))
+    .from(groups)
+    .where(and(eq(groups.tenantId, tenantId), eq(groups.id, id)));
+}
+
+export interface GroupPageQuery {
+  where: SQL | undefined;
+  orderBy: SQL[];
+  limit: number;
+  offset: number;
+  includeMembers: boolean;
+}
+
+export function selectGroupsPageQuery(db: Database, tenantId: string, page: GroupPageQuery) {
+  return db
+    .select({ ...withMembers(page.includeMembers), seq: groups.seq })
+    .from(groups)
+    .where(and(eq(groups.tenantId, tenantId), page.where))
+    .orderBy(...page.orderBy)
+    .limit(page.limit)
+    .offset(page.offset);
+}
+
+export function countGroupsQuery(db: Database, tenantId: string, where: SQL | undefined) {
+  return db
+    .select({ total: sql<number>`count(*)` })
+    .from(groups)
+    .where(and(eq(groups.tenantId, tenantId), where));
+}
+
+/** totalResults of an unfiltered list: a counter kept by every write, not a scan. */
+export function groupCountQuery(db: Database, tenantId: string) {
+  return db.select({ total: tenants.groupCount }).from(tenants).where(eq(tenants.id, tenantId));
+}
+
+function indexedColumns(doc: ScimDocument) {
+  const displayName = doc.displayName as string;
+  return {
+    displayName,
+    displayNameKey: uniquenessKey(displayName),
+    externalId: typeof doc.externalId === "string" ? doc.externalId : null,
+  };
+}
+
+function checkMemberBound(changes: MemberChanges): void {
+  const named = changes.add.length + changes.remove.length;
+  if (named > MAX_MEMBERS_PER_REQUEST) {
+    throw scimErrors.payloadTooLarge(`At most ${MAX_MEMBERS_PER_REQUEST} members may be named in one request; send several.`);
+  }
+}
+
+/** Every added id must be a user of this tenant: one guard per chunk, in the write's batch. */
+function membersExist(tenantId: string, ids: string[]): Precondition[] {
+  return chunk(ids, rowsPerStatement(1, 2)).map((ids) => ({
+    kind: "membersExist" as const,
+    holds: sql`(SELECT count(*) FROM ${users} WHERE ${users.tenantId} = ${tenantId} AND ${inArray(users.id, ids)}) = ${ids.length}`,
+  }));
+}
+
+/**
+ * The statements that apply member changes, O(changed members). member_count is kept exact
+ * by counting, per chunk and before the change, how many of the chunk are already members.
+ */
+function memberStatements(db: Database, tenantId: string, groupId: string, changes: MemberChanges): BatchItem<"sqlite">[] {
+  const ofGroup = and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.groupId, groupId));
+  const group = and(eq(groups.tenantId, tenantId), eq(groups.id, groupId));
+  const statements: BatchItem<"sqlite">[] = [];
+  if (changes.clear) {
+    statements.push(db.delete(groupMembers).where(ofGroup), db.update(groups).set({ memberCount: 0 }).where(group));
+  }
+  const present = (ids: string[]) => sql`(SELECT count(*) FROM ${groupMembers} WHERE ${ofGroup} AND ${inArray(groupMembers.memberId, ids)})`;
+  for (const ids of chunk(changes.remove, rowsPerStatement(1, 6))) {
+    statements.push(
+      db.update(groups).set({ memberCount: sql`${groups.memberCount} - ${present(ids)}` }).where(group),
+      db.delete(groupMembers).where(and(ofGroup, inArray(groupMembers.memberId, ids))),
+    );
+  }
+  for (const ids of chunk(changes.add, rowsPerStatement(4))) {
+    statements.push(
+      db.update(groups).set({ memberCount: sql`${groups.memberCount} + ${ids.length} - ${present(ids)}` }).where(group),
+      db
+        .insert(groupMembers)
+        .values(ids.map((memberId) => ({ tenantId, groupId, memberId, memberType: "User" as const })))
+        .onConflictDoNothing(),
+    );
+  }
+  return statements;
+}
+
+function memberEventData(changes: MemberChanges): Record<string, unknown> {
+  const large = changes.add.length + changes.remove.length > EVENT_MEMBER_IDS;
+  return {
+    replacedAll: changes.clear,
+    added: large ? changes.add.length : changes.add,
+    removed: large ? changes.remove.length : changes.remove,
+  };
+}
+
+function isDisplayNameConflict(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (/UNIQUE constraint failed: groups\.tenant_id, groups\.display_name_key/.test(e.message)) return true;
+  }
+  return false;
+}
+
+function translateWriteError(error: unknown): unknown {
+  if (isDisplayNameConflict(error)) {
+    return scimErrors.uniqueness("A group with this displayName already exists (displayName is case-insensitive).");
+  }
+  if (error instanceof PreconditionFailed && error.kind === "membersExist") {
+    return scimErrors.invalidValue("Every member must be an existing user of this tenant; nothing was applied.");
+  }
+  if (error instanceof PreconditionFailed && error.kind === "noAccountConflict") {
+    return scimErrors.uniqueness("The application already has a group with this displayName, and this tenant does not link existing groups.");
+  }
+  return error;
+}
+
+/** Names the first member id that is not a user of this tenant, for a precise 400 detail. */
+export async function findUnknownMember(tdb: TenantDb, ids: string[]): Promise<string | undefined> {
+  for (const part of chunk([...new Set(ids)], rowsPerStatement(1, 1))) {
+    const { results } = await tdb.read([
+      tdb.db.select({ id: users.id }).from(users).where(and(eq(users.tenantId, tdb.tenantId), inArray(users.id, part))),
+    ] as const);
+    const known = new Set(results[0].map((r) => r.id));
+    const unknown = part.find((id) => !known.has(id));
+    if (unknown !== undefined) return unknown;
+  }
+  return undefined;
+}
+
+async function explainMembers(tdb: TenantDb, error: unknown, ids: string[]): Promise<unknown> {
+  const translated = translateWriteError(error);
+  if (error instanceof PreconditionFailed && error.kind === "membersExist") {
+    const unknown = await findUnknownMember(tdb, ids);
+    if (unknown !== undefined) {
+      return scimErrors.invalidValue(`Member '${unknown}' is not a user of this tenant; nothing was applied.`);
+    }
+  }
+  return translated;
+}
+
+export async function createGroup(tdb: TenantDb, doc: ScimDocument, memberIds: string[]): Promise<StoredGroup> {
+  const { db, tenantId } = tdb;
+  const changes: MemberChanges = { clear: false, add: [...new Set(memberIds)], remove: [] };
+  checkMemberBound(changes);
+  const id = crypto.randomUUID();
+  const now = new Date().toISOString();
+  const columns = indexedColumns(doc);
+  const tenant = eq(tenants.id, tenantId);
+  const appGroupMatch = sql`${appGroups.tenantId} = ${tenantId} AND ${appGroups.groupId} IS NULL AND ${appGroups.displayNameKey} = ${columns.displayNameKey}`;
+  const linkingOff = sql`EXISTS (SELECT 1 FROM ${tenants} WHERE ${tenant} AND ${tenants.linkExistingUsers} = 0)`;
+  try {
+    await tdb.write(
+      [
+        db.insert(groups).values({
+          tenantId,
+          id,
+          ...columns,
+          // The onboarding settings apply to groups the IdP creates.
+          role: sql`(SELECT ${tenants.defaultRole} FROM ${tenants} WHERE ${tenant})`,
+          domains: sql`(SELECT ${tenants.domainRestrictions} FROM ${tenants} WHERE ${tenant})`,
+          createdAt: now,
+          lastModified: now,
+          version: 1,
+          doc,
+        }),
+        db.update(appGroups).set({ groupId: id, linkedAt: now }).where(appGroupMatch),
+        db.update(tenants).set({ groupCount: sql`${tenants.groupCount} + 1` }).where(tenant),
+        db.insert(events).values({
+          tenantId,
+          type: "group.created",
+          resourceType: "Group",
+          resourceId: id,
+          at: now,
+          data: sql`json_object('displayName', ${columns.displayName}, 'members', ${changes.add.length}, 'linkedGroup', (SELECT ${appGroups.groupKey} FROM ${appGroups} WHERE ${appGroups.tenantId} = ${tenantId} AND ${appGroups.groupId} = ${id}))`,
+        }),
+        ...memberStatements(db, tenantId, id, changes),
+      ] as unknown as [BatchItem<"sqlite">],
+      [
+        ...membersExist(tenantId, changes.add),
+        { kind: "noAccountConflict", holds: sql`NOT (${linkingOff} AND EXISTS (SELECT 1 FROM ${appGroups} WHERE ${appGroupMatch}))` },
+      ],
+    );
+  } catch (error) {
+    throw await explainMembers(tdb, error, changes.add);
+  }
+  return readGroup(tdb, id, true);
+}
+
+export async function readGroup(tdb: TenantDb, id: string, includeMembers: boolean): Promise<StoredGroup> {
+  const { results } = await tdb.read([selectGroupQuery(tdb.db, tdb.tenantId, id, includeMembers)] as const);
+  const row = results[0][0];
+  if (!row) throw scimErrors.notFound("No group with this id in this tenant.");
+  return toStoredGroup(row);
+}
+
+export interface GroupUpdate {
+  id: string;
+  /** The new document, or undefined when only members change. */
+  doc?: ScimDocument;
+  members: MemberChanges;
+  expectedVersion?: number;
+}
+
+/** Applies a document and/or member change in one round trip. */
+export async function updateGroup(tdb: TenantDb, update: GroupUpdate): Promise<void> {
+  const { db, tenantId } = tdb;
+  const { id, doc, members } = update;
+  checkMemberBound(members);
+  const now = new Date().toISOString();
+  const current = and(eq(groups.tenantId, tenantId), eq(groups.id, id));
+  const versionMatches = update.expectedVersion === undefined ? sql`` : sql` AND ${groups.version} = ${update.expectedVersion}`;
+  const changesMembers = members.clear || members.add.length > 0 || members.remove.length > 0;
+  const statements: BatchItem<"sqlite">[] = [
+    db
+      .update(groups)
+      .set({ ...(doc ? { ...indexedColumns(doc), doc } : {}), lastModified: now, version: sql`${groups.version} + 1` })
+      .where(current),
+    ...memberStatements(db, tenantId, id, members),
+  ];
+  if (doc) {
+    statements.push(
+      db.insert(events).values({ tenantId, type: "group.updated", resourceType: "Group", resourceId: id, at: now, data: { displayName: doc.displayName } }),
+    );
+  }
+  if (changesMembers) {
+    statements.push(
+      db.insert(events).values({ tenantId, type: "group.members_changed", resourceType: "Group", resourceId: id, at: now, data: memberEventData(members) }),
+    );
+  }
+  try {
+    await tdb.write(statements as unknown as [BatchItem<"sqlite">], [
+      { kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${groups} WHERE ${current}${versionMatches})` },
+      ...membersExist(tenantId, members.add),
+    ]);
+  } catch (error) {
+    throw await explainMembers(tdb, error, members.add);
+  }
+}
+
+export async function deleteGroup(tdb: TenantDb, id: string, expectedVersion?: number): Promise<void> {
+  const { db, tenantId } = tdb;
+  const current = and(eq(groups.tenantId, tenantId), eq(groups.id, id));
+  const versionMatches = expectedVersion === undefined ? sql`` : sql` AND ${groups.version} = ${expectedVersion}`;
+  await tdb.write(
+    [
+      db.delete(groupMembers).where(and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.groupId, id))),
+      db.update(appGroups).set({ groupId: null, linkedAt: null }).where(and(eq(appGroups.tenantId, tenantId), eq(appGroups.groupId, id))),
+      db.update(tenants).set({ groupCount: sql`${tenants.groupCount} - 1` }).where(eq(tenants.id, tenantId)),
+      db.delete(groups).where(current),
+      db.insert(events).values({ tenantId, type: "group.deleted", resourceType: "Group", resourceId: id, at: new Date().toISOString() }),
+    ] as const,
+    [{ kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${groups} WHERE ${current}${versionMatches})` }],
+  );
+}
+

@@ -12,22 +12,9 @@ import { findTenant, listTenants, type TenantRow, updateTenantSettings } from ".
 import { adminAuth } from "../tenancy/admin-auth";
 import { createSetupLink, createTenant, removeTenant, rotateToken } from "../tenancy/tenant-service";
 import { readJsonBody } from "./body";
+import { tenantSettingsFields } from "./tenant-settings";
 import { parseWith, validQuery } from "./validation";
-
-/** An email domain as admins type it (`example.com`), stored lower case. */
-const domain = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .regex(/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a domain name like example.com");
-
-export const tenantSettingsFields = {
-  provider: z.enum(["okta", "entra", "generic"]),
-  userSync: z.boolean(),
-  groupSync: z.boolean(),
-  defaultRole: z.string().trim().min(1).max(100).nullable(),
-  domainRestrictions: z.array(domain).max(100),
-};
+import { adminDirectoryRoutes } from "./admin-directory";
 
 const createTenantBody = z
   .object({
@@ -138,6 +125,7 @@ export const adminRoutes = new Hono<AppEnv>()
     const rows = await listEvents(database(c.env.DB), tenant.id, after, limit);
     return c.json({ events: rows, next: rows.at(-1)?.seq ?? after });
   })
+  .route("/tenants/:id", adminDirectoryRoutes)
   .get("/tenants/:id/log", validQuery(logPage), async (c) => {
     const tenant = await tenantOr404(c.env.DB, c.req.param("id"));
     const { before, limit } = c.req.valid("query");

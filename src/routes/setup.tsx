@@ -11,7 +11,7 @@ import { type AppEnv, publicOrigin, scimBaseUrl } from "../env";
 import { database } from "../storage/database";
 import type { TenantRow, TenantSettings } from "../storage/tenants";
 import { completeSetup, inspectSetupLink } from "../tenancy/tenant-service";
-import { tenantSettingsFields } from "./admin";
+import { tenantSettingsFields } from "./tenant-settings";
 import {
   MessagePage,
   type SetupFormErrors,

@@ -1,0 +1,93 @@
+/**
+ * Operator API, per tenant: the directory the IdP provisioned (read in insertion order),
+ * accounts and groups the host app already had (so SCIM creates link to them), and the
+ * role/domains the app grants through each IdP group.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../env";
+import { scimErrors } from "../scim/errors";
+import { database } from "../storage/database";
+import {
+  deleteAppAccount,
+  findAppAccount,
+  findAppGroup,
+  listGroupsAfter,
+  listUsersAfter,
+  updateGroupGrants,
+  upsertAppAccount,
+  upsertAppGroup,
+} from "../storage/directory";
+import { findTenant } from "../storage/tenants";
+import { readJsonBody } from "./body";
+import { tenantSettingsFields } from "./tenant-settings";
+import { parseWith, validQuery } from "./validation";
+
+const key = z.string().min(1).max(200);
+const accountBody = z
+  .object({ userName: z.string().min(1).max(256).optional(), email: z.string().email().max(320).optional() })
+  .strict()
+  .refine((b) => b.userName !== undefined || b.email !== undefined, "give userName, email or both");
+const appGroupBody = z.object({ displayName: z.string().min(1).max(256) }).strict();
+const grantsBody = z
+  .object({ role: tenantSettingsFields.defaultRole.optional(), domains: tenantSettingsFields.domainRestrictions.optional() })
+  .strict()
+  .refine((b) => b.role !== undefined || b.domains !== undefined, "give role, domains or both");
+const page = z.object({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+function accountView(row: { accountKey: string; userId: string | null; linkedAt: string | null }) {
+  return { accountKey: row.accountKey, linkedUserId: row.userId, linkedAt: row.linkedAt };
+}
+
+export const adminDirectoryRoutes = new Hono<AppEnv>()
+  .use(async (c, next) => {
+    const tenant = await findTenant(database(c.env.DB), c.req.param("id") ?? "");
+    if (!tenant) throw scimErrors.notFound("No tenant with this id.");
+    await next();
+  })
+  .get("/users", validQuery(page), async (c) => {
+    const { after, limit } = c.req.valid("query");
+    const rows = await listUsersAfter(database(c.env.DB), c.req.param("id") ?? "", after, limit);
+    return c.json({ users: rows, next: rows.at(-1)?.seq ?? after });
+  })
+  .get("/groups", validQuery(page), async (c) => {
+    const { after, limit } = c.req.valid("query");
+    const rows = await listGroupsAfter(database(c.env.DB), c.req.param("id") ?? "", after, limit);
+    return c.json({ groups: rows, next: rows.at(-1)?.seq ?? after });
+  })
+  .patch("/groups/:groupId", async (c) => {
+    const grants = parseWith(grantsBody, await readJsonBody(c.req.raw));
+    const row = await updateGroupGrants(database(c.env.DB), c.req.param("id") ?? "", c.req.param("groupId"), grants);
+    if (!row) throw scimErrors.notFound("No group with this id in this tenant.");
+    return c.json(row);
+  })
+  .put("/accounts/:accountKey", async (c) => {
+    const accountKey = parseWith(key, c.req.param("accountKey"));
+    const identity = parseWith(accountBody, await readJsonBody(c.req.raw));
+    const row = await upsertAppAccount(database(c.env.DB), c.req.param("id") ?? "", accountKey, identity);
+    return c.json(accountView(row));
+  })
+  .get("/accounts/:accountKey", async (c) => {
+    const row = await findAppAccount(database(c.env.DB), c.req.param("id") ?? "", c.req.param("accountKey"));
+    if (!row) throw scimErrors.notFound("No such account registered for this tenant.");
+    return c.json(accountView(row));
+  })
+  .delete("/accounts/:accountKey", async (c) => {
+    const removed = await deleteAppAccount(database(c.env.DB), c.req.param("id") ?? "", c.req.param("accountKey"));
+    if (!removed) throw scimErrors.notFound("No such account registered for this tenant.");
+    return c.body(null, 204);
+  })
+  .put("/app-groups/:groupKey", async (c) => {
+    const groupKey = parseWith(key, c.req.param("groupKey"));
+    const { displayName } = parseWith(appGroupBody, await readJsonBody(c.req.raw));
+    const row = await upsertAppGroup(database(c.env.DB), c.req.param("id") ?? "", groupKey, displayName);
+    return c.json({ groupKey: row.groupKey, linkedGroupId: row.groupId, linkedAt: row.linkedAt });
+  })
+  .get("/app-groups/:groupKey", async (c) => {
+    const row = await findAppGroup(database(c.env.DB), c.req.param("id") ?? "", c.req.param("groupKey"));
+    if (!row) throw scimErrors.notFound("No such group registered for this tenant.");
+    return c.json({ groupKey: row.groupKey, linkedGroupId: row.groupId, linkedAt: row.linkedAt });
+  });

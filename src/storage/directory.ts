@@ -1,0 +1,114 @@
+/**
+ * The operator's side of the directory: accounts and groups the host app already had
+ * (for linking), the role/domains it assigns to IdP groups, and reads by insertion order.
+ */
+import { and, asc, eq, gt } from "drizzle-orm";
+import { uniquenessKey } from "../scim/schema";
+import type { Database } from "./database";
+import { appAccounts, appGroups, groups, users } from "./schema";
+
+export type AppAccountRow = typeof appAccounts.$inferSelect;
+export type AppGroupRow = typeof appGroups.$inferSelect;
+
+export async function upsertAppAccount(
+  db: Database,
+  tenantId: string,
+  accountKey: string,
+  identity: { userName?: string | undefined; email?: string | undefined },
+): Promise<AppAccountRow> {
+  const keys = {
+    userNameKey: identity.userName === undefined ? null : uniquenessKey(identity.userName),
+    emailKey: identity.email === undefined ? null : identity.email.toLowerCase(),
+  };
+  const [row] = await db
+    .insert(appAccounts)
+    .values({ tenantId, accountKey, ...keys, createdAt: new Date().toISOString() })
+    .onConflictDoUpdate({ target: [appAccounts.tenantId, appAccounts.accountKey], set: keys })
+    .returning();
+  if (!row) throw new Error("app account upsert returned no row");
+  return row;
+}
+
+export async function findAppAccount(db: Database, tenantId: string, accountKey: string) {
+  return db
+    .select()
+    .from(appAccounts)
+    .where(and(eq(appAccounts.tenantId, tenantId), eq(appAccounts.accountKey, accountKey)))
+    .get();
+}
+
+export async function deleteAppAccount(db: Database, tenantId: string, accountKey: string): Promise<boolean> {
+  const removed = await db
+    .delete(appAccounts)
+    .where(and(eq(appAccounts.tenantId, tenantId), eq(appAccounts.accountKey, accountKey)))
+    .returning({ key: appAccounts.accountKey });
+  return removed.length > 0;
+}
+
+export async function upsertAppGroup(db: Database, tenantId: string, groupKey: string, displayName: string): Promise<AppGroupRow> {
+  const displayNameKey = uniquenessKey(displayName);
+  const [row] = await db
+    .insert(appGroups)
+    .values({ tenantId, groupKey, displayNameKey, createdAt: new Date().toISOString() })
+    .onConflictDoUpdate({ target: [appGroups.tenantId, appGroups.groupKey], set: { displayNameKey } })
+    .returning();
+  if (!row) throw new Error("app group upsert returned no row");
+  return row;
+}
+
+export async function findAppGroup(db: Database, tenantId: string, groupKey: string) {
+  return db
+    .select()
+    .from(appGroups)
+    .where(and(eq(appGroups.tenantId, tenantId), eq(appGroups.groupKey, groupKey)))
+    .get();
+}
+
+/** Users in insertion order after a cursor: the host app's full read, page by page. */
+export async function listUsersAfter(db: Database, tenantId: string, after: number, limit: number) {
+  return db
+    .select({ seq: users.seq, id: users.id, userName: users.userName, active: users.active, lastModified: users.lastModified, doc: users.doc })
+    .from(users)
+    .where(and(eq(users.tenantId, tenantId), gt(users.seq, after)))
+    .orderBy(asc(users.seq))
+    .limit(limit);
+}
+
+const groupSummary = {
+  seq: groups.seq,
+  id: groups.id,
+  displayName: groups.displayName,
+  externalId: groups.externalId,
+  role: groups.role,
+  domains: groups.domains,
+  memberCount: groups.memberCount,
+  lastModified: groups.lastModified,
+};
+
+export async function listGroupsAfter(db: Database, tenantId: string, after: number, limit: number) {
+  return db
+    .select(groupSummary)
+    .from(groups)
+    .where(and(eq(groups.tenantId, tenantId), gt(groups.seq, after)))
+    .orderBy(asc(groups.seq))
+    .limit(limit);
+}
+
+/** The operator edits what its app grants through a group; SCIM never touches these. */
+export async function updateGroupGrants(
+  db: Database,
+  tenantId: string,
+  groupId: string,
+  grants: { role?: string | null | undefined; domains?: string[] | undefined },
+) {
+  const set = {
+    ...(grants.role !== undefined ? { role: grants.role } : {}),
+    ...(grants.domains !== undefined ? { domains: grants.domains } : {}),
+  };
+  const [row] = await db
+    .update(groups)
+    .set(set)
+    .where(and(eq(groups.tenantId, tenantId), eq(groups.id, groupId)))
+    .returning(groupSummary);
+  return row;
+}

@@ -1,6 +1,8 @@
 import type { TenantDb } from "./storage/tenant-db";
 
 declare global {
+  // workers-types declares bindings and globals on this namespace; merging into it is the documented way.
+  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Cloudflare {
     interface Env {
       /** Secret (`wrangler secret put ADMIN_TOKEN`; `.dev.vars` locally): the operator API's bearer token. */

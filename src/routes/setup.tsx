@@ -87,7 +87,8 @@ function formValuesOf(tenant: TenantRow): SetupFormValues {
 
 async function readForm(c: Context<AppEnv>): Promise<SetupFormValues> {
   // A malformed body reads as an empty form, which then fails validation with a 400.
-  const body = await c.req.parseBody().catch(() => ({}) as Record<string, string | File>);
+  const empty: Record<string, string | File> = {};
+  const body: Record<string, unknown> = await c.req.parseBody().catch(() => empty);
   const text = (name: SetupFormField) => {
     const value = body[name];
     return typeof value === "string" ? value : "";
@@ -145,7 +146,7 @@ export const setupRoutes = new Hono<AppEnv>()
     "/:code",
     bodyLimit({
       maxSize: MAX_FORM_BYTES,
-      onError: (c) =>
+      onError: (c: Context<AppEnv>) =>
         render(c, 413, (nonce) => (
           <MessagePage nonce={nonce} title="Form too large" message="The submitted form is too large." />
         )),

@@ -32,16 +32,7 @@ export async function insertTenant(
 ): Promise<TenantRow> {
   const [row] = await db
     .insert(tenants)
-    .values({
-      id,
-      ...settings,
-      tokenHash: token.hash,
-      tokenPrefix: token.prefix,
-      tokenLastFour: token.lastFour,
-      tokenCreatedAt: now,
-      createdAt: now,
-      updatedAt: now,
-    })
+    .values({ id, ...settings, ...tokenColumns(token, now), createdAt: now })
     .returning();
   if (!row) throw new Error("tenant insert returned no row");
   return row;
@@ -92,17 +83,19 @@ export async function deleteTenantAndData(db: Database, id: string): Promise<{ d
  * against this column, so the previous token stops working with this write.
  */
 export async function replaceToken(db: Database, tenantId: string, token: NewToken, now: string): Promise<void> {
-  await db
-    .update(tenants)
-    .set({
-      tokenHash: token.hash,
-      tokenPrefix: token.prefix,
-      tokenLastFour: token.lastFour,
-      tokenCreatedAt: now,
-      tokenLastUsedAt: null,
-      updatedAt: now,
-    })
-    .where(eq(tenants.id, tenantId));
+  await db.update(tenants).set(tokenColumns(token, now)).where(eq(tenants.id, tenantId));
+}
+
+/** The columns that make `token` current: its hash and the metadata the operator sees. */
+function tokenColumns(token: NewToken, now: string) {
+  return {
+    tokenHash: token.hash,
+    tokenPrefix: token.prefix,
+    tokenLastFour: token.lastFour,
+    tokenCreatedAt: now,
+    tokenLastUsedAt: null,
+    updatedAt: now,
+  };
 }
 
 /** At most one write a minute per tenant: the WHERE clause skips recent stamps. */
@@ -168,15 +161,7 @@ export async function redeemSetupLink(
       .where(and(eq(setupLinks.codeHash, codeHash), isNull(setupLinks.usedAt), gt(setupLinks.expiresAt, now))),
     db
       .update(tenants)
-      .set({
-        ...settings,
-        tokenHash: token.hash,
-        tokenPrefix: token.prefix,
-        tokenLastFour: token.lastFour,
-        tokenCreatedAt: now,
-        tokenLastUsedAt: null,
-        updatedAt: now,
-      })
+      .set({ ...settings, ...tokenColumns(token, now) })
       .where(and(sql`${tenants.id} = (SELECT ${setupLinks.tenantId} FROM ${setupLinks} WHERE ${setupLinks.codeHash} = ${codeHash})`, claimed))
       .returning(),
   ]);

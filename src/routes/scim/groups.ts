@@ -55,7 +55,7 @@ function splitMembers(doc: ScimDocument): { doc: ScimDocument; memberIds: string
     }
     return member.value;
   });
-  return { doc: rest as ScimDocument, memberIds };
+  return { doc: rest, memberIds };
 }
 
 function render(c: Ctx, group: StoredGroup, query: Projection) {

@@ -13,7 +13,11 @@ export default defineConfig(async () => {
           plugins: [
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
-              miniflare: { bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: TEST_ADMIN_TOKEN } },
+              miniflare: {
+                bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: TEST_ADMIN_TOKEN },
+                // A small budget so a test can exhaust it; no other test sends this many requests for one tenant.
+                ratelimits: { TENANT_RATE_LIMIT: { namespace_id: "1001", simple: { limit: 300, period: 60 } } },
+              },
             }),
           ],
           test: {

@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { scimErrors } from "../../scim/errors";
+import { tenantRateLimit } from "../../tenancy/rate-limit";
 import { scimAuth } from "../../tenancy/scim-auth";
 import { discoveryRoutes } from "./discovery";
 import { groupRoutes } from "./groups";
@@ -11,6 +12,7 @@ import { userRoutes } from "./users";
 export const scimRoutes = new Hono<AppEnv>()
   .use(scimAuth)
   .use(requestLog)
+  .use(tenantRateLimit)
   .route("/", discoveryRoutes)
   .route("/Users", userRoutes)
   .route("/Groups", groupRoutes)

@@ -8,6 +8,7 @@ import { scimErrors } from "../../scim/errors";
 import { resourceTypeDocuments, schemaDocuments, serviceProviderConfig } from "../../scim/schema";
 import { listResponse } from "../../scim/list-response";
 import { SCIM_FEATURES } from "../../scim/features";
+import { methodNotAllowed } from "./listing";
 import { scimJson } from "./respond";
 import { tenantBaseUrl } from "./urls";
 
@@ -40,4 +41,5 @@ export const discoveryRoutes = new Hono<AppEnv>()
     const doc = schemaDocuments(tenantBaseUrl(c)).find((d) => d.id.toLowerCase() === urn);
     if (!doc) throw scimErrors.notFound(`No schema '${c.req.param("urn")}'.`);
     return scimJson(doc);
-  });
+  })
+  .all("/:endpoint{ServiceProviderConfig|ResourceTypes|Schemas}/*", methodNotAllowed("GET"));

@@ -43,7 +43,7 @@ CREATE TABLE `group_members` (
 	PRIMARY KEY(`tenant_id`, `group_id`, `member_id`)
 );
 --> statement-breakpoint
-CREATE INDEX `group_members_member` ON `group_members` (`tenant_id`,`member_id`);--> statement-breakpoint
+CREATE INDEX `group_members_member` ON `group_members` (`tenant_id`,`member_id`,`group_id`);--> statement-breakpoint
 CREATE TABLE `groups` (
 	`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`tenant_id` text NOT NULL,

@@ -63,7 +63,7 @@ function condition(ctx: Context, filter: Filter): SQL {
     case "or":
       return sql`(${condition(ctx, filter.left)} OR ${condition(ctx, filter.right)})`;
     case "not":
-      return sql`(NOT ${condition(ctx, filter.filter)})`;
+      return negate(condition(ctx, filter.filter));
     case "present":
     case "compare":
       return attributeCondition(ctx, filter);
@@ -124,7 +124,7 @@ function elementCondition(ctx: Context, filter: Filter, element: (sub: string) =
     case "or":
       return sql`(${elementCondition(ctx, filter.left, element)} OR ${elementCondition(ctx, filter.right, element)})`;
     case "not":
-      return sql`(NOT ${elementCondition(ctx, filter.filter, element)})`;
+      return negate(elementCondition(ctx, filter.filter, element));
     case "valuePath":
       throw scimErrors.invalidFilter("Value filters cannot be nested.");
     case "present":
@@ -147,7 +147,7 @@ function membershipCondition(ctx: Context, filter: Filter, side: "group" | "user
     case "or":
       return sql`(${membershipCondition(ctx, filter.left, side)} OR ${membershipCondition(ctx, filter.right, side)})`;
     case "not":
-      return sql`(NOT ${membershipCondition(ctx, filter.filter, side)})`;
+      return negate(membershipCondition(ctx, filter.filter, side));
     case "present":
     case "compare": {
       const isValue = filter.path.attr.toLowerCase() === "value" && filter.path.sub === undefined;
@@ -185,32 +185,39 @@ function comparison(ctx: Context, operand: Operand, operator: CompareOp, raw: Fi
   }
   const value = comparable(operand, operator, raw);
   const expr = operand.caseExact || operand.keyed || typeof value !== "string" ? operand.expr : sql`lower(${operand.expr})`;
-  // COALESCE keeps every condition true/false, never NULL, so `not (...)` means what it says.
-  const holds = (cond: SQL) => sql`COALESCE(${cond}, 0)`;
+  // Bare comparisons, so SQLite can use an index on the column; NULL (absent) reads as false here.
   switch (operator) {
     case "eq":
-      return holds(sql`${expr} = ${bind(ctx, value)}`);
+      return sql`${expr} = ${bind(ctx, value)}`;
     case "ne":
-      return sql`(NOT ${holds(sql`${expr} = ${bind(ctx, value)}`)})`;
+      return negate(sql`${expr} = ${bind(ctx, value)}`);
     case "gt":
-      return holds(sql`${expr} > ${bind(ctx, value)}`);
+      return sql`${expr} > ${bind(ctx, value)}`;
     case "ge":
-      return holds(sql`${expr} >= ${bind(ctx, value)}`);
+      return sql`${expr} >= ${bind(ctx, value)}`;
     case "lt":
-      return holds(sql`${expr} < ${bind(ctx, value)}`);
+      return sql`${expr} < ${bind(ctx, value)}`;
     case "le":
-      return holds(sql`${expr} <= ${bind(ctx, value)}`);
+      return sql`${expr} <= ${bind(ctx, value)}`;
     case "co":
     case "sw":
     case "ew": {
       if (typeof value !== "string") throw scimErrors.invalidFilter(`'${operator}' compares strings only.`);
       if (value === "") return sql`(${operand.expr} IS NOT NULL)`;
-      if (operator === "co") return holds(sql`instr(${expr}, ${bind(ctx, value)}) > 0`);
-      if (operator === "sw") return holds(sql`instr(${expr}, ${bind(ctx, value)}) = 1`);
+      if (operator === "co") return sql`instr(${expr}, ${bind(ctx, value)}) > 0`;
+      if (operator === "sw") return sql`instr(${expr}, ${bind(ctx, value)}) = 1`;
       // substr() counts characters, as [...value] does (code points).
-      return holds(sql`substr(${expr}, -${bind(ctx, [...value].length)}) = ${bind(ctx, value)}`);
+      return sql`substr(${expr}, -${bind(ctx, [...value].length)}) = ${bind(ctx, value)}`;
     }
   }
+}
+
+/**
+ * `not`: a comparison on an absent attribute is NULL, and NOT NULL is still NULL (no match);
+ * COALESCE makes "not equal to x" include the users who have no value at all.
+ */
+function negate(condition: SQL): SQL {
+  return sql`(NOT COALESCE(${condition}, 0))`;
 }
 
 /** Checks the value's type against the attribute's and normalises it for comparison. */

@@ -171,7 +171,9 @@ export const groupMembers = sqliteTable(
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.groupId, t.memberId] }),
-    index("group_members_member").on(t.tenantId, t.memberId),
+    // Covering (group_id included): a user's groups are read from this index alone. Without
+    // group_id SQLite prefers the covering primary key and walks the tenant's memberships.
+    index("group_members_member").on(t.tenantId, t.memberId, t.groupId),
   ],
 );
 

@@ -29,8 +29,12 @@ export interface StoredUser {
 
 type UserRow = typeof users.$inferSelect;
 
-/** The user's groups as JSON, computed per returned row through group_members_member. */
-const groupsJson = sql<string>`(SELECT json_group_array(json_object('value', ${qualified(groups.id)}, 'display', ${qualified(groups.displayName)})) FROM ${groupMembers} JOIN ${groups} ON ${qualified(groups.tenantId)} = ${qualified(groupMembers.tenantId)} AND ${qualified(groups.id)} = ${qualified(groupMembers.groupId)} WHERE ${qualified(groupMembers.tenantId)} = ${qualified(users.tenantId)} AND ${qualified(groupMembers.memberId)} = ${qualified(users.id)})`;
+/**
+ * The user's groups as JSON, computed per returned row through group_members_member.
+ * CROSS JOIN fixes the join order in SQLite: the member index drives, never a walk of the
+ * tenant's memberships by primary key.
+ */
+const groupsJson = sql<string>`(SELECT json_group_array(json_object('value', ${qualified(groups.id)}, 'display', ${qualified(groups.displayName)})) FROM ${groupMembers} CROSS JOIN ${groups} ON ${qualified(groups.tenantId)} = ${qualified(groupMembers.tenantId)} AND ${qualified(groups.id)} = ${qualified(groupMembers.groupId)} WHERE ${qualified(groupMembers.tenantId)} = ${qualified(users.tenantId)} AND ${qualified(groupMembers.memberId)} = ${qualified(users.id)})`;
 
 const { tenantId: _tenant, seq: _seq, userName: _userName, userNameKey: _key, externalId: _externalId, ...userFields } =
   getTableColumns(users);

@@ -102,17 +102,19 @@ function valuePathCondition(ctx: Context, path: AttrPath, inner: Filter, then: F
     const definition = subAttributeOf(match.attribute, sub);
     if (!definition) throw scimErrors.invalidFilter(`'${name}' has no sub-attribute '${sub}'.`);
     return {
-      expr: sql`json_extract(je.value, ${jsonPath([definition.name])})`,
+      expr: sql`json_extract(je.value, ${bind(ctx, jsonPath([definition.name]))})`,
       type: definition.type,
       caseExact: definition.caseExact,
     };
   };
-  const each = sql`json_each(${qualified(tables[ctx.resourceType].doc)}, ${jsonPath(documentPath(ctx, match.schemaId, name))}) AS je`;
+  const each = sql`json_each(${qualified(tables[ctx.resourceType].doc)}, ${bind(ctx, jsonPath(documentPath(ctx, match.schemaId, name)))}) AS je`;
   const exists = sql`EXISTS (SELECT 1 FROM ${each} WHERE ${elementCondition(ctx, relative, element)})`;
   const email = ctx.resourceType === "User" && name === "emails" ? requiredEmail(relative) : undefined;
   if (email === undefined) return exists;
   // Every email is also in user_emails: an indexed pre-filter keeps this O(log n) per tenant.
-  const indexed = sql`${users.id} IN (SELECT ${userEmails.userId} FROM ${userEmails} WHERE ${userEmails.tenantId} = ${bind(ctx, ctx.tenantId)} AND ${userEmails.valueKey} = ${bind(ctx, email)})`;
+  // By seq (the rowid): the page then reads its matches by rowid, already in page order, so
+  // SQLite has no reason to walk users_tenant_seq to avoid a sort.
+  const indexed = sql`${qualified(users.seq)} IN (SELECT "email_user"."seq" FROM ${userEmails} JOIN ${users} AS "email_user" ON "email_user"."tenant_id" = ${qualified(userEmails.tenantId)} AND "email_user"."id" = ${qualified(userEmails.userId)} WHERE ${qualified(userEmails.tenantId)} = ${bind(ctx, ctx.tenantId)} AND ${qualified(userEmails.valueKey)} = ${bind(ctx, email)})`;
   return sql`(${indexed} AND ${exists})`;
 }
 
@@ -281,7 +283,7 @@ function scalarOperand(ctx: Context, schemaId: string, attribute: AttributeDefin
   const names = sub ? [attribute.name, sub.name] : [attribute.name];
   const definition = sub ?? attribute;
   return {
-    expr: sql`json_extract(${table.doc}, ${jsonPath(documentPath(ctx, schemaId, ...names))})`,
+    expr: sql`json_extract(${table.doc}, ${bind(ctx, jsonPath(documentPath(ctx, schemaId, ...names)))})`,
     type: definition.type,
     caseExact: definition.caseExact,
   };

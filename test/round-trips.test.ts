@@ -1,0 +1,221 @@
+/**
+ * Round-trip budget (issue: performance): what each hot SCIM request costs in D1 round trips
+ * and KV reads before its response, pinned, and shown not to grow with the tenant's size.
+ * Requests go through the app's own fetch handler with counting bindings (support/counting-env),
+ * which also fail any statement that binds more than D1's 100 parameters.
+ *
+ * Authentication is one KV read (token hash → tenant) and no D1 round trip of its own: the
+ * token check rides in each request's first batch (storage/tenant-db.ts), so a read by id is
+ * exactly one round trip, and a rotated token is refused by that same round trip.
+ */
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Counts, countingEnv, send, type Sent } from "./support/counting-env";
+import { sha256 } from "./support/hash";
+import { admin, createTenant, type TestTenant } from "./support/http";
+import { type Seeded, seedUsers } from "./support/seed";
+
+const USER = "urn:ietf:params:scim:schemas:core:2.0:User";
+const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+const counting = countingEnv(env);
+
+interface Target {
+  tenant: TestTenant;
+  seeded: Seeded;
+}
+
+function request(target: Target, path: string, init: { method?: string; json?: unknown; token?: string } = {}): Request {
+  const headers = new Headers({ Authorization: `Bearer ${init.token ?? target.tenant.token}` });
+  if (init.json !== undefined) headers.set("Content-Type", "application/scim+json");
+  return new Request(`${target.tenant.baseUrl}${path}`, {
+    method: init.method ?? "GET",
+    headers,
+    ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
+  });
+}
+
+const filter = (expression: string) => `/Users?filter=${encodeURIComponent(expression)}`;
+
+interface Scenario {
+  name: string;
+  /** D1 round trips the response waits for. */
+  roundTrips: number;
+  status: number;
+  build(target: Target): Request;
+}
+
+/** Each scenario touches its own seeded user, so the order of the writes does not matter. */
+const SCENARIOS: Scenario[] = [
+  { name: "GET /ServiceProviderConfig (auth check only)", roundTrips: 1, status: 200, build: (t) => request(t, "/ServiceProviderConfig") },
+  { name: "GET /Users/{id}", roundTrips: 1, status: 200, build: (t) => request(t, `/Users/${t.seeded.userId(1)}`) },
+  { name: "GET /Users?filter=userName eq", roundTrips: 1, status: 200, build: (t) => request(t, filter(`userName eq "${t.seeded.userName(5)}"`)) },
+  { name: "GET /Users?filter=externalId eq", roundTrips: 1, status: 200, build: (t) => request(t, filter(`externalId eq "${t.seeded.externalId(6)}"`)) },
+  {
+    name: 'GET /Users?filter=emails[type eq "work"].value eq',
+    roundTrips: 1,
+    status: 200,
+    build: (t) => request(t, filter(`emails[type eq "work"].value eq "${t.seeded.workEmail(7)}"`)),
+  },
+  { name: "GET /Users?count=100 (list page)", roundTrips: 1, status: 200, build: (t) => request(t, "/Users?count=100") },
+  { name: "GET /Users?count=100&cursor= (cursor page)", roundTrips: 1, status: 200, build: (t) => request(t, "/Users?count=100&cursor=") },
+  {
+    name: "POST /Users",
+    roundTrips: 1,
+    status: 201,
+    build: (t) =>
+      request(t, "/Users", {
+        method: "POST",
+        json: { schemas: [USER], userName: `new-${crypto.randomUUID()}@example.com`, emails: [{ value: `n-${crypto.randomUUID()}@corp.example`, type: "work" }] },
+      }),
+  },
+  {
+    name: "PUT /Users/{id}",
+    roundTrips: 1,
+    status: 200,
+    build: (t) =>
+      request(t, `/Users/${t.seeded.userId(2)}`, {
+        method: "PUT",
+        json: { schemas: [USER], userName: t.seeded.userName(2), displayName: "Replaced", emails: [{ value: t.seeded.workEmail(2), type: "work" }] },
+      }),
+  },
+  {
+    name: "PATCH /Users/{id} (read + write)",
+    roundTrips: 2,
+    status: 200,
+    build: (t) =>
+      request(t, `/Users/${t.seeded.userId(3)}`, {
+        method: "PATCH",
+        json: { schemas: [PATCH_OP], Operations: [{ op: "replace", path: "displayName", value: `Patched ${crypto.randomUUID()}` }] },
+      }),
+  },
+  { name: "DELETE /Users/{id}", roundTrips: 1, status: 204, build: (t) => request(t, `/Users/${t.seeded.userId(4)}`, { method: "DELETE" }) },
+];
+
+/** A rotated token whose KV entry a replica still serves: D1's check in the same batch refuses it. */
+const ROTATED: Scenario[] = [
+  { name: "rotated token: GET /ServiceProviderConfig", roundTrips: 1, status: 401, build: (t) => request(t, "/ServiceProviderConfig") },
+  { name: "rotated token: GET /Users/{id}", roundTrips: 1, status: 401, build: (t) => request(t, `/Users/${t.seeded.userId(1)}`) },
+  { name: "rotated token: GET /Users?filter=userName eq", roundTrips: 1, status: 401, build: (t) => request(t, filter(`userName eq "${t.seeded.userName(5)}"`)) },
+  { name: "rotated token: GET /Users?count=100", roundTrips: 1, status: 401, build: (t) => request(t, "/Users?count=100") },
+  {
+    // The write's guard aborts the batch; a second, standalone check then tells 401 from 403.
+    // Only a refused write pays it.
+    name: "rotated token: POST /Users (guard aborts, then the 401/403 check)",
+    roundTrips: 2,
+    status: 401,
+    build: (t) => request(t, "/Users", { method: "POST", json: { schemas: [USER], userName: `late-${crypto.randomUUID()}@example.com` } }),
+  },
+];
+
+interface Measured {
+  name: string;
+  status: number;
+  before: Counts;
+  after: Counts;
+}
+
+async function measure(target: Target, scenarios: Scenario[]): Promise<Measured[]> {
+  const measured: Measured[] = [];
+  for (const scenario of scenarios) {
+    const sent: Sent = await send(counting, scenario.build(target));
+    measured.push({ name: scenario.name, status: sent.response.status, before: sent.before, after: sent.after });
+    await sent.response.arrayBuffer();
+  }
+  return measured;
+}
+
+async function rotateKeepingStaleKv(target: Target): Promise<void> {
+  const oldHash = await sha256(target.tenant.token);
+  const rotated = await admin(`/tenants/${target.tenant.id}/token`, { method: "POST" });
+  expect(rotated.status).toBe(200);
+  // A KV replica that has not seen the rotation yet still maps the old token to the tenant.
+  await env.TOKENS.put(`token:v1:${oldHash}`, JSON.stringify({ tenantId: target.tenant.id }));
+}
+
+const table = (rows: Measured[]) => rows.map((r) => `${r.name}: ${r.status} d1=${r.before.d1RoundTrips} kv=${r.before.kvReads} (+${r.after.d1RoundTrips} after)`).join("\n");
+
+const SIZES = [10, 1_000] as const;
+const results = new Map<number, { hot: Measured[]; rotated: Measured[] }>();
+
+beforeAll(async () => {
+  for (const size of SIZES) {
+    const tenant = await createTenant();
+    const seeded = await seedUsers(env, tenant.id, { users: size, groups: 5 });
+    const target = { tenant, seeded };
+    const hot = await measure(target, SCENARIOS);
+    await rotateKeepingStaleKv(target);
+    const rotated = await measure(target, ROTATED);
+    results.set(size, { hot, rotated });
+  }
+}, 30_000);
+
+function measuredAt(size: number): { hot: Measured[]; rotated: Measured[] } {
+  const measured = results.get(size);
+  if (!measured) throw new Error(`no measurements for ${size} users`);
+  return measured;
+}
+
+describe.each(SIZES)("round-trip budget in a tenant of %i users", (size) => {
+  it.each(SCENARIOS.map((s, i) => [s.name, s, i] as const))("%s: pinned D1 round trips before the response, one KV read", (_name, scenario, i) => {
+    const m = measuredAt(size).hot[i];
+    const context = `${size} users\n${table(measuredAt(size).hot)}`;
+    expect(m?.status, context).toBe(scenario.status);
+    expect(m?.before.d1RoundTrips, context).toBe(scenario.roundTrips);
+    expect(m?.before.kvReads, `KV reads per SCIM request (the token lookup)\n${context}`).toBe(1);
+    expect(m?.before.maxParameters, context).toBeLessThanOrEqual(100);
+  });
+
+  it.each(ROTATED.map((s, i) => [s.name, s, i] as const))("%s: refused within the same round trips", (_name, scenario, i) => {
+    const m = measuredAt(size).rotated[i];
+    const context = `${size} users\n${table(measuredAt(size).rotated)}`;
+    expect(m?.status, context).toBe(scenario.status);
+    expect(m?.before.d1RoundTrips, context).toBe(scenario.roundTrips);
+    expect(m?.before.kvReads, context).toBe(1);
+  });
+
+  it("does the provisioning log (and at most the last-used stamp) after the response, in waitUntil, with no KV reads", () => {
+    for (const m of [...measuredAt(size).hot, ...measuredAt(size).rotated]) {
+      const context = `${m.name}: ${JSON.stringify(m.after)}`;
+      expect(m.after.d1RoundTrips, context).toBeGreaterThanOrEqual(1);
+      expect(m.after.d1RoundTrips, context).toBeLessThanOrEqual(2);
+      expect(m.after.kvReads, context).toBe(0);
+    }
+  });
+});
+
+describe("round trips do not grow with the number of users", () => {
+  it(`costs the same at ${SIZES[0]} and ${SIZES[1]} users, request by request`, () => {
+    const [small, large] = SIZES.map(measuredAt) as [ReturnType<typeof measuredAt>, ReturnType<typeof measuredAt>];
+    const shape = (rows: Measured[]) => rows.map((r) => ({ name: r.name, status: r.status, d1: r.before.d1RoundTrips, statements: r.before.statements, kv: r.before.kvReads }));
+    const context = `${SIZES[0]} users:\n${table([...small.hot, ...small.rotated])}\n\n${SIZES[1]} users:\n${table([...large.hot, ...large.rotated])}`;
+    expect(shape([...large.hot, ...large.rotated]), context).toEqual(shape([...small.hot, ...small.rotated]));
+  });
+});
+
+describe("the counting env measures what D1 is sent", () => {
+  it("counts a batch as one round trip and each statement run outside a batch as one", async () => {
+    const probe = countingEnv(env);
+    const db = probe.env.DB;
+    await db.batch([db.prepare("SELECT ?").bind(1), db.prepare("SELECT ?, ?").bind(1, 2), db.prepare("SELECT 1")]);
+    expect(probe.counts).toEqual({ d1RoundTrips: 1, statements: 3, maxParameters: 2, kvReads: 0 });
+    await db.prepare("SELECT ?").bind(1).first();
+    await db.prepare("SELECT 1").all();
+    await db.prepare("SELECT 1").raw();
+    await db.prepare("SELECT 1").run();
+    expect(probe.counts).toEqual({ d1RoundTrips: 5, statements: 7, maxParameters: 2, kvReads: 0 });
+    await probe.env.TOKENS.get("token:v1:nothing-here");
+    expect(probe.counts.kvReads).toBe(1);
+  });
+
+  it("throws at bind() past 100 parameters, naming the statement, before D1 sees it", () => {
+    const params = Array.from({ length: 101 }, (_, i) => i);
+    const sql = `SELECT count(*) AS n FROM (SELECT 1) WHERE 0 NOT IN (${params.map(() => "?").join(", ")})`;
+    // The local D1 of this toolchain also refuses it ("too many SQL variables"), but older ones
+    // did not, and the app turns D1's error into a bare 500; send() rethrows this message instead.
+    const probe = countingEnv(env);
+    expect(() => probe.env.DB.prepare(sql).bind(...params)).toThrow(/at most 100 parameters.*binds 101: SELECT count/);
+    expect(probe.violations).toHaveLength(1);
+    expect(() => probe.env.DB.prepare(sql).bind(...params.slice(1))).not.toThrow();
+  });
+});

@@ -74,6 +74,14 @@ describe("POST /Users", () => {
     expect(stored?.doc).not.toContain("hunter2");
   });
 
+  it("applies attributes on the create response", async () => {
+    const tenant = await createTenant();
+    const res = await scim(tenant, "/Users?attributes=userName", { method: "POST", json: { schemas: [USER], userName: "slim@example.com", title: "t" } });
+    const body = await bodyOf<UserJson>(res);
+    expect(res.status, JSON.stringify(body)).toBe(201);
+    expect(body).toEqual({ schemas: [USER], id: body.id, userName: "slim@example.com" });
+  });
+
   it("ignores id and meta sent by the client (readOnly)", async () => {
     const tenant = await createTenant();
     const user = await createUser(tenant, { id: "chosen-id", meta: { resourceType: "User", version: 'W/"99"' } });

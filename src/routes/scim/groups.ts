@@ -22,7 +22,7 @@ import {
 import { encodeCursor } from "../../storage/listing";
 import { readJsonBody } from "../body";
 import { parseWith, validQuery } from "../validation";
-import { type ListQuery, listQuerySchema } from "./list-query";
+import { type ListQuery, listQuerySchema, type ProjectionQuery, projectionQuerySchema } from "./list-query";
 import { methodNotAllowed, planFromQuery, projectionOf, searchBody, wantsDerived } from "./listing";
 import { ifMatchVersion, notModified } from "./preconditions";
 import { scimJson } from "./respond";
@@ -30,9 +30,7 @@ import { tenantBaseUrl } from "./urls";
 
 const RESOURCE: ResourceTypeName = "Group";
 type Ctx = Context<AppEnv>;
-type Projection = Pick<ListQuery, "attributes" | "excludedAttributes">;
 
-const projectionParams = listQuerySchema.pick({ attributes: true, excludedAttributes: true });
 
 /** The group-write methods of the tenant's Durable Object, called over RPC. */
 type GroupWriter = Pick<TenantCoordinator, "createGroup" | "replaceGroup" | "patchGroup" | "deleteGroup">;
@@ -60,7 +58,7 @@ function splitMembers(doc: ScimDocument): { doc: ScimDocument; memberIds: string
   return { doc: rest, memberIds };
 }
 
-function render(c: Ctx, group: StoredGroup, query: Projection) {
+function render(c: Ctx, group: StoredGroup, query: ProjectionQuery) {
   const derived: Record<string, JsonValue> = {};
   if (group.members) {
     derived.members = group.members.map((m) => ({
@@ -73,7 +71,7 @@ function render(c: Ctx, group: StoredGroup, query: Projection) {
   return renderResource(RESOURCE, group, tenantBaseUrl(c), derived, projectionOf(query));
 }
 
-function single(c: Ctx, group: StoredGroup, status: number, query: Projection) {
+function single(c: Ctx, group: StoredGroup, status: number, query: ProjectionQuery) {
   const headers: Record<string, string> = { ETag: etagOf(group.version) };
   if (status === 201) headers.Location = locationOf(tenantBaseUrl(c), RESOURCE, group.id);
   return scimJson(render(c, group, query), status, headers);
@@ -106,10 +104,10 @@ export const groupRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const { doc, memberIds } = splitMembers(unwrap(parseResource(RESOURCE, await readJsonBody(c.req.raw))));
     const group = unwrapOutcome(await coordinator(c).createGroup(c.var.tenantDb.auth, doc, memberIds));
-    return single(c, group, 201, parseWith(projectionParams, c.req.query()));
+    return single(c, group, 201, parseWith(projectionQuerySchema, c.req.query()));
   })
   .get("/:id", async (c) => {
-    const query = parseWith(projectionParams, c.req.query());
+    const query = parseWith(projectionQuerySchema, c.req.query());
     // excludedAttributes=members must not even read the membership table.
     const group = await readGroup(c.var.tenantDb, c.req.param("id"), wantsDerived("members", query));
     if (notModified(c, group.version)) return c.body(null, 304, { ETag: etagOf(group.version) });
@@ -118,13 +116,13 @@ export const groupRoutes = new Hono<AppEnv>()
   .put("/:id", async (c) => {
     const { doc, memberIds } = splitMembers(unwrap(parseResource(RESOURCE, await readJsonBody(c.req.raw))));
     const outcome = await coordinator(c).replaceGroup(c.var.tenantDb.auth, c.req.param("id"), doc, memberIds, ifMatchVersion(c));
-    return single(c, unwrapOutcome(outcome), 200, parseWith(projectionParams, c.req.query()));
+    return single(c, unwrapOutcome(outcome), 200, parseWith(projectionQuerySchema, c.req.query()));
   })
   .patch("/:id", async (c) => {
     const operations = unwrap(parsePatchRequest(await readJsonBody(c.req.raw)));
     // 204 unless the client asks for a body with attributes/excludedAttributes (RFC 7644 §3.5.2).
     const wantsBody = c.req.query("attributes") !== undefined || c.req.query("excludedAttributes") !== undefined;
-    const query = parseWith(projectionParams, c.req.query());
+    const query = parseWith(projectionQuerySchema, c.req.query());
     const withResult = wantsBody ? { includeMembers: wantsDerived("members", query) } : undefined;
     const outcome = await coordinator(c).patchGroup(c.var.tenantDb.auth, c.req.param("id"), operations, ifMatchVersion(c), withResult);
     const group = unwrapOutcome(outcome);

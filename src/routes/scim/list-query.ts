@@ -46,3 +46,7 @@ export const listQuerySchema = z.object({
 });
 
 export type ListQuery = z.output<typeof listQuerySchema>;
+
+/** `attributes` / `excludedAttributes` alone, for single-resource responses. */
+export const projectionQuerySchema = listQuerySchema.pick({ attributes: true, excludedAttributes: true });
+export type ProjectionQuery = z.output<typeof projectionQuerySchema>;

@@ -1,5 +1,5 @@
 /** /Users (RFC 7644 §3.3–§3.6): create, read, list/search, replace, patch, delete. */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { type ScimError, scimErrors, unwrap } from "../../scim/errors";
 import { listResponse } from "../../scim/list-response";
@@ -21,12 +21,11 @@ import {
 } from "../../storage/users";
 import { readJsonBody } from "../body";
 import { parseWith, validQuery } from "../validation";
-import { type ListQuery, listQuerySchema } from "./list-query";
+import { type ListQuery, listQuerySchema, type ProjectionQuery, projectionQuerySchema } from "./list-query";
 import { methodNotAllowed, planFromQuery, projectionOf, searchBody, wantsDerived } from "./listing";
 import { requireVersion, ifMatchVersion, notModified } from "./preconditions";
 import { scimJson } from "./respond";
 import { tenantBaseUrl } from "./urls";
-import type { Context } from "hono";
 
 const RESOURCE: ResourceTypeName = "User";
 /** A PATCH re-reads and re-applies when another write got in between (optimistic concurrency). */
@@ -38,16 +37,17 @@ function userNotFound(): ScimError {
   return scimErrors.notFound("No user with this id in this tenant.");
 }
 
-function render(c: Ctx, user: StoredUser, query: Pick<ListQuery, "attributes" | "excludedAttributes">) {
+function render(c: Ctx, user: StoredUser, query: ProjectionQuery) {
   const derived: Record<string, JsonValue> = {};
   if (user.groups) derived.groups = user.groups.map((g) => ({ ...g, $ref: locationOf(tenantBaseUrl(c), "Group", g.value) }));
   return renderResource(RESOURCE, user, tenantBaseUrl(c), derived, projectionOf(query));
 }
 
-function single(c: Ctx, user: StoredUser, status = 200, query: Partial<ListQuery> = {}) {
+/** One user as the response body; `attributes`/`excludedAttributes` come from the request's query. */
+function single(c: Ctx, user: StoredUser, status = 200) {
   const headers: Record<string, string> = { ETag: etagOf(user.version) };
   if (status === 201) headers.Location = locationOf(tenantBaseUrl(c), RESOURCE, user.id);
-  return scimJson(render(c, user, { attributes: query.attributes ?? [], excludedAttributes: query.excludedAttributes ?? [] }), status, headers);
+  return scimJson(render(c, user, parseWith(projectionQuerySchema, c.req.query())), status, headers);
 }
 
 async function readUser(c: Ctx, id: string, includeGroups = true): Promise<StoredUser> {
@@ -86,13 +86,13 @@ export const userRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const doc = unwrap(parseResource(RESOURCE, await readJsonBody(c.req.raw)));
     const { user } = await createUser(c.var.tenantDb, doc);
-    return single(c, user, 201, c.req.query());
+    return single(c, user, 201);
   })
   .get("/:id", async (c) => {
-    const query = parseWith(listQuerySchema.pick({ attributes: true, excludedAttributes: true }), c.req.query());
+    const query = parseWith(projectionQuerySchema, c.req.query());
     const user = await readUser(c, c.req.param("id"), wantsDerived("groups", query));
     if (notModified(c, user.version)) return c.body(null, 304, { ETag: etagOf(user.version) });
-    return single(c, user, 200, query);
+    return single(c, user);
   })
   .put("/:id", async (c) => {
     const id = c.req.param("id");

@@ -1,7 +1,10 @@
 /**
- * The per-tenant provisioning log: one row per authenticated SCIM request, written after
- * the response (waitUntil). Query strings are kept (filters show what the IdP matched on);
- * headers and bodies are not, so no token or password can land here.
+ * The per-tenant provisioning log: one row per authenticated SCIM write and per failed
+ * request, written after the response (waitUntil). Successful reads are not logged: IdP
+ * cycles are mostly lookups, and a row each would double D1's load for no troubleshooting
+ * value (the token's "last used" still shows the IdP is calling). Query strings are kept
+ * (filters show what the IdP matched on); headers and bodies are not, so no token or
+ * password can land here.
  */
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../../env";
@@ -13,6 +16,7 @@ const MAX_PATH_CHARS = 500;
 export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   const started = Date.now();
   await next();
+  if (c.req.method === "GET" && c.res.status < 400) return;
   const tenantDb = c.get("tenantDb");
   const error = c.error instanceof ScimError ? c.error : undefined;
   const url = new URL(c.req.url);

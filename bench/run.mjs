@@ -1,0 +1,463 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench [-- flags]`: starts the Worker locally (or uses BASE_URL + ADMIN_TOKEN),
+ * creates a tenant through the operator API, seeds it, runs closed-loop scenarios and
+ * writes one JSON line per scenario to stdout and to bench/results/<run>.jsonl.
+ * See bench/README.md.
+ */
+import { appendFile, mkdir, readFile } from "node:fs/promises";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Client, postJson } from "./http.mjs";
+import { closedLoop, summarize } from "./load.mjs";
+import { buildScenarios, CEILING, CEILING_END, selectScenarios } from "./scenarios.mjs";
+import { seedPlan, seedWithScim, seedWithSqlite, seedWithWrangler } from "./seed.mjs";
+import {
+  assertLoopback,
+  cpuBetween,
+  cpuSample,
+  createPersistDir,
+  newAdminToken,
+  removePersistDir,
+  ROOT,
+  rssMb,
+  startWorker,
+  workerdPids,
+} from "./start-worker.mjs";
+
+const HELP = `Usage: npm run bench -- [flags]
+
+  --quick              small tenant, ~2 s per scenario, whole run < 2 minutes (CI)
+  --users N            users in the tenant (default 100000; --quick 1000)
+  --spare P            extra users in no group, for the add-member scenarios (default 20000; --quick 10000)
+  --duration S         measured seconds per scenario (default 15; --quick 2)
+  --warmup S           warm-up seconds per scenario, not measured (default 3; --quick 0.5)
+  --connections C      keep-alive connections, closed loop (default 16)
+  --max-requests M     request cap per scenario, warm-up included (default 1000000)
+  --scenarios a,b*     run only these (names, names without @group, or prefixes ending in *);
+                       the ceiling (spc, first, and spc-end, last) always runs
+  --seed MODE          sqlite (default, local) | wrangler (d1 execute --file) | scim (API calls; default with BASE_URL)
+  --max-minutes M      stop starting new scenarios after M minutes (default 20; --quick 5)
+  --rate-limit MODE    raised (default: the tenant rate-limit bindings get a limit no run reaches,
+                       so no 429) | configured (wrangler.toml's limits; expect 429s)
+  --keep-data          keep the local persistence directory (D1, KV) after the run, for inspection
+  --strict             exit 1 when a scenario has errors or a wrong answer (unavailable is fine)
+  --list               print the scenario names and exit
+  --help
+
+Environment: BASE_URL (http://127.0.0.1:<port>) + ADMIN_TOKEN to use a running server instead of
+starting one; SERVER_PID to report that server's RSS. Only 127.0.0.1 is ever contacted.`;
+
+const GROUP_SIZES = [10, 10_000, 100_000];
+const UNAVAILABLE_STATUSES = new Set([405, 501]);
+const PAUSE_BETWEEN_SCENARIOS_MS = 300;
+const UNAVAILABLE_PROBE_MS = 1000;
+const RSS_SAMPLE_MS = 500;
+
+function parseOptions() {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      users: { type: "string" },
+      spare: { type: "string" },
+      duration: { type: "string" },
+      warmup: { type: "string" },
+      connections: { type: "string" },
+      "max-requests": { type: "string" },
+      scenarios: { type: "string" },
+      seed: { type: "string" },
+      "max-minutes": { type: "string" },
+      list: { type: "boolean", default: false },
+      strict: { type: "boolean", default: false },
+      "keep-data": { type: "boolean", default: false },
+      "rate-limit": { type: "string", default: "raised" },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  const number = (name, fallback, { min = 0, max = Number.MAX_SAFE_INTEGER, integer = true } = {}) => {
+    if (values[name] === undefined) return fallback;
+    const n = Number(values[name]);
+    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      throw new Error(`--${name} must be ${integer ? "an integer" : "a number"} in [${min}, ${max}], got ${values[name]}`);
+    }
+    return n;
+  };
+  const quick = values.quick;
+  const external = Boolean(process.env.BASE_URL);
+  const seed = values.seed ?? (external ? "scim" : "sqlite");
+  if (!["sqlite", "wrangler", "scim"].includes(seed)) throw new Error(`--seed must be sqlite, wrangler or scim`);
+  if (!["raised", "configured"].includes(values["rate-limit"])) throw new Error("--rate-limit must be raised or configured");
+  if (external && seed !== "scim") throw new Error("with BASE_URL only --seed scim is possible (the D1 file is not ours)");
+  return {
+    help: values.help,
+    list: values.list,
+    strict: values.strict,
+    keepData: values["keep-data"],
+    rateLimit: values["rate-limit"],
+    quick,
+    users: number("users", quick ? 1000 : 100_000, { min: 100, max: 1_000_000 }),
+    spare: number("spare", quick ? 10_000 : 20_000, { min: 400, max: 1_000_000 }),
+    duration: number("duration", quick ? 2 : 15, { min: 0.2, max: 600, integer: false }),
+    warmup: number("warmup", quick ? 0.5 : 3, { min: 0, max: 120, integer: false }),
+    connections: number("connections", 16, { min: 1, max: 256 }),
+    maxRequests: number("max-requests", 1_000_000, { min: 1, max: 10_000_000 }),
+    maxMinutes: number("max-minutes", quick ? 5 : 20, { min: 1, max: 240, integer: false }),
+    scenarios: values.scenarios ? values.scenarios.split(",").map((s) => s.trim()).filter(Boolean) : [],
+    seed,
+    external,
+  };
+}
+
+/** 1/5/15-minute load averages: other work on the machine skews every number. */
+async function loadAverage() {
+  const text = await readFile("/proc/loadavg", "utf8").catch(() => "");
+  return text ? text.split(" ").slice(0, 3).map(Number) : null;
+}
+
+const log = (...args) => console.error("[bench]", ...args);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const seconds = (ms) => Math.round(ms / 100) / 10;
+
+/** Drops node:sqlite's ExperimentalWarning; everything else is still printed. */
+function quietSqliteWarning() {
+  const emit = process.emitWarning.bind(process);
+  process.emitWarning = (warning, ...rest) => {
+    const text = typeof warning === "string" ? warning : warning?.message;
+    const type = typeof rest[0] === "string" ? rest[0] : rest[0]?.type;
+    if (type === "ExperimentalWarning" && /SQLite/i.test(text ?? "")) return;
+    emit(warning, ...rest);
+  };
+}
+
+// --- cleanup on exit, error and signals ----------------------------------------------------
+
+const cleanups = [];
+let aborted = false;
+let cleaning;
+function cleanup() {
+  cleaning ??= (async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (error) {
+        log("cleanup step failed:", error);
+      }
+    }
+  })();
+  return cleaning;
+}
+const SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+function onSignal(signal) {
+  if (aborted) return;
+  aborted = true;
+  log(`${signal}: stopping (the worker is stopped before exit)`);
+  // Bounded: exit even if a cleanup step hangs.
+  setTimeout(() => process.exit(SIGNALS[signal]), 20_000).unref();
+  void cleanup().finally(() => process.exit(SIGNALS[signal]));
+}
+for (const signal of Object.keys(SIGNALS)) process.on(signal, onSignal);
+
+/**
+ * miniflare's exit hook answers SIGINT/SIGTERM by killing workerd and exiting at once, before
+ * our cleanup (worker dispose, temporary directory) can run. Keep only our signal listener
+ * (miniflare's `exit` hook stays: workerd is still killed if this process exits early).
+ */
+function ownSignals() {
+  for (const signal of Object.keys(SIGNALS)) {
+    for (const listener of process.listeners(signal)) if (listener !== onSignal) process.removeListener(signal, listener);
+  }
+}
+process.on("newListener", (event) => {
+  if (event in SIGNALS) queueMicrotask(ownSignals);
+});
+
+// --- the run -------------------------------------------------------------------------------
+
+async function createTenant(origin, adminToken) {
+  const res = await postJson(origin, "/admin/tenants", adminToken, { name: `bench ${new Date().toISOString()}`, provider: "entra" });
+  if (res.status !== 201 || !res.body?.tenant?.id || !res.body?.scim?.token) {
+    throw new Error(`POST /admin/tenants answered ${res.status}: ${res.text.slice(0, 300)}`);
+  }
+  return { tenantId: res.body.tenant.id, token: res.body.scim.token };
+}
+
+/** 405/501, or the app's "No endpoint at …" 404 (not a 404 for a missing resource). */
+function endpointMissing(probe) {
+  return UNAVAILABLE_STATUSES.has(probe.status) || (probe.status === 404 && /^No endpoint/i.test(String(probe.body?.detail ?? "")));
+}
+
+function classify(scenario, probe, statuses, networkErrors) {
+  let errors = 0;
+  for (const [code, n] of Object.entries(statuses)) if (Number(code) < 200 || Number(code) >= 300) errors += n;
+  if (endpointMissing(probe)) return { status: "unavailable", note: `endpoint answered ${probe.status}`, errors };
+  const problem = scenario.validate ? scenario.validate(probe, probe.spec) : null;
+  if (problem && probe.status >= 200 && probe.status < 300) return { status: "wrong-answer", note: problem, errors };
+  if (problem) return { status: "errors", note: `probe: ${problem}`, errors };
+  if (errors > 0 || Object.keys(networkErrors).length > 0) return { status: "errors", errors };
+  return { status: "ok", errors };
+}
+
+function table(rows, ceilingRps) {
+  const header = ["scenario", "req/s", "x ceiling", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "server cpu %", "other cpu %", "status"];
+  const lines = rows.map((r) => [
+    r.scenario,
+    r.status === "skipped" ? "-" : String(r.rps),
+    r.status === "unavailable" ? "unavailable" : ceilingRps ? (r.rps / ceilingRps).toFixed(3) : "-",
+    r.latencyMs ? String(r.latencyMs.p50) : "-",
+    r.latencyMs ? String(r.latencyMs.p90) : "-",
+    r.latencyMs ? String(r.latencyMs.p99) : "-",
+    r.latencyMs ? String(r.latencyMs.max) : "-",
+    String(r.errors ?? 0),
+    r.cpu ? String(r.cpu.serverPct) : "-",
+    r.cpu ? String(r.cpu.otherPct) : "-",
+    r.status + (r.stoppedBy && r.stoppedBy !== "time" ? ` (${r.stoppedBy})` : ""),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const last = header.length - 1;
+  const fmt = (cells) => "| " + cells.map((c, i) => (i === 0 || i === last ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
+  return [fmt(header), "|" + widths.map((w, i) => (i === 0 || i === last ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|", ...lines.map(fmt)].join("\n");
+}
+
+async function main() {
+  const options = parseOptions();
+  if (options.help) {
+    console.log(HELP);
+    return;
+  }
+  quietSqliteWarning();
+  const runStarted = Date.now();
+  const deadline = runStarted + options.maxMinutes * 60_000;
+  const runTag = new Date(runStarted).toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
+  const plan = seedPlan({ users: options.users, spare: options.spare, groupSizes: GROUP_SIZES });
+
+  if (options.list) {
+    for (const s of buildScenarios(plan, runTag)) console.log(`${s.name.padEnd(32)} ${s.endpoint}`);
+    return;
+  }
+
+  process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false"; // no request to workers.cloudflare.com for Request.cf
+  process.env.WRANGLER_SEND_METRICS = "false";
+  const timings = {};
+  const time = async (name, fn) => {
+    const t = Date.now();
+    const result = await fn();
+    timings[name] = Date.now() - t;
+    log(`${name}: ${seconds(timings[name])} s`);
+    return result;
+  };
+
+  let origin;
+  let tenant;
+  // The server's processes: SERVER_PID, or the workerd processes this run spawned, looked up
+  // at each sample (wrangler may start its runtime processes after `ready`).
+  let serverPids = async () => [];
+
+  if (options.external) {
+    origin = assertLoopback(process.env.BASE_URL).origin;
+    const adminToken = process.env.ADMIN_TOKEN;
+    if (!adminToken) throw new Error("BASE_URL needs ADMIN_TOKEN");
+    if (process.env.SERVER_PID) serverPids = async () => [Number(process.env.SERVER_PID)];
+    tenant = await time("createTenantMs", () => createTenant(origin, adminToken));
+  } else {
+    const persistDir = await time("migrateMs", () => createPersistDir());
+    cleanups.push(() => (options.keepData ? log(`data kept in ${persistDir}`) : removePersistDir(persistDir)));
+    const adminToken = newAdminToken();
+    // Stops whichever worker runs now (the first one, or the one after seeding).
+    let stopCurrent = async () => {};
+    cleanups.push(() => stopCurrent());
+    const start = () =>
+      startWorker({ persistDir, adminToken, raiseRateLimits: options.rateLimit === "raised", onStop: (stop) => (stopCurrent = stop) });
+    let worker = await time("startMs", start);
+    ownSignals();
+    if (aborted) return;
+    tenant = await time("createTenantMs", () => createTenant(worker.url, adminToken));
+    if (options.seed !== "scim") {
+      await worker.stop();
+      log(`seeding ${plan.total} users (${options.users} + ${options.spare} spare) and groups ${plan.groups.map((g) => g.size).join(", ")} with ${options.seed}`);
+      await time("seedMs", () => (options.seed === "sqlite" ? seedWithSqlite : seedWithWrangler)(persistDir, plan, tenant.tenantId));
+      if (aborted) return;
+      worker = await time("restartMs", start);
+      ownSignals();
+    }
+    origin = worker.url;
+    serverPids = () => workerdPids();
+  }
+
+  const baseUrl = `${origin}/scim/v2/${tenant.tenantId}`;
+  const seedClient = new Client(baseUrl, tenant.token, options.connections);
+  cleanups.push(() => seedClient.close());
+  if (options.seed === "scim") {
+    log(`seeding ${plan.total} users and groups ${plan.groups.map((g) => g.size).join(", ")} through SCIM`);
+    await time("seedMs", () => seedWithScim(seedClient, plan, { concurrency: options.connections, deadline, log }));
+  }
+
+  const check = await seedClient.json("GET", `/Users?filter=${encodeURIComponent(`userName eq "user0@bench.example"`)}`);
+  if (check.status !== 200 || check.body?.totalResults !== 1) {
+    throw new Error(`the seeded tenant does not answer as expected: ${check.status} ${String(check.text).slice(0, 300)}`);
+  }
+
+  const resultsDir = join(ROOT, "bench", "results");
+  await mkdir(resultsDir, { recursive: true });
+  const resultsFile = join(resultsDir, `${runTag}-${options.quick ? "quick" : "full"}-${options.users}u.jsonl`);
+  const write = (record) => appendFile(resultsFile, JSON.stringify(record) + "\n");
+  const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? "unknown", memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform };
+  await write({
+    type: "run",
+    run: runTag,
+    date: new Date(runStarted).toISOString(),
+    machine,
+    options: { ...options, help: undefined, list: undefined, strict: undefined, keepData: undefined },
+    target: options.external ? "external" : "local wrangler unstable_startWorker",
+    tenant: { users: options.users, spare: options.spare, totalUsers: plan.total, groups: plan.groups.map((g) => ({ label: g.label, members: g.size })) },
+    timings,
+    loadAverage: await loadAverage(),
+    serverPids: await serverPids(),
+    serverRssMb: await rssMb(await serverPids()),
+  });
+
+  // Warm the server up (JIT, SQLite page cache) before the first, ceiling, scenario.
+  const warmupMs = Math.max(1000, options.warmup * 2000);
+  const warmClient = new Client(baseUrl, tenant.token, options.connections);
+  try {
+    let turn = 0;
+    const warm = await closedLoop({
+      client: warmClient,
+      connections: options.connections,
+      warmupMs: 0,
+      durationMs: warmupMs,
+      maxRequests: 100_000,
+      next: () => (turn++ % 2 ? { method: "GET", path: "/ServiceProviderConfig" } : { method: "GET", path: `/Users/${plan.userIds[turn % options.users]}` }),
+      aborted: () => aborted,
+    });
+    log(`server warm-up: ${warm.latencies.length} requests in ${seconds(warmupMs)} s`);
+  } finally {
+    warmClient.close();
+  }
+
+  const scenarios = selectScenarios(buildScenarios(plan, runTag), options.scenarios);
+  log(`${scenarios.length} scenarios, ${options.warmup}+${options.duration} s each, ${options.connections} connections; results → ${resultsFile}`);
+  const rows = [];
+  for (const scenario of scenarios) {
+    if (aborted) break;
+    const connections = scenario.connections ?? options.connections;
+    const base = { type: "scenario", run: runTag, scenario: scenario.name, endpoint: scenario.endpoint, connections, users: options.users };
+    if (scenario.group) base.groupMembers = scenario.group.size;
+    if (Date.now() > deadline) {
+      const row = { ...base, status: "skipped", note: `--max-minutes ${options.maxMinutes} reached`, rps: 0, errors: 0 };
+      rows.push(row);
+      await write(row);
+      console.log(JSON.stringify(row));
+      continue;
+    }
+    const client = new Client(baseUrl, tenant.token, connections);
+    try {
+      // Probe: the scenario's first request, read and checked (it counts as warm-up).
+      const spec = scenario.next(0, 0, connections);
+      if (!spec) throw new Error(`${scenario.name}: nothing to send (pool too small? raise --spare)`);
+      const probe = { ...(await client.json(spec.method, spec.path, spec.body)), spec };
+      scenario.onResult?.(spec, probe);
+      const missing = endpointMissing(probe);
+
+      let rssPeak = 0;
+      const sampleRss = async () => {
+        const v = await rssMb(await serverPids());
+        if (v !== null && v > rssPeak) rssPeak = v;
+      };
+      const sampler = setInterval(() => void sampleRss(), RSS_SAMPLE_MS);
+      const capacity = scenario.capacity?.();
+      const cpuBefore = await cpuSample(await serverPids());
+      let result;
+      try {
+        result = await closedLoop({
+          client,
+          connections,
+          warmupMs: missing ? 0 : options.warmup * 1000,
+          // Limited supply (members to add or remove): at most a tenth of it for warm-up.
+          warmupMaxRequests: capacity === undefined ? Infinity : Math.floor(capacity / 10),
+          durationMs: missing ? Math.min(UNAVAILABLE_PROBE_MS, options.duration * 1000) : options.duration * 1000,
+          maxRequests: options.maxRequests - 1,
+          next: scenario.next,
+          onResult: scenario.onResult,
+          aborted: () => aborted || Date.now() > deadline + 60_000,
+        });
+      } finally {
+        clearInterval(sampler);
+      }
+      const cpu = cpuBetween(cpuBefore, await cpuSample(await serverPids()));
+      const stats = summarize(result.latencies, result.measuredMs);
+      const verdict = classify(scenario, probe, result.statuses, result.networkErrors);
+      const row = {
+        ...base,
+        status: verdict.status,
+        ...(verdict.note ? { note: verdict.note } : {}),
+        rps: stats.rps,
+        requests: stats.requests,
+        measuredS: seconds(result.measuredMs),
+        warmupS: missing ? 0 : options.warmup,
+        latencyMs: stats.latencyMs,
+        statuses: result.statuses,
+        errors: verdict.errors ?? 0,
+        ...(Object.keys(result.networkErrors).length ? { networkErrors: result.networkErrors } : {}),
+        stoppedBy: result.stoppedBy,
+        ...(scenario.membersPerRequest ? { membersPerRequest: scenario.membersPerRequest } : {}),
+        probe: { status: probe.status, bytes: probe.text ? Buffer.byteLength(probe.text) : 0, ms: Math.round(probe.ms * 100) / 100 },
+        rssMb: await rssMb(await serverPids()),
+        rssPeakMb: rssPeak || null,
+        cpu,
+      };
+      if (scenario.verify && verdict.status === "ok") row.verify = await scenario.verify(client);
+      if (row.verify?.lostUpdates) {
+        row.status = "errors";
+        row.note = `${row.verify.lostUpdates} lost update(s)`;
+      }
+      rows.push(row);
+      await write(row);
+      console.log(JSON.stringify(row));
+    } finally {
+      client.close();
+    }
+    await sleep(PAUSE_BETWEEN_SCENARIOS_MS);
+  }
+
+  const ceilings = rows.filter((r) => (r.scenario === CEILING || r.scenario === CEILING_END) && r.status === "ok" && r.rps > 0);
+  const ceilingRps = ceilings.length ? Math.round((ceilings.reduce((sum, r) => sum + r.rps, 0) / ceilings.length) * 10) / 10 : 0;
+  const summary = {
+    type: "summary",
+    run: runTag,
+    ceiling: { scenarios: ceilings.map((r) => r.scenario), rps: ceilingRps },
+    scenarios: rows.map((r) => ({
+      scenario: r.scenario,
+      rps: r.rps,
+      fractionOfCeiling: r.status === "unavailable" || r.status === "skipped" || !ceilingRps ? null : Math.round((r.rps / ceilingRps) * 1000) / 1000,
+      p50: r.latencyMs?.p50 ?? null,
+      p99: r.latencyMs?.p99 ?? null,
+      status: r.status,
+    })),
+    totalS: seconds(Date.now() - runStarted),
+    loadAverage: await loadAverage(),
+  };
+  await write(summary);
+  console.log(JSON.stringify(summary));
+  console.log(
+    `\n${options.users} users (+${options.spare} spare), groups ${plan.groups.map((g) => g.size).join("/")}, ${options.connections} connections, ` +
+      `${options.warmup}+${options.duration} s per scenario; ${machine.cores} cores, ${machine.memoryGb} GB, ${machine.node}; ${summary.totalS} s total\n`,
+  );
+  console.log(table(rows, ceilingRps));
+  console.log(`\nresults: ${resultsFile}`);
+  const bad = rows.filter((r) => r.status === "errors" || r.status === "wrong-answer");
+  if (bad.length) log(`${bad.length} scenario(s) with errors or wrong answers: ${bad.map((r) => r.scenario).join(", ")}`);
+  if (bad.length && options.strict) process.exitCode = 1;
+}
+
+try {
+  await main();
+} catch (error) {
+  if (!aborted) {
+    log("failed:", error instanceof Error ? error.stack : error);
+    process.exitCode = 1;
+  }
+} finally {
+  await cleanup();
+}

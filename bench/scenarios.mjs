@@ -112,6 +112,17 @@ export function buildScenarios(plan, runTag) {
     validate: (res) => (res.body?.Resources?.length === Math.min(100, N) ? null : `itemsPerPage ${res.body?.Resources?.length}`),
   });
 
+  // Each connection follows its own RFC 9865 cursor chain through the tenant, starting over at the end.
+  const cursors = new Map();
+  scenarios.push({
+    name: "list-cursor",
+    endpoint: "GET /Users?count=100&cursor=…",
+    description: "Pages of 100 users through the whole tenant with cursors (the flat-cost way to import).",
+    next: (conn) => ({ method: "GET", path: `/Users?count=100&cursor=${enc(cursors.get(conn) ?? "")}`, conn }),
+    onResult: (spec, res) => cursors.set(spec.conn, res.body?.nextCursor ?? ""),
+    validate: (res) => (res.body?.Resources?.length > 0 ? null : `itemsPerPage ${res.body?.Resources?.length}`),
+  });
+
   let created = 0;
   scenarios.push({
     name: "create-user",

@@ -2,10 +2,12 @@
 import { describe, expect, it } from "vitest";
 import { expectScimError } from "./support/expect-scim-error";
 import { bodyOf, call, createTenant, scim } from "./support/http";
+import type { ListJson } from "./support/scim-json";
 
-interface ListJson {
-  totalResults: number;
-  Resources: { id: string; meta: { location: string; resourceType: string } }[];
+/** A /ResourceTypes or /Schemas entry, as far as these tests read it. */
+interface DiscoveryJson {
+  id: string;
+  meta: { location: string; resourceType: string };
 }
 
 describe("discovery", () => {
@@ -30,7 +32,7 @@ describe("discovery", () => {
 
   it("lists the User and Group resource types, each readable by id in any case", async () => {
     const tenant = await createTenant();
-    const list = await bodyOf<ListJson>(await scim(tenant, "/ResourceTypes"));
+    const list = await bodyOf<ListJson<DiscoveryJson>>(await scim(tenant, "/ResourceTypes"));
     expect(list.Resources.map((r) => r.id).sort()).toEqual(["Group", "User"]);
     const user = await bodyOf<{ endpoint: string; schemaExtensions: { schema: string }[] }>(await scim(tenant, "/ResourceTypes/user"));
     expect(user).toMatchObject({ endpoint: "/Users", schemaExtensions: [{ schema: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User" }] });
@@ -38,7 +40,7 @@ describe("discovery", () => {
 
   it("serves each schema with its attributes and meta.location", async () => {
     const tenant = await createTenant();
-    const list = await bodyOf<ListJson>(await scim(tenant, "/Schemas"));
+    const list = await bodyOf<ListJson<DiscoveryJson>>(await scim(tenant, "/Schemas"));
     expect(list.Resources.map((r) => r.id)).toEqual(
       expect.arrayContaining([
         "urn:ietf:params:scim:schemas:core:2.0:User",

@@ -7,56 +7,20 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expectScimError } from "./support/expect-scim-error";
-import { bodyOf, call, createTenant, type TestTenant } from "./support/http";
+import { expectJson, expectNoContent } from "./support/expect-response";
+import { bodyOf, createTenant, type TestTenant } from "./support/http";
+import { entra } from "./support/idp";
+import type { GroupJson, ListJson } from "./support/scim-json";
+import { ENTERPRISE, GROUP, LIST_RESPONSE, PATCH_OP, USER } from "./support/urns";
 
-const USER = "urn:ietf:params:scim:schemas:core:2.0:User";
-const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
 /** IDP-BEHAVIOUR.md, Entra, Groups: "`POST /Groups` with an extra schema …". */
 const ADSCIM_GROUP = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-const ENTRA_CONTENT_TYPE = "application/scim+json; charset=utf-8";
-
-interface MemberJson {
-  value: string;
-  display?: string;
-  type?: string;
-  $ref?: string;
-}
-
-interface GroupJson {
-  schemas: string[];
-  id: string;
-  displayName: string;
-  externalId?: string;
-  members?: MemberJson[];
-  meta: { resourceType: string; location: string; version: string };
-}
 
 interface UserJson {
   id: string;
   userName: string;
   active?: boolean;
   groups?: { value: string; display?: string; $ref?: string }[];
-}
-
-interface ListJson<T> {
-  schemas: string[];
-  totalResults: number;
-  startIndex: number;
-  itemsPerPage: number;
-  Resources: T[];
-}
-
-/**
- * A request as Entra sends it: a body with its Content-Type, never an Accept header. `path`
- * may hold raw spaces and quotes; the URL parser percent-encodes them as a client would.
- */
-function entra(tenant: TestTenant, path: string, init: { method?: string; json?: unknown } = {}): Promise<Response> {
-  const headers: Record<string, string> = { Authorization: `Bearer ${tenant.token}` };
-  if (init.json !== undefined) headers["Content-Type"] = ENTRA_CONTENT_TYPE;
-  return call(`${tenant.baseUrl}${path}`, { method: init.method ?? "GET", headers, body: init.json === undefined ? undefined : JSON.stringify(init.json) });
 }
 
 /** IDP-BEHAVIOUR.md, Entra, "Create: `POST /Users` …" (Microsoft's documented body). */
@@ -76,9 +40,7 @@ async function entraUser(tenant: TestTenant): Promise<UserJson> {
       roles: [],
     },
   });
-  const body = await bodyOf<UserJson>(res);
-  expect(res.status, JSON.stringify(body)).toBe(201);
-  return body;
+  return expectJson<UserJson>(res, 201);
 }
 
 /**
@@ -92,9 +54,7 @@ function entraGroupBody(displayName: string, externalId: string) {
 
 async function entraGroup(tenant: TestTenant, displayName: string, externalId = crypto.randomUUID()): Promise<GroupJson> {
   const res = await entra(tenant, "/Groups", { method: "POST", json: entraGroupBody(displayName, externalId) });
-  const body = await bodyOf<GroupJson>(res);
-  expect(res.status, JSON.stringify(body)).toBe(201);
-  return body;
+  return expectJson<GroupJson>(res, 201);
 }
 
 function entraPatch(tenant: TestTenant, groupId: string, Operations: unknown[], query = ""): Promise<Response> {
@@ -109,12 +69,6 @@ function addMembers(...users: UserJson[]) {
 /** IDP-BEHAVIOUR.md, Entra, default dialect: `{"op":"Remove","path":"members","value":[{"value":"u1091"}]}`. */
 function removeMembers(...users: UserJson[]) {
   return { op: "Remove", path: "members", value: users.map((u) => ({ value: u.id })) };
-}
-
-async function expectNoContent(res: Response, what: string): Promise<void> {
-  const text = await res.text();
-  expect(res.status, `${what}: ${text}`).toBe(204);
-  expect(text, what).toBe("");
 }
 
 /** IDP-BEHAVIOUR.md, Entra: `GET /Groups/{id}?excludedAttributes=members`. */
@@ -164,10 +118,7 @@ async function storedMemberCount(tenant: TestTenant, groupId: string): Promise<n
 }
 
 async function getUser(tenant: TestTenant, id: string): Promise<UserJson> {
-  const res = await entra(tenant, `/Users/${id}`);
-  const body = await bodyOf<UserJson>(res);
-  expect(res.status, JSON.stringify(body)).toBe(200);
-  return body;
+  return expectJson<UserJson>(await entra(tenant, `/Users/${id}`), 200);
 }
 
 describe("Entra: group create and reads", () => {

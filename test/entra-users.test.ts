@@ -6,15 +6,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expectScimError } from "./support/expect-scim-error";
+import { expectJson } from "./support/expect-response";
 import { bodyOf, call, createTenant, type TestTenant } from "./support/http";
-
-const USER = "urn:ietf:params:scim:schemas:core:2.0:User";
-const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-
-/** IDP-BEHAVIOUR.md, Entra, Create: "`Content-Type: application/scim+json; charset=utf-8`". */
-const ENTRA_CONTENT_TYPE = "application/scim+json; charset=utf-8";
+import { entra } from "./support/idp";
+import type { ListJson } from "./support/scim-json";
+import { ENTERPRISE, LIST_RESPONSE, PATCH_OP, USER } from "./support/urns";
 
 /**
  * IDP-BEHAVIOUR.md, Entra, "Create: `POST /Users` … with the enterprise extension URN in
@@ -104,41 +100,14 @@ interface UserJson {
   [key: string]: unknown;
 }
 
-interface ListJson<T> {
-  schemas: string[];
-  totalResults: number;
-  startIndex: number;
-  itemsPerPage: number;
-  Resources: T[];
-}
-
-/**
- * A request as Entra sends it: a body with its Content-Type, never an Accept header. `path`
- * may hold raw spaces and quotes; the URL parser percent-encodes them as a client would.
- */
-function entra(tenant: TestTenant, path: string, init: { method?: string; json?: unknown } = {}): Promise<Response> {
-  const headers: Record<string, string> = { Authorization: `Bearer ${tenant.token}` };
-  if (init.json !== undefined) headers["Content-Type"] = ENTRA_CONTENT_TYPE;
-  return call(`${tenant.baseUrl}${path}`, {
-    method: init.method ?? "GET",
-    headers,
-    body: init.json === undefined ? undefined : JSON.stringify(init.json),
-  });
-}
-
 async function entraCreate(tenant: TestTenant, tag = crypto.randomUUID()): Promise<UserJson> {
   const body = entraCreateBody(`Test_User_${tag}`, `ext-${tag}`, `Test_User_${tag}@testuser.com`);
   const res = await entra(tenant, "/Users", { method: "POST", json: body });
-  const created = await bodyOf<UserJson>(res);
-  expect(res.status, JSON.stringify(created)).toBe(201);
-  return created;
+  return expectJson<UserJson>(res, 201);
 }
 
 async function getUser(tenant: TestTenant, id: string): Promise<UserJson> {
-  const res = await entra(tenant, `/Users/${id}`);
-  const body = await bodyOf<UserJson>(res);
-  expect(res.status, JSON.stringify(body)).toBe(200);
-  return body;
+  return expectJson<UserJson>(await entra(tenant, `/Users/${id}`), 200);
 }
 
 async function patch(tenant: TestTenant, id: string, json: unknown, query = ""): Promise<UserJson> {

@@ -3,17 +3,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expectScimError } from "./support/expect-scim-error";
 import { admin, bodyOf, createTenant, scim, type TestTenant } from "./support/http";
-
-const USER = "urn:ietf:params:scim:schemas:core:2.0:User";
-const GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-
-interface GroupJson {
-  id: string;
-  displayName: string;
-  members?: { value: string; display?: string; type?: string; $ref?: string }[];
-  meta: { version: string; location: string };
-}
+import type { GroupJson } from "./support/scim-json";
+import { GROUP, PATCH_OP, USER } from "./support/urns";
 
 async function newUser(tenant: TestTenant, userName = `u-${crypto.randomUUID()}@example.com`): Promise<string> {
   const res = await scim(tenant, "/Users", { method: "POST", json: { schemas: [USER], userName, displayName: userName.split("@")[0] } });

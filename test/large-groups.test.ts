@@ -32,9 +32,8 @@ import { expectScimError } from "./support/expect-scim-error";
 import { attachSeededMembers } from "./support/group-seed";
 import { bodyOf, createTenant, scim, SCIM_JSON, type TestTenant } from "./support/http";
 import { type Seeded, seedUsers } from "./support/seed";
+import { GROUP, PATCH_OP } from "./support/urns";
 
-const GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const BIG = 100_000;
 
 interface GroupJson {

@@ -3,9 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expectScimError } from "./support/expect-scim-error";
 import { admin, bodyOf, createTenant, scim } from "./support/http";
-
-const USER = "urn:ietf:params:scim:schemas:core:2.0:User";
-const GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
+import { GROUP, USER } from "./support/urns";
 
 async function registerAccount(tenantId: string, key: string, identity: Record<string, string>) {
   const res = await admin(`/tenants/${tenantId}/accounts/${key}`, { method: "PUT", json: identity });

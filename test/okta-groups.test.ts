@@ -6,33 +6,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expectScimError } from "./support/expect-scim-error";
-import { bodyOf, createTenant, scim, type TestTenant } from "./support/http";
+import { expectJson, expectListResponse, expectNoContent } from "./support/expect-response";
+import { bodyOf, createTenant, type TestTenant } from "./support/http";
+import { okta } from "./support/idp";
+import type { GroupJson, ListJson, MemberJson } from "./support/scim-json";
 import { seedUsers } from "./support/seed";
-
-const USER = "urn:ietf:params:scim:schemas:core:2.0:User";
-const GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-
-/** IDP-BEHAVIOUR.md, Okta: "User-Agent `Okta SCIM Client 1.0.0`". */
-const OKTA_HEADERS = { "User-Agent": "Okta SCIM Client 1.0.0", Accept: "application/scim+json" } as const;
-const OKTA_CONTENT_TYPE = "application/scim+json; charset=utf-8";
-
-interface MemberJson {
-  value: string;
-  display?: string;
-  type?: string;
-  $ref?: string;
-}
-
-interface GroupJson {
-  schemas: string[];
-  id: string;
-  displayName: string;
-  externalId?: string;
-  members?: MemberJson[];
-  meta: { resourceType: string; location: string; version: string; created: string; lastModified: string };
-}
+import { GROUP, PATCH_OP, USER } from "./support/urns";
 
 interface UserJson {
   id: string;
@@ -40,21 +19,6 @@ interface UserJson {
   displayName?: string;
   active?: boolean;
   groups?: { value: string; display?: string; $ref?: string }[];
-}
-
-interface ListJson<T> {
-  schemas: string[];
-  totalResults: number;
-  startIndex: number;
-  itemsPerPage: number;
-  Resources: T[];
-}
-
-/** A request as Okta sends it: its User-Agent and Accept, and its Content-Type on bodies. */
-function okta(tenant: TestTenant, path: string, init: { method?: string; json?: unknown } = {}): Promise<Response> {
-  const headers: Record<string, string> = { ...OKTA_HEADERS };
-  if (init.json !== undefined) headers["Content-Type"] = OKTA_CONTENT_TYPE;
-  return scim(tenant, path, { method: init.method ?? "GET", headers, body: init.json === undefined ? undefined : JSON.stringify(init.json) });
 }
 
 /** IDP-BEHAVIOUR.md, Okta, "Create: `POST /Users` with …" (the user side of a push). */
@@ -75,9 +39,7 @@ async function oktaUser(tenant: TestTenant, given: string, family: string): Prom
       active: true,
     },
   });
-  const body = await bodyOf<UserJson>(res);
-  expect(res.status, JSON.stringify(body)).toBe(201);
-  return body;
+  return expectJson<UserJson>(res, 201);
 }
 
 /** IDP-BEHAVIOUR.md, Okta, "Group push: `POST /Groups {"schemas":[…],"displayName":"…","members":[]}`". */
@@ -113,24 +75,12 @@ function oktaPatch(tenant: TestTenant, groupId: string, Operations: unknown[]): 
   return okta(tenant, `/Groups/${groupId}`, { method: "PATCH", json: { schemas: [PATCH_OP], Operations } });
 }
 
-async function expectNoContent(res: Response, what: string): Promise<void> {
-  const text = await res.text();
-  expect(res.status, `${what}: ${text}`).toBe(204);
-  expect(text, what).toBe("");
-}
-
 async function getGroup(tenant: TestTenant, id: string): Promise<GroupJson> {
-  const res = await okta(tenant, `/Groups/${id}`);
-  const body = await bodyOf<GroupJson>(res);
-  expect(res.status, JSON.stringify(body)).toBe(200);
-  return body;
+  return expectJson<GroupJson>(await okta(tenant, `/Groups/${id}`), 200);
 }
 
 async function getUser(tenant: TestTenant, id: string): Promise<UserJson> {
-  const res = await okta(tenant, `/Users/${id}`);
-  const body = await bodyOf<UserJson>(res);
-  expect(res.status, JSON.stringify(body)).toBe(200);
-  return body;
+  return expectJson<UserJson>(await okta(tenant, `/Users/${id}`), 200);
 }
 
 function sortedIds(members: MemberJson[] | undefined): string[] {
@@ -146,15 +96,6 @@ async function storedMemberCount(tenant: TestTenant, groupId: string): Promise<n
 async function membershipRows(tenant: TestTenant, groupId: string): Promise<number> {
   const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM group_members WHERE tenant_id = ? AND group_id = ?").bind(tenant.id, groupId).first<{ n: number }>();
   return row?.n ?? -1;
-}
-
-function expectListResponse(body: ListJson<unknown>): void {
-  const context = JSON.stringify(body);
-  expect(body.schemas, context).toEqual([LIST_RESPONSE]);
-  for (const key of ["totalResults", "startIndex", "itemsPerPage"] as const) {
-    expect(Number.isInteger(body[key]), `${key} must be a JSON integer: ${context}`).toBe(true);
-  }
-  expect(Array.isArray(body.Resources), context).toBe(true);
 }
 
 describe("Okta: group push", () => {

@@ -5,18 +5,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expectScimError } from "./support/expect-scim-error";
-import { bodyOf, createTenant, scim, type TestTenant } from "./support/http";
-
-const USER = "urn:ietf:params:scim:schemas:core:2.0:User";
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-
-/** IDP-BEHAVIOUR.md, Okta: "User-Agent `Okta SCIM Client 1.0.0`". */
-const OKTA_HEADERS = {
-  "User-Agent": "Okta SCIM Client 1.0.0",
-  Accept: "application/scim+json",
-} as const;
-const OKTA_CONTENT_TYPE = "application/scim+json; charset=utf-8";
+import { expectListResponse } from "./support/expect-response";
+import { bodyOf, createTenant, type TestTenant } from "./support/http";
+import { okta } from "./support/idp";
+import type { ListJson } from "./support/scim-json";
+import { PATCH_OP, USER } from "./support/urns";
 
 const PASSWORD = "1mz050nq-Okta-Secret";
 
@@ -63,25 +56,6 @@ interface UserJson {
   [key: string]: unknown;
 }
 
-interface ListJson<T> {
-  schemas: string[];
-  totalResults: number;
-  startIndex: number;
-  itemsPerPage: number;
-  Resources: T[];
-}
-
-/** A request as Okta sends it: its User-Agent and Accept, and its Content-Type on bodies. */
-function okta(tenant: TestTenant, path: string, init: { method?: string; json?: unknown } = {}): Promise<Response> {
-  const headers: Record<string, string> = { ...OKTA_HEADERS };
-  if (init.json !== undefined) headers["Content-Type"] = OKTA_CONTENT_TYPE;
-  return scim(tenant, path, {
-    method: init.method ?? "GET",
-    headers,
-    body: init.json === undefined ? undefined : JSON.stringify(init.json),
-  });
-}
-
 async function oktaCreate(tenant: TestTenant, overrides: Record<string, unknown> = {}): Promise<UserJson> {
   const res = await okta(tenant, "/Users", { method: "POST", json: { ...OKTA_CREATE, ...overrides } });
   const text = await res.text();
@@ -93,15 +67,6 @@ async function oktaCreate(tenant: TestTenant, overrides: Record<string, unknown>
 async function getUser(tenant: TestTenant, id: string): Promise<{ status: number; body: UserJson }> {
   const res = await okta(tenant, `/Users/${id}`);
   return { status: res.status, body: await bodyOf<UserJson>(res) };
-}
-
-function expectListResponse(body: ListJson<unknown>): void {
-  const context = JSON.stringify(body);
-  expect(body.schemas, context).toEqual([LIST_RESPONSE]);
-  for (const key of ["totalResults", "startIndex", "itemsPerPage"] as const) {
-    expect(Number.isInteger(body[key]), `${key} must be a JSON integer: ${context}`).toBe(true);
-  }
-  expect(Array.isArray(body.Resources), context).toBe(true);
 }
 
 describe("Okta: connector test", () => {

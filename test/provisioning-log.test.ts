@@ -3,8 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sha256 } from "./support/hash";
 import { admin, createTenant, scim } from "./support/http";
-
-const USER = "urn:ietf:params:scim:schemas:core:2.0:User";
+import { USER } from "./support/urns";
 
 interface LogEntry {
   method: string;

@@ -14,9 +14,7 @@ import { type Counts, countingEnv, send, type Sent } from "./support/counting-en
 import { sha256 } from "./support/hash";
 import { admin, createTenant, type TestTenant } from "./support/http";
 import { type Seeded, seedUsers } from "./support/seed";
-
-const USER = "urn:ietf:params:scim:schemas:core:2.0:User";
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+import { PATCH_OP, USER } from "./support/urns";
 
 const counting = countingEnv(env);
 

@@ -3,10 +3,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expectScimError } from "./support/expect-scim-error";
 import { admin, bodyOf, createTenant, scim, type TestTenant } from "./support/http";
-
-const USER = "urn:ietf:params:scim:schemas:core:2.0:User";
-const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+import type { ListJson } from "./support/scim-json";
+import { ENTERPRISE, PATCH_OP, USER } from "./support/urns";
 
 interface UserJson {
   id: string;
@@ -16,15 +14,6 @@ interface UserJson {
   groups?: unknown[];
   meta: { resourceType: string; created: string; lastModified: string; location: string; version: string };
   [key: string]: unknown;
-}
-
-interface ListJson<T> {
-  schemas: string[];
-  totalResults: number;
-  startIndex: number;
-  itemsPerPage: number;
-  Resources: T[];
-  nextCursor?: string;
 }
 
 async function createUser(tenant: TestTenant, fields: Record<string, unknown> = {}): Promise<UserJson> {

@@ -11,9 +11,7 @@
  */
 import { parseResource, type ScimDocument, uniquenessKey } from "../../src/scim/schema";
 import { countingEnv } from "./counting-env";
-
-const USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User";
-const GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group";
+import { GROUP as GROUP_SCHEMA, USER as USER_SCHEMA } from "./urns";
 
 export interface SeedOptions {
   /** How many users: numbered 1..users. */

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { matchesFilter, parseFilter } from "../../src/scim/filter";
 import type { AttrPath, EvaluateOptions, Filter } from "../../src/scim/filter";
-
-const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+import { ENTERPRISE } from "../support/urns";
 
 const user: Record<string, unknown> = {
   schemas: ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],

@@ -8,9 +8,7 @@ import {
   printFilter,
 } from "../../src/scim/filter";
 import type { AttrPath, CompareOp, Filter, FilterValue, PatchPath } from "../../src/scim/filter";
-
-const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User";
+import { USER as CORE_USER, ENTERPRISE } from "../support/urns";
 
 const path = (attr: string, sub?: string, urn?: string): AttrPath => ({
   ...(urn !== undefined ? { urn } : {}),

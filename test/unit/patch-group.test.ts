@@ -2,9 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { Result } from "../../src/scim/errors";
 import { applyPatch, parsePatchRequest, type MemberChanges, type PatchOutcome } from "../../src/scim/patch";
 import type { ScimDocument } from "../../src/scim/schema";
+import { GROUP as CORE, PATCH_OP } from "../support/urns";
 
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const CORE = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const GROUP_ID = "abf4dd94-a4c0-4f67-89c9-76b03340cb9b";
 const show = (v: unknown): string => JSON.stringify(v);
 

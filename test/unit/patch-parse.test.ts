@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Result } from "../../src/scim/errors";
 import { MAX_OPERATIONS, parsePatchRequest, type PatchOperation } from "../../src/scim/patch";
+import { ENTERPRISE, PATCH_OP } from "../support/urns";
 
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const show = (v: unknown): string => JSON.stringify(v);
 
 const request = (...ops: unknown[]): Record<string, unknown> => ({ schemas: [PATCH_OP], Operations: ops });

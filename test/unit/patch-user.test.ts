@@ -2,10 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { Result } from "../../src/scim/errors";
 import { applyPatch, parsePatchRequest, type PatchOutcome } from "../../src/scim/patch";
 import type { ScimDocument } from "../../src/scim/schema";
+import { USER as CORE, ENTERPRISE, PATCH_OP } from "../support/urns";
 
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const CORE = "urn:ietf:params:scim:schemas:core:2.0:User";
-const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const USER_ID = "2819c223-7f76-453a-919d-413861904646";
 const show = (v: unknown): string => JSON.stringify(v);
 

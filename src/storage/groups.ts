@@ -13,6 +13,7 @@ import type { Database } from "./database";
 import { qualified } from "./qualified";
 import { appGroups, events, groupMembers, groups, tenants, users } from "./schema";
 import { type Precondition, PreconditionFailed, type TenantDb } from "./tenant-db";
+import { offsetOf } from "./listing";
 
 /** The most members one request may name (add, remove or replace): a documented bound. */
 export const MAX_MEMBERS_PER_REQUEST = 10_000;
@@ -85,7 +86,7 @@ export interface GroupPageQuery {
   where: SQL | undefined;
   orderBy: SQL[];
   limit: number;
-  offset: number;
+  offset: number | SQL;
   includeMembers: boolean;
 }
 
@@ -96,7 +97,7 @@ export function selectGroupsPageQuery(db: Database, tenantId: string, page: Grou
     .where(and(eq(groups.tenantId, tenantId), page.where))
     .orderBy(...page.orderBy)
     .limit(page.limit)
-    .offset(page.offset);
+    .offset(offsetOf(page.offset));
 }
 
 export function countGroupsQuery(db: Database, tenantId: string, where: SQL | undefined) {

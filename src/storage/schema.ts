@@ -2,6 +2,7 @@
  * The D1 schema (drizzle). Every table carries tenant_id and every query filters by it.
  * Migrations in migrations/ are generated from this file by `npm run db:generate`.
  */
+import { type SQL, sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const tenants = sqliteTable(
@@ -99,6 +100,33 @@ export const groups = sqliteTable(
     index("groups_tenant_external_id").on(t.tenantId, t.externalId),
     index("groups_tenant_last_modified").on(t.tenantId, t.lastModified),
   ],
+);
+
+/** Users are counted per block of this many `seq` values (see userSeqBlocks). */
+export const SEQ_BLOCK_SIZE = 1024;
+
+/**
+ * The block of a seq, as SQL. The size is written into the SQL text: D1 binds JS numbers as
+ * REAL, and `seq / 1024.0` would be a fraction, not a block number.
+ */
+export function seqBlockOf(seq: SQL): SQL {
+  return sql`(${seq} / ${sql.raw(String(SEQ_BLOCK_SIZE))})`;
+}
+
+/**
+ * Live users per tenant and block of SEQ_BLOCK_SIZE `seq` values, kept by every user create
+ * and delete in the same batch. It turns `startIndex` into a seek: a page finds its block from
+ * the counts (about n/1,024 rows) and skips at most a block, where an OFFSET would walk every
+ * user before the page (listing.ts).
+ */
+export const userSeqBlocks = sqliteTable(
+  "user_seq_blocks",
+  {
+    tenantId: text("tenant_id").notNull(),
+    block: integer("block").notNull(),
+    live: integer("live").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.block] })],
 );
 
 /**

@@ -6,8 +6,9 @@ import { and, eq, getTableColumns, inArray, type SQL, sql } from "drizzle-orm";
 import { ScimError, scimErrors } from "../scim/errors";
 import { type ScimDocument, uniquenessKey } from "../scim/schema";
 import type { Database } from "./database";
-import { appAccounts, events, groupMembers, groups, tenants, userEmails, users } from "./schema";
+import { appAccounts, events, groupMembers, groups, seqBlockOf, tenants, userEmails, userSeqBlocks, users } from "./schema";
 import { chunk, rowsPerStatement } from "./chunk";
+import { offsetOf } from "./listing";
 import { qualified } from "./qualified";
 import { PreconditionFailed, type TenantDb } from "./tenant-db";
 
@@ -67,7 +68,7 @@ export interface PageQuery {
   where: SQL | undefined;
   orderBy: SQL[];
   limit: number;
-  offset: number;
+  offset: number | SQL;
   includeGroups: boolean;
 }
 
@@ -78,7 +79,7 @@ export function selectUsersPageQuery(db: Database, tenantId: string, page: PageQ
     .where(and(eq(users.tenantId, tenantId), page.where))
     .orderBy(...page.orderBy)
     .limit(page.limit)
-    .offset(page.offset);
+    .offset(offsetOf(page.offset));
 }
 
 /** totalResults of an unfiltered list: a counter kept by every write, not a scan. */
@@ -116,6 +117,19 @@ function insertEmails(db: Database, tenantId: string, userId: string, doc: ScimD
   return chunk(emailKeys(doc), rowsPerStatement(3)).map((keys) =>
     db.insert(userEmails).values(keys.map((valueKey) => ({ tenantId, userId, valueKey }))),
   );
+}
+
+/** Counts a just-inserted user in its seq block (the seq is only known to SQL, hence INSERT … SELECT). */
+function countInBlock(db: Database, tenantId: string, id: string) {
+  return db
+    .insert(userSeqBlocks)
+    .select(
+      db
+        .select({ tenantId: users.tenantId, block: sql<number>`${seqBlockOf(sql`${users.seq}`)}`.as("block"), live: sql<number>`1`.as("live") })
+        .from(users)
+        .where(and(eq(users.tenantId, tenantId), eq(users.id, id))),
+    )
+    .onConflictDoUpdate({ target: [userSeqBlocks.tenantId, userSeqBlocks.block], set: { live: sql`${userSeqBlocks.live} + 1` } });
 }
 
 function isUserNameConflict(error: unknown): boolean {
@@ -173,6 +187,7 @@ export async function createUser(tdb: TenantDb, doc: ScimDocument): Promise<{ us
           at: now,
           data: sql`json_object('userName', ${columns.userName}, 'active', json(${columns.active ? "true" : "false"}), 'linkedAccount', ${linkedAccount})`,
         }),
+        countInBlock(db, tenantId, id),
         // Variable in number, so last: the results above keep their positions.
         ...insertEmails(db, tenantId, id, doc),
       ] as const,
@@ -277,6 +292,15 @@ export async function deleteUser(tdb: TenantDb, id: string, expectedVersion?: nu
           activeUserCount: sql`${tenants.activeUserCount} - (SELECT ${users.active} FROM ${users} WHERE ${current})`,
         })
         .where(eq(tenants.id, tenantId)),
+      db
+        .update(userSeqBlocks)
+        .set({ live: sql`${userSeqBlocks.live} - 1` })
+        .where(
+          and(
+            eq(userSeqBlocks.tenantId, tenantId),
+            sql`${qualified(userSeqBlocks.block)} = (SELECT ${seqBlockOf(qualified(users.seq))} FROM ${users} WHERE ${current})`,
+          ),
+        ),
       db.delete(users).where(current),
       db.insert(events).values({ tenantId, type: "user.deleted", resourceType: "User", resourceId: id, at: now }),
     ] as const,

@@ -9,6 +9,7 @@
  * too. Ids are deterministic per call (a random UUID prefix + the user's number in hex), so a
  * test can address user i without reading it back.
  */
+import { SEQ_BLOCK_SIZE } from "../../src/storage/schema";
 import { parseResource, type ScimDocument, uniquenessKey } from "../../src/scim/schema";
 import { countingEnv } from "./counting-env";
 import { GROUP as GROUP_SCHEMA, USER as USER_SCHEMA } from "./urns";
@@ -125,6 +126,14 @@ export async function seedUsers(env: Cloudflare.Env, tenantId: string, options: 
     db
       .prepare("UPDATE tenants SET user_count = user_count + ?, active_user_count = active_user_count + ? WHERE id = ?")
       .bind(count, count, tenantId),
+    // The live-user counts per seq block that startIndex paging seeks with (src/storage/listing.ts).
+    db
+      .prepare(
+        `INSERT INTO user_seq_blocks (tenant_id, block, live)
+         SELECT tenant_id, seq / ${SEQ_BLOCK_SIZE}, count(*) FROM users WHERE tenant_id = ? GROUP BY seq / ${SEQ_BLOCK_SIZE}
+         ON CONFLICT (tenant_id, block) DO UPDATE SET live = excluded.live`,
+      )
+      .bind(tenantId),
   ];
 
   if (groupCount > 0) {

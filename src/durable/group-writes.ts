@@ -5,7 +5,7 @@
 import { scimErrors, unwrap } from "../scim/errors";
 import { applyPatch, type PatchOperation } from "../scim/patch";
 import { parseResource, type ScimDocument } from "../scim/schema";
-import { createGroup, deleteGroup, readGroup, type StoredGroup, updateGroup } from "../storage/groups";
+import { deleteGroup, readGroup, type StoredGroup, updateGroup } from "../storage/groups";
 import { PreconditionFailed, type TenantDb } from "../storage/tenant-db";
 
 /** A failed existence/version precondition: 404 when the group is gone, else 412. */
@@ -13,10 +13,6 @@ async function explainPrecondition(tdb: TenantDb, error: unknown, id: string, ex
   if (!(error instanceof PreconditionFailed) || error.kind !== "resourceCurrent") return error;
   await readGroup(tdb, id, false); // throws 404 when gone
   return expected === undefined ? error : scimErrors.preconditionFailed("The group was modified since the version in If-Match.");
-}
-
-export async function createGroupWrite(tdb: TenantDb, doc: ScimDocument, memberIds: string[]): Promise<StoredGroup> {
-  return createGroup(tdb, doc, memberIds);
 }
 
 export async function replaceGroupWrite(

@@ -8,9 +8,9 @@ import { ScimError, type ScimType } from "../scim/errors";
 import type { PatchOperation } from "../scim/patch";
 import type { ScimDocument } from "../scim/schema";
 import { database } from "../storage/database";
-import type { StoredGroup } from "../storage/groups";
 import { TenantDb } from "../storage/tenant-db";
-import { createGroupWrite, deleteGroupWrite, patchGroupWrite, replaceGroupWrite } from "./group-writes";
+import { createGroup, type StoredGroup } from "../storage/groups";
+import { deleteGroupWrite, patchGroupWrite, replaceGroupWrite } from "./group-writes";
 
 /** Who is writing: the tenant and the token hash the Worker authenticated. */
 export interface WriteAuth {
@@ -58,7 +58,7 @@ export class TenantCoordinator extends DurableObject<Cloudflare.Env> {
   }
 
   async createGroup(auth: WriteAuth, doc: ScimDocument, memberIds: string[]): Promise<Outcome<StoredGroup>> {
-    return this.serialized(() => createGroupWrite(this.tenantDb(auth), doc, memberIds));
+    return this.serialized(() => createGroup(this.tenantDb(auth), doc, memberIds));
   }
 
   async replaceGroup(

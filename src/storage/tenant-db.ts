@@ -16,15 +16,6 @@ import { tenants, writeGuard } from "./schema";
 /** Which SCIM resource a request touches; the tenant's sync settings gate each. */
 export type SyncScope = "none" | "users" | "groups";
 
-export interface TenantState {
-  enabled: boolean;
-  userSync: boolean;
-  groupSync: boolean;
-  linkExistingUsers: boolean;
-  defaultRole: string | null;
-  domainRestrictions: string[];
-}
-
 type Queries = readonly [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]];
 
 /** A write's precondition other than the token: it holds when `holds` is true. */
@@ -69,15 +60,7 @@ export class TenantDb {
 
   private checkQuery() {
     return this.db
-      .select({
-        tokenHash: tenants.tokenHash,
-        enabled: tenants.enabled,
-        userSync: tenants.userSync,
-        groupSync: tenants.groupSync,
-        linkExistingUsers: tenants.linkExistingUsers,
-        defaultRole: tenants.defaultRole,
-        domainRestrictions: tenants.domainRestrictions,
-      })
+      .select({ tokenHash: tenants.tokenHash, enabled: tenants.enabled, userSync: tenants.userSync, groupSync: tenants.groupSync })
       .from(tenants)
       .where(eq(tenants.id, this.tenantId));
   }
@@ -105,7 +88,7 @@ export class TenantDb {
   }
 
   /** Turns the tenant row into the request's verdict: 401 for a stale token, 403 when provisioning is off. */
-  private accept(row: ({ tokenHash: string | null } & TenantState) | undefined): TenantState {
+  private accept(row: { tokenHash: string | null; enabled: boolean; userSync: boolean; groupSync: boolean } | undefined): void {
     if (!row?.tokenHash || !hashesEqual(row.tokenHash, this.tokenHash)) {
       throw scimErrors.unauthorized("The bearer token is not valid for this tenant (it may have been rotated).");
     }
@@ -118,8 +101,6 @@ export class TenantDb {
     if (this.scope === "groups" && !row.groupSync) {
       throw scimErrors.forbidden("Group provisioning is turned off for this tenant.");
     }
-    const { tokenHash: _ignored, ...state } = row;
-    return state;
   }
 
   /** What the tenant's Durable Object needs to write on this request's behalf. */
@@ -128,16 +109,16 @@ export class TenantDb {
   }
 
   /** A standalone check, for requests that touch no tenant data. One round trip. */
-  async verify(): Promise<TenantState> {
-    return this.accept(await this.checkQuery().get());
+  async verify(): Promise<void> {
+    this.accept(await this.checkQuery().get());
   }
 
   /** Runs read queries and the token check in one round trip. */
-  async read<T extends Queries>(queries: T): Promise<{ state: TenantState; results: BatchResponse<T> }> {
+  async read<T extends Queries>(queries: T): Promise<{ results: BatchResponse<T> }> {
     const [check, ...results] = await this.db.batch([this.checkQuery(), ...queries]);
-    const state = this.accept(check[0]);
+    this.accept(check[0]);
     // The batch's tuple type cannot express "T after one more item"; the runtime shape is exactly T's.
-    return { state, results: results as unknown as BatchResponse<T> };
+    return { results: results as unknown as BatchResponse<T> };
   }
 
   /**

@@ -3,7 +3,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expectScimError } from "./support/expect-scim-error";
 import { sha256 } from "./support/hash";
-import { admin, call, createTenant, ORIGIN } from "./support/http";
+import { admin, call, createTenant, ORIGIN, scim } from "./support/http";
+import { USER } from "./support/urns";
 
 interface TenantJson {
   id: string;
@@ -111,11 +112,19 @@ describe("tenant reads and updates", () => {
 
   it("deletes a tenant with its data and token; a second delete is 404", async () => {
     const tenant = await createTenant();
+    const created = await scim(tenant, "/Users", { method: "POST", json: { schemas: [USER], userName: "gone@example.com", emails: [{ value: "gone@example.com" }] } });
+    expect(created.status).toBe(201);
     const hash = await sha256(tenant.token);
     expect((await admin(`/tenants/${tenant.id}`, { method: "DELETE" })).status).toBe(204);
     expect(await env.TOKENS.get(`token:v1:${hash}`)).toBeNull();
-    const left = await env.DB.prepare("SELECT COUNT(*) AS n FROM setup_links WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>();
-    expect(left?.n).toBe(0);
+    // Every table that carries tenant_id, found from the schema itself, so a new table cannot be forgotten.
+    const all = await env.DB.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table'").all<{ name: string; sql: string }>();
+    const tables = all.results.filter((t) => t.sql.includes("`tenant_id`"));
+    expect(tables.length).toBeGreaterThan(8);
+    for (const { name } of tables) {
+      const left = await env.DB.prepare(`SELECT COUNT(*) AS n FROM "${name}" WHERE tenant_id = ?`).bind(tenant.id).first<{ n: number }>();
+      expect(left?.n, name).toBe(0);
+    }
     await expectScimError(await admin(`/tenants/${tenant.id}`, { method: "DELETE" }), 404);
   });
 });

@@ -43,6 +43,13 @@ describe("provisioning log", () => {
     expect(text).not.toContain(tenant.token);
   });
 
+  it("answers a write's own status and logs it when the query holds a malformed escape", async () => {
+    const tenant = await createTenant();
+    const res = await scim(tenant, "/Users?x=%ZZ", { method: "POST", json: { schemas: [USER], userName: "escape@example.com" } });
+    expect(res.status, await res.clone().text()).toBe(201);
+    await expect.poll(async () => (await logOf(tenant.id)).map((e) => [e.status, e.path])).toEqual([[201, `/scim/v2/${tenant.id}/Users?x=%ZZ`]]);
+  });
+
   it("logs a rotated token the IdP still sends while KV lags, and nothing for another tenant", async () => {
     const [tenant, other] = await Promise.all([createTenant(), createTenant()]);
     await admin(`/tenants/${tenant.id}/token`, { method: "POST" });

@@ -1,7 +1,7 @@
 /** The tenant's request budget (BAD-INPUT.md: over the budget → 429 with Retry-After). */
 import { describe, expect, it } from "vitest";
 import { expectScimError } from "./support/expect-scim-error";
-import { createTenant, scim } from "./support/http";
+import { admin, createTenant, scim } from "./support/http";
 
 // vitest.config.ts gives the workerd tests a budget of 300 requests a minute per tenant.
 const BUDGET = 300;
@@ -20,6 +20,9 @@ describe("tenant request budget", () => {
     expect(refusal.headers.get("Retry-After")).toBe("60");
     await expectScimError(refusal, 429);
     expect((await scim(quiet, "/ServiceProviderConfig")).status).toBe(200);
+    // Refused requests write nothing, not even a log row: a flood must not become D1 writes.
+    const log = await (await admin(`/tenants/${busy.id}/log`)).json<{ entries: { status: number }[] }>();
+    expect(log.entries.filter((e) => e.status === 429)).toEqual([]);
   });
 
   it("does not spend a tenant's budget on requests with a wrong token", async () => {

@@ -1,7 +1,7 @@
 /** Tenant rows, token metadata and setup links. Every function takes the tenant id it acts on. */
 import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Database } from "./database";
-import { appAccounts, appGroups, events, groupMembers, groups, requestLog, setupLinks, tenants, userEmails, users } from "./schema";
+import { appAccounts, appGroups, events, groupMembers, groups, requestLog, setupLinks, tenants, userEmails, userSeqBlocks, users } from "./schema";
 
 export type TenantRow = typeof tenants.$inferSelect;
 export type Provider = TenantRow["provider"];
@@ -62,9 +62,12 @@ export async function updateTenantSettings(
 
 /** Removes the tenant and everything it owns in one transaction. Returns its last token hash. */
 export async function deleteTenantAndData(db: Database, id: string): Promise<{ deleted: boolean; tokenHash: string | null }> {
-  const results = await db.batch([
+  // The tenant row first, so its result stays at index 0 as tables are added below.
+  const [removedTenants] = await db.batch([
+    db.delete(tenants).where(eq(tenants.id, id)).returning({ tokenHash: tenants.tokenHash }),
     db.delete(groupMembers).where(eq(groupMembers.tenantId, id)),
     db.delete(userEmails).where(eq(userEmails.tenantId, id)),
+    db.delete(userSeqBlocks).where(eq(userSeqBlocks.tenantId, id)),
     db.delete(appAccounts).where(eq(appAccounts.tenantId, id)),
     db.delete(appGroups).where(eq(appGroups.tenantId, id)),
     db.delete(groups).where(eq(groups.tenantId, id)),
@@ -72,9 +75,8 @@ export async function deleteTenantAndData(db: Database, id: string): Promise<{ d
     db.delete(events).where(eq(events.tenantId, id)),
     db.delete(requestLog).where(eq(requestLog.tenantId, id)),
     db.delete(setupLinks).where(eq(setupLinks.tenantId, id)),
-    db.delete(tenants).where(eq(tenants.id, id)).returning({ tokenHash: tenants.tokenHash }),
   ]);
-  const removed = results[9][0];
+  const removed = removedTenants[0];
   return { deleted: removed !== undefined, tokenHash: removed?.tokenHash ?? null };
 }
 

@@ -11,8 +11,9 @@ import { userRoutes } from "./users";
 
 export const scimRoutes = new Hono<AppEnv>()
   .use(scimAuth)
-  .use(requestLog)
+  // Before the log: a flood over the budget must not turn into a D1 write per request.
   .use(tenantRateLimit)
+  .use(requestLog)
   .route("/", discoveryRoutes)
   .route("/Users", userRoutes)
   .route("/Groups", groupRoutes)

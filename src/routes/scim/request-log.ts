@@ -25,7 +25,7 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
       tenantId: tenantDb.tenantId,
       at: new Date(started).toISOString(),
       method: c.req.method,
-      path: decodeURIComponent(url.pathname + url.search).slice(0, MAX_PATH_CHARS),
+      path: readablePath(url).slice(0, MAX_PATH_CHARS),
       status: c.res.status,
       scimType: error?.scimType ?? null,
       detail: error?.message ?? null,
@@ -34,3 +34,13 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
     }).catch((e: unknown) => console.error("request log write failed", e)),
   );
 });
+
+/** The path and query as the IdP meant them; a malformed escape (`%ZZ`) stays as sent, never a throw. */
+function readablePath(url: URL): string {
+  const raw = url.pathname + url.search;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}

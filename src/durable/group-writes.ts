@@ -2,17 +2,16 @@
  * Group writes as the tenant's Durable Object runs them, one at a time: the PATCH read,
  * apply and write happen with no other group write of the tenant in between.
  */
-import { scimErrors, unwrap } from "../scim/errors";
+import { unwrap } from "../scim/errors";
 import { applyPatch, type PatchOperation } from "../scim/patch";
+import { requireVersion } from "../scim/resource";
 import { parseResource, type ScimDocument } from "../scim/schema";
-import { deleteGroup, readGroup, type StoredGroup, updateGroup } from "../storage/groups";
-import { PreconditionFailed, type TenantDb } from "../storage/tenant-db";
+import { changesMembers, deleteGroup, groupExists, readGroup, type StoredGroup, updateGroup } from "../storage/groups";
+import { explainStaleWrite, type TenantDb } from "../storage/tenant-db";
 
-/** A failed existence/version precondition: 404 when the group is gone, else 412. */
-async function explainPrecondition(tdb: TenantDb, error: unknown, id: string, expected: number | undefined): Promise<unknown> {
-  if (!(error instanceof PreconditionFailed) || error.kind !== "resourceCurrent") return error;
-  await readGroup(tdb, id, false); // throws 404 when gone
-  return expected === undefined ? error : scimErrors.preconditionFailed("The group was modified since the version in If-Match.");
+/** A group write whose precondition failed: 404, 412 or 409 (see explainStaleWrite). */
+function explainPrecondition(tdb: TenantDb, error: unknown, id: string, ifMatch: number | undefined): Promise<unknown> {
+  return explainStaleWrite(error, "group", ifMatch, () => groupExists(tdb, id));
 }
 
 export async function replaceGroupWrite(
@@ -23,7 +22,7 @@ export async function replaceGroupWrite(
   expectedVersion: number | undefined,
 ): Promise<StoredGroup> {
   try {
-    await updateGroup(tdb, { id, doc, members: { clear: true, add: [...new Set(memberIds)], remove: [] }, expectedVersion });
+    await updateGroup(tdb, { id, doc, members: { clear: true, add: memberIds, remove: [] }, expectedVersion });
   } catch (error) {
     throw await explainPrecondition(tdb, error, id, expectedVersion);
   }
@@ -39,13 +38,9 @@ export async function patchGroupWrite(
   withResult: { includeMembers: boolean } | undefined,
 ): Promise<StoredGroup | undefined> {
   const current = await readGroup(tdb, id, false);
-  if (expectedVersion !== undefined && expectedVersion !== current.version) {
-    throw scimErrors.preconditionFailed(`If-Match does not match the current version W/"${current.version}".`);
-  }
+  requireVersion(expectedVersion, current.version);
   const outcome = unwrap(applyPatch("Group", current.doc, operations, id));
-  const { clear, add, remove } = outcome.members;
-  const membersChange = clear || add.length > 0 || remove.length > 0;
-  if (outcome.changed || membersChange) {
+  if (outcome.changed || changesMembers(outcome.members)) {
     // The patched document must still be a valid Group (displayName cannot be removed).
     const doc = outcome.changed ? unwrap(parseResource("Group", outcome.doc)) : undefined;
     await updateGroup(tdb, { id, ...(doc ? { doc } : {}), members: outcome.members, expectedVersion: current.version });

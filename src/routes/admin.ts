@@ -52,7 +52,7 @@ const logPage = z.object({
 });
 
 /** What the operator sees of a tenant: settings and token metadata, never the token or its hash. */
-export function tenantView(t: TenantRow) {
+function tenantView(t: TenantRow) {
   return {
     id: t.id,
     name: t.name,
@@ -111,7 +111,7 @@ export const adminRoutes = new Hono<AppEnv>()
   })
   .post("/tenants/:id/token", async (c) => {
     const tenant = await tenantOr404(c.env.DB, c.req.param("id"));
-    const { token } = await rotateToken({ db: database(c.env.DB), kv: c.env.TOKENS }, tenant);
+    const token = await rotateToken({ db: database(c.env.DB), kv: c.env.TOKENS }, tenant);
     return c.json({ scim: { baseUrl: scimBaseUrl(publicOrigin(c.env, c.req.url), tenant.id), token } });
   })
   .post("/tenants/:id/setup-links", async (c) => {
@@ -125,13 +125,14 @@ export const adminRoutes = new Hono<AppEnv>()
     const rows = await listEvents(database(c.env.DB), tenant.id, after, limit);
     return c.json({ events: rows, next: rows.at(-1)?.seq ?? after });
   })
-  .route("/tenants/:id", adminDirectoryRoutes)
   .get("/tenants/:id/log", validQuery(logPage), async (c) => {
     const tenant = await tenantOr404(c.env.DB, c.req.param("id"));
     const { before, limit } = c.req.valid("query");
     const rows = await listRequestLog(database(c.env.DB), tenant.id, before, limit);
     return c.json({ entries: rows, next: rows.length === limit ? rows.at(-1)?.seq : null });
-  });
+  })
+  // Last: its middleware looks the tenant up, which the routes above already do themselves.
+  .route("/tenants/:id", adminDirectoryRoutes);
 
 function tenantNotFound() {
   return scimErrors.notFound("No tenant with this id.");

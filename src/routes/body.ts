@@ -9,7 +9,7 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /** application/scim+json and application/json, with any parameters (`; charset=utf-8`). */
 const JSON_MEDIA_TYPE = /^application\/(scim\+)?json\s*(;.*)?$/i;
 
-export function isJsonMediaType(contentType: string | undefined): boolean {
+function isJsonMediaType(contentType: string | undefined): boolean {
   return contentType === undefined || contentType.trim() === "" || JSON_MEDIA_TYPE.test(contentType.trim());
 }
 

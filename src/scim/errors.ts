@@ -2,6 +2,7 @@
 
 export const ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error";
 export const SCIM_MEDIA_TYPE = "application/scim+json";
+export const SCIM_CONTENT_TYPE = `${SCIM_MEDIA_TYPE}; charset=utf-8`;
 
 /** The `scimType` keywords of RFC 7644 §3.12 table 9. */
 export type ScimType =
@@ -49,7 +50,7 @@ export class ScimError extends Error {
   toResponse(): Response {
     return new Response(JSON.stringify(this.toBody()), {
       status: this.status,
-      headers: { "Content-Type": `${SCIM_MEDIA_TYPE}; charset=utf-8`, ...this.headers },
+      headers: { "Content-Type": SCIM_CONTENT_TYPE, ...this.headers },
     });
   }
 }

@@ -1,4 +1,5 @@
 /** Renders a stored resource as SCIM JSON: id, meta (RFC 7643 §3.1), derived attributes, projection. */
+import { scimErrors } from "./errors";
 import { type JsonObject, type JsonValue, projectResource, type ProjectionOptions, type ResourceTypeName, type ScimDocument } from "./schema";
 
 export interface StoredResource {
@@ -20,6 +21,13 @@ export function etagOf(version: number): string {
 export function versionsIn(header: string): "*" | number[] {
   if (header.trim() === "*") return "*";
   return [...header.matchAll(/(?:W\/)?"(\d+)"/g)].map((m) => Number(m[1]));
+}
+
+/** If-Match named a version (RFC 7644 §3.14): the resource must still be at it, else 412. */
+export function requireVersion(expected: number | undefined, actual: number): void {
+  if (expected !== undefined && expected !== actual) {
+    throw scimErrors.preconditionFailed(`If-Match does not match the current version W/"${actual}".`);
+  }
 }
 
 export function locationOf(baseUrl: string, resourceType: ResourceTypeName, id: string): string {

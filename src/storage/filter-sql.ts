@@ -8,7 +8,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { ScimError, scimErrors } from "../scim/errors";
-import type { AttrPath, CompareOp, Filter, FilterValue } from "../scim/filter";
+import { type AttrPath, type CompareOp, type Filter, type FilterValue, printAttrPath } from "../scim/filter";
 import {
   type AttributeDefinition,
   type AttributeType,
@@ -257,9 +257,9 @@ interface Resolved {
 
 function lookup(ctx: Context, path: AttrPath): Resolved {
   const match = findAttribute(ctx.resourceType, path);
-  if (!match) throw scimErrors.invalidFilter(`Unknown attribute '${printPath(path)}' for ${ctx.resourceType}.`);
+  if (!match) throw scimErrors.invalidFilter(`Unknown attribute '${printAttrPath(path)}' for ${ctx.resourceType}.`);
   const returnedNever = match.attribute.returned === "never" || match.sub?.returned === "never";
-  if (returnedNever) throw scimErrors.invalidFilter(`'${printPath(path)}' cannot be used in a filter.`);
+  if (returnedNever) throw scimErrors.invalidFilter(`'${printAttrPath(path)}' cannot be used in a filter.`);
   return { schemaId: match.schema.id, attribute: match.attribute, ...(match.sub ? { sub: match.sub } : {}) };
 }
 
@@ -295,7 +295,7 @@ function metaOperand(ctx: Context, path: AttrPath): Operand {
   if (sub === "created") return { expr: sql`${table.createdAt}`, type: "dateTime", caseExact: true };
   if (sub === "lastmodified") return { expr: sql`${table.lastModified}`, type: "dateTime", caseExact: true };
   if (sub === "resourcetype") return { expr: sql`${ctx.resourceType}`, type: "string", caseExact: false };
-  throw scimErrors.invalidFilter(`Filtering on '${printPath(path)}' is not supported; use meta.created or meta.lastModified.`);
+  throw scimErrors.invalidFilter(`Filtering on '${printAttrPath(path)}' is not supported; use meta.created or meta.lastModified.`);
 }
 
 /** Where an attribute lives in the stored document: extension attributes sit under their URN. */
@@ -329,10 +329,6 @@ function requiredEmail(filter: Filter): string | undefined {
   return undefined;
 }
 
-function printPath(path: AttrPath): string {
-  return `${path.urn ? `${path.urn}:` : ""}${path.attr}${path.sub ? `.${path.sub}` : ""}`;
-}
-
 /** An ORDER BY expression for `sortBy` (RFC 7644 §3.4.2.3); single-valued attributes only. */
 export function sortExpression(resourceType: ResourceTypeName, path: AttrPath): SQL {
   const ctx: Context = { resourceType, tenantId: "", parameters: 0 };
@@ -349,10 +345,10 @@ export function sortExpression(resourceType: ResourceTypeName, path: AttrPath): 
 
 function sortableOperand(ctx: Context, match: Resolved, path: AttrPath): Operand {
   if (match.attribute.multiValued) {
-    throw scimErrors.invalidValue(`Cannot sort by the multi-valued attribute '${printPath(path)}'.`);
+    throw scimErrors.invalidValue(`Cannot sort by the multi-valued attribute '${printAttrPath(path)}'.`);
   }
   if (match.attribute.type === "complex" && !match.sub) {
-    throw scimErrors.invalidValue(`Name a sub-attribute of '${printPath(path)}' to sort by.`);
+    throw scimErrors.invalidValue(`Name a sub-attribute of '${printAttrPath(path)}' to sort by.`);
   }
   return scalarOperand(ctx, match.schemaId, match.attribute, match.sub);
 }

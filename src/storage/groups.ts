@@ -7,12 +7,13 @@
 import { and, eq, getTableColumns, inArray, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { scimErrors } from "../scim/errors";
+import type { MemberChanges } from "../scim/patch";
 import { type ScimDocument, uniquenessKey } from "../scim/schema";
 import { chunk, rowsPerStatement } from "./chunk";
 import type { Database } from "./database";
 import { qualified } from "./qualified";
 import { appGroups, events, groupMembers, groups, tenants, users } from "./schema";
-import { type Precondition, PreconditionFailed, type TenantDb } from "./tenant-db";
+import { matchErrorChain, type Precondition, PreconditionFailed, type TenantDb } from "./tenant-db";
 import { offsetOf } from "./listing";
 
 /** The most members one request may name (add, remove or replace): a documented bound. */
@@ -39,11 +40,13 @@ export interface StoredGroup {
   members?: MemberRef[];
 }
 
-export interface MemberChanges {
-  /** Remove every current member first (replace of `members`). */
-  clear: boolean;
-  add: string[];
-  remove: string[];
+/** Member ids deduplicated once, here: the counts and existence checks below rely on it. */
+function uniqueMembers(changes: MemberChanges): MemberChanges {
+  return { clear: changes.clear, add: [...new Set(changes.add)], remove: [...new Set(changes.remove)] };
+}
+
+export function changesMembers(changes: MemberChanges): boolean {
+  return changes.clear || changes.add.length > 0 || changes.remove.length > 0;
 }
 
 type GroupRow = typeof groups.$inferSelect;
@@ -75,7 +78,7 @@ export function toStoredGroup(row: Pick<GroupRow, keyof typeof groupFields> & { 
   return group;
 }
 
-export function selectGroupQuery(db: Database, tenantId: string, id: string, includeMembers: boolean) {
+function selectGroupQuery(db: Database, tenantId: string, id: string, includeMembers: boolean) {
   return db
     .select(withMembers(includeMembers))
     .from(groups)
@@ -176,10 +179,7 @@ function memberEventData(changes: MemberChanges): Record<string, unknown> {
 }
 
 function isDisplayNameConflict(error: unknown): boolean {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if (/UNIQUE constraint failed: groups\.tenant_id, groups\.display_name_key/.test(e.message)) return true;
-  }
-  return false;
+  return matchErrorChain(error, /UNIQUE constraint failed: groups\.tenant_id, groups\.display_name_key/) !== undefined;
 }
 
 function translateWriteError(error: unknown): unknown {
@@ -196,7 +196,7 @@ function translateWriteError(error: unknown): unknown {
 }
 
 /** Names the first member id that is not a user of this tenant, for a precise 400 detail. */
-export async function findUnknownMember(tdb: TenantDb, ids: string[]): Promise<string | undefined> {
+async function findUnknownMember(tdb: TenantDb, ids: string[]): Promise<string | undefined> {
   for (const part of chunk([...new Set(ids)], rowsPerStatement(1, 1))) {
     const { results } = await tdb.read([
       tdb.db.select({ id: users.id }).from(users).where(and(eq(users.tenantId, tdb.tenantId), inArray(users.id, part))),
@@ -221,7 +221,7 @@ async function explainMembers(tdb: TenantDb, error: unknown, ids: string[]): Pro
 
 export async function createGroup(tdb: TenantDb, doc: ScimDocument, memberIds: string[]): Promise<StoredGroup> {
   const { db, tenantId } = tdb;
-  const changes: MemberChanges = { clear: false, add: [...new Set(memberIds)], remove: [] };
+  const changes = uniqueMembers({ clear: false, add: memberIds, remove: [] });
   checkMemberBound(changes);
   const id = crypto.randomUUID();
   const now = new Date().toISOString();
@@ -285,12 +285,12 @@ export interface GroupUpdate {
 /** Applies a document and/or member change in one round trip. */
 export async function updateGroup(tdb: TenantDb, update: GroupUpdate): Promise<void> {
   const { db, tenantId } = tdb;
-  const { id, doc, members } = update;
+  const { id, doc } = update;
+  const members = uniqueMembers(update.members);
   checkMemberBound(members);
   const now = new Date().toISOString();
   const current = and(eq(groups.tenantId, tenantId), eq(groups.id, id));
   const versionMatches = update.expectedVersion === undefined ? sql`` : sql` AND ${groups.version} = ${update.expectedVersion}`;
-  const changesMembers = members.clear || members.add.length > 0 || members.remove.length > 0;
   const statements: BatchItem<"sqlite">[] = [
     db
       .update(groups)
@@ -303,7 +303,7 @@ export async function updateGroup(tdb: TenantDb, update: GroupUpdate): Promise<v
       db.insert(events).values({ tenantId, type: "group.updated", resourceType: "Group", resourceId: id, at: now, data: { displayName: doc.displayName } }),
     );
   }
-  if (changesMembers) {
+  if (changesMembers(members)) {
     statements.push(
       db.insert(events).values({ tenantId, type: "group.members_changed", resourceType: "Group", resourceId: id, at: now, data: memberEventData(members) }),
     );
@@ -334,3 +334,9 @@ export async function deleteGroup(tdb: TenantDb, id: string, expectedVersion?: n
   );
 }
 
+export async function groupExists(tdb: TenantDb, id: string): Promise<boolean> {
+  const { results } = await tdb.read([
+    tdb.db.select({ id: groups.id }).from(groups).where(and(eq(groups.tenantId, tdb.tenantId), eq(groups.id, id))),
+  ] as const);
+  return results[0].length > 0;
+}

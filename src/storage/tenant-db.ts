@@ -8,7 +8,7 @@
  */
 import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
 import { eq, type SQL, sql } from "drizzle-orm";
-import { scimErrors } from "../scim/errors";
+import { ScimError, scimErrors } from "../scim/errors";
 import { hashesEqual } from "../tenancy/tokens";
 import type { Database } from "./database";
 import { tenants, writeGuard } from "./schema";
@@ -40,13 +40,18 @@ const GUARD_COLUMNS = {
 } as const;
 type GuardKind = keyof typeof GUARD_COLUMNS;
 
-function failedGuard(error: unknown): GuardKind | undefined {
+/** Matches `pattern` against an error's message and its causes' (drizzle wraps D1's errors). */
+export function matchErrorChain(error: unknown, pattern: RegExp): RegExpExecArray | undefined {
   for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    const column = /NOT NULL constraint failed: write_guard\.(\w+)/.exec(e.message)?.[1];
-    const kind = (Object.keys(GUARD_COLUMNS) as GuardKind[]).find((k) => GUARD_COLUMNS[k] === column);
-    if (kind) return kind;
+    const match = pattern.exec(e.message);
+    if (match) return match;
   }
   return undefined;
+}
+
+function failedGuard(error: unknown): GuardKind | undefined {
+  const column = matchErrorChain(error, /NOT NULL constraint failed: write_guard\.(\w+)/)?.[1];
+  return (Object.keys(GUARD_COLUMNS) as GuardKind[]).find((k) => GUARD_COLUMNS[k] === column);
 }
 
 export class TenantDb {
@@ -138,4 +143,21 @@ export class TenantDb {
       throw error;
     }
   }
+}
+
+/**
+ * What a failed "resource is current" precondition means to the client: the resource is gone
+ * (404), its version moved past the one If-Match named (412), or, with no If-Match, other
+ * writes kept winning the race (409: retry). Any other error passes through.
+ */
+export async function explainStaleWrite(
+  error: unknown,
+  what: "user" | "group",
+  ifMatch: number | undefined,
+  exists: () => Promise<boolean>,
+): Promise<unknown> {
+  if (!(error instanceof PreconditionFailed) || error.kind !== "resourceCurrent") return error;
+  if (!(await exists())) return scimErrors.notFound(`No ${what} with this id in this tenant.`);
+  if (ifMatch !== undefined) return scimErrors.preconditionFailed(`The ${what} was modified since the version in If-Match.`);
+  return new ScimError(409, `The ${what} was modified concurrently; retry the request.`);
 }

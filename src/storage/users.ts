@@ -10,7 +10,7 @@ import { appAccounts, events, groupMembers, groups, seqBlockOf, tenants, userEma
 import { chunk, rowsPerStatement } from "./chunk";
 import { offsetOf } from "./listing";
 import { qualified } from "./qualified";
-import { PreconditionFailed, type TenantDb } from "./tenant-db";
+import { matchErrorChain, PreconditionFailed, type TenantDb } from "./tenant-db";
 
 export interface GroupRef {
   value: string;
@@ -133,10 +133,7 @@ function countInBlock(db: Database, tenantId: string, id: string) {
 }
 
 function isUserNameConflict(error: unknown): boolean {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if (/UNIQUE constraint failed: users\.tenant_id, users\.user_name_key/.test(e.message)) return true;
-  }
-  return false;
+  return matchErrorChain(error, /UNIQUE constraint failed: users\.tenant_id, users\.user_name_key/) !== undefined;
 }
 
 function userNameTaken(): ScimError {
@@ -306,4 +303,11 @@ export async function deleteUser(tdb: TenantDb, id: string, expectedVersion?: nu
     ] as const,
     [{ kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${users} WHERE ${current}${versionMatches})` }],
   );
+}
+
+export async function userExists(tdb: TenantDb, id: string): Promise<boolean> {
+  const { results } = await tdb.read([
+    tdb.db.select({ id: users.id }).from(users).where(and(eq(users.tenantId, tdb.tenantId), eq(users.id, id))),
+  ] as const);
+  return results[0].length > 0;
 }

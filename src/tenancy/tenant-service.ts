@@ -8,7 +8,6 @@ import type { Database } from "../storage/database";
 import {
   deleteTenantAndData,
   findSetupLink,
-  findTenant,
   insertSetupLink,
   insertTenant,
   redeemSetupLink,
@@ -41,14 +40,14 @@ export async function createTenant({ db, kv }: TenantServices, settings: TenantS
   return { tenant, token: token.secret };
 }
 
-/** Issues a new token; the previous one is void as soon as this returns. */
-export async function rotateToken({ db, kv }: TenantServices, tenant: TenantRow): Promise<IssuedTenantToken> {
+/** Issues a new token and returns it; the previous one is void as soon as this returns. */
+export async function rotateToken({ db, kv }: TenantServices, tenant: TenantRow): Promise<string> {
   const now = new Date().toISOString();
   const token = await issueToken();
   await rememberToken(kv, token.hash, tenant.id);
   await replaceToken(db, tenant.id, token, now);
   if (tenant.tokenHash) await forgetToken(kv, tenant.tokenHash);
-  return { tenant: await reloadTenant(db, tenant.id), token: token.secret };
+  return token.secret;
 }
 
 export async function removeTenant({ db, kv }: TenantServices, tenantId: string): Promise<boolean> {
@@ -86,10 +85,4 @@ export async function completeSetup(
   }
   if (redeemed.previousTokenHash) await forgetToken(kv, redeemed.previousTokenHash);
   return { tenant: redeemed.tenant, token: token.secret };
-}
-
-async function reloadTenant(db: Database, tenantId: string): Promise<TenantRow> {
-  const tenant = await findTenant(db, tenantId);
-  if (!tenant) throw new Error(`tenant ${tenantId} vanished`);
-  return tenant;
 }

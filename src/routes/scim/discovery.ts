@@ -5,7 +5,13 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { scimErrors } from "../../scim/errors";
-import { resourceTypeDocuments, schemaDocuments, serviceProviderConfig } from "../../scim/schema";
+import {
+  findResourceTypeDocument,
+  findSchemaDocument,
+  resourceTypeDocuments,
+  schemaDocuments,
+  serviceProviderConfig,
+} from "../../scim/schema";
 import { listResponse } from "../../scim/list-response";
 import { SCIM_FEATURES } from "../../scim/features";
 import { methodNotAllowed } from "./listing";
@@ -27,8 +33,7 @@ export const discoveryRoutes = new Hono<AppEnv>()
     return scimJson(listResponse(docs, docs.length, 1));
   })
   .get("/ResourceTypes/:id", (c) => {
-    const id = c.req.param("id").toLowerCase();
-    const doc = resourceTypeDocuments(tenantBaseUrl(c)).find((d) => d.id.toLowerCase() === id);
+    const doc = findResourceTypeDocument(tenantBaseUrl(c), c.req.param("id"));
     if (!doc) throw scimErrors.notFound(`No resource type '${c.req.param("id")}'.`);
     return scimJson(doc);
   })
@@ -37,8 +42,7 @@ export const discoveryRoutes = new Hono<AppEnv>()
     return scimJson(listResponse(docs, docs.length, 1));
   })
   .get("/Schemas/:urn", (c) => {
-    const urn = c.req.param("urn").toLowerCase();
-    const doc = schemaDocuments(tenantBaseUrl(c)).find((d) => d.id.toLowerCase() === urn);
+    const doc = findSchemaDocument(tenantBaseUrl(c), c.req.param("urn"));
     if (!doc) throw scimErrors.notFound(`No schema '${c.req.param("urn")}'.`);
     return scimJson(doc);
   })

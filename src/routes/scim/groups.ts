@@ -59,16 +59,17 @@ function splitMembers(doc: ScimDocument): { doc: ScimDocument; memberIds: string
 }
 
 function render(c: Ctx, group: StoredGroup, query: ProjectionQuery) {
+  const baseUrl = tenantBaseUrl(c);
   const derived: Record<string, JsonValue> = {};
   if (group.members) {
     derived.members = group.members.map((m) => ({
       value: m.value,
       ...(m.display !== null ? { display: m.display } : {}),
       type: m.type,
-      $ref: locationOf(tenantBaseUrl(c), "User", m.value),
+      $ref: locationOf(baseUrl, "User", m.value),
     }));
   }
-  return renderResource(RESOURCE, group, tenantBaseUrl(c), derived, projectionOf(query));
+  return renderResource(RESOURCE, group, baseUrl, derived, projectionOf(query));
 }
 
 function single(c: Ctx, group: StoredGroup, status: number, query: ProjectionQuery) {

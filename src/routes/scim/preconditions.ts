@@ -1,7 +1,6 @@
 /** ETag preconditions (RFC 7644 §3.14, RFC 9110 §13): If-Match → 412, If-None-Match → 304. */
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
-import { scimErrors } from "../../scim/errors";
 import { versionsIn } from "../../scim/resource";
 
 /** The version If-Match requires; undefined when absent or `*` (any existing version). */
@@ -12,12 +11,6 @@ export function ifMatchVersion(c: Context<AppEnv>): number | undefined {
   if (versions === "*") return undefined;
   // An ETag we never issued can match nothing.
   return versions[0] ?? -1;
-}
-
-export function requireVersion(expected: number | undefined, actual: number): void {
-  if (expected !== undefined && expected !== actual) {
-    throw scimErrors.preconditionFailed(`If-Match does not match the current version W/"${actual}".`);
-  }
 }
 
 export function notModified(c: Context<AppEnv>, version: number): boolean {

@@ -1,7 +1,5 @@
 /** SCIM responses are application/scim+json (RFC 7644 §3.1). */
-import { SCIM_MEDIA_TYPE } from "../../scim/errors";
-
-export const SCIM_CONTENT_TYPE = `${SCIM_MEDIA_TYPE}; charset=utf-8`;
+import { SCIM_CONTENT_TYPE } from "../../scim/errors";
 
 export function scimJson(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {

@@ -4,10 +4,10 @@ import type { AppEnv } from "../../env";
 import { type ScimError, scimErrors, unwrap } from "../../scim/errors";
 import { listResponse } from "../../scim/list-response";
 import { applyPatch, parsePatchRequest } from "../../scim/patch";
-import { etagOf, locationOf, renderResource } from "../../scim/resource";
+import { etagOf, locationOf, renderResource, requireVersion } from "../../scim/resource";
 import { type JsonValue, parseResource, type ResourceTypeName } from "../../scim/schema";
 import { encodeCursor } from "../../storage/listing";
-import { PreconditionFailed } from "../../storage/tenant-db";
+import { explainStaleWrite, PreconditionFailed } from "../../storage/tenant-db";
 import {
   countUsersQuery,
   createUser,
@@ -18,12 +18,13 @@ import {
   type StoredUser,
   toStoredUser,
   userCountQuery,
+  userExists,
 } from "../../storage/users";
 import { readJsonBody } from "../body";
 import { parseWith, validQuery } from "../validation";
 import { type ListQuery, listQuerySchema, type ProjectionQuery, projectionQuerySchema } from "./list-query";
 import { methodNotAllowed, planFromQuery, projectionOf, searchBody, wantsDerived } from "./listing";
-import { requireVersion, ifMatchVersion, notModified } from "./preconditions";
+import { ifMatchVersion, notModified } from "./preconditions";
 import { scimJson } from "./respond";
 import { tenantBaseUrl } from "./urls";
 
@@ -38,9 +39,10 @@ function userNotFound(): ScimError {
 }
 
 function render(c: Ctx, user: StoredUser, query: ProjectionQuery) {
+  const baseUrl = tenantBaseUrl(c);
   const derived: Record<string, JsonValue> = {};
-  if (user.groups) derived.groups = user.groups.map((g) => ({ ...g, $ref: locationOf(tenantBaseUrl(c), "Group", g.value) }));
-  return renderResource(RESOURCE, user, tenantBaseUrl(c), derived, projectionOf(query));
+  if (user.groups) derived.groups = user.groups.map((g) => ({ ...g, $ref: locationOf(baseUrl, "Group", g.value) }));
+  return renderResource(RESOURCE, user, baseUrl, derived, projectionOf(query));
 }
 
 /** One user as the response body; `attributes`/`excludedAttributes` come from the request's query. */
@@ -121,7 +123,7 @@ export const userRoutes = new Hono<AppEnv>()
         return single(c, user);
       } catch (error) {
         const raced = error instanceof PreconditionFailed && ifMatch === undefined && attempt < PATCH_ATTEMPTS;
-        if (!raced) throw await explainPrecondition(c, error, id, ifMatch ?? current.version);
+        if (!raced) throw await explainPrecondition(c, error, id, ifMatch);
       }
     }
   })
@@ -138,14 +140,7 @@ export const userRoutes = new Hono<AppEnv>()
   .all("/", methodNotAllowed("GET, POST"))
   .all("/:id", methodNotAllowed("GET, PUT, PATCH, DELETE"));
 
-/** A failed write precondition is 404 when the user is gone, else 412 (its version moved on). */
-async function explainPrecondition(c: Ctx, error: unknown, id: string, expected: number | undefined): Promise<unknown> {
-  if (!(error instanceof PreconditionFailed) || error.kind !== "resourceCurrent") return error;
-  if (expected === undefined) return userNotFound();
-  try {
-    await readUser(c, id, false);
-  } catch (missing) {
-    return missing;
-  }
-  return scimErrors.preconditionFailed("The user was modified since the version in If-Match.");
+/** A write whose precondition failed: 404, 412 or 409 (see explainStaleWrite). */
+function explainPrecondition(c: Ctx, error: unknown, id: string, ifMatch: number | undefined): Promise<unknown> {
+  return explainStaleWrite(error, "user", ifMatch, () => userExists(c.var.tenantDb, id));
 }

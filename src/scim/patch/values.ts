@@ -2,15 +2,10 @@
  * Value checks for PATCH, delegated to the schema module's `parseAttributeValue` so a PATCH
  * value is accepted or refused exactly as the same value in a POST/PUT body.
  */
-import type { Result } from "../errors";
+import { unwrap } from "../errors";
 import { matchesFilter, type Filter } from "../filter";
 import { parseAttributeValue, subAttributeOf, type AttributeDefinition, type JsonObject, type JsonValue } from "../schema";
 import { deepEqual, isJsonObject } from "./json";
-
-function unwrap<T>(result: Result<T>): T {
-  if (!result.ok) throw result.error;
-  return result.value;
-}
 
 /** A whole attribute's value; `undefined` = nothing (null, [], {}). */
 export function cleanValue(attribute: AttributeDefinition, value: unknown, label: string): JsonValue | undefined {

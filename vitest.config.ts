@@ -25,6 +25,11 @@ export default defineConfig(async () => {
             include: ["test/**/*.test.ts"],
             exclude: ["test/browser/**"],
             setupFiles: ["./test/apply-migrations.ts"],
+            // Timeouts only catch a hang: speed is the benchmark's job, and a busy CI machine
+            // can take seconds for the 100,000-member seeds. Polls wait for waitUntil work.
+            testTimeout: 60_000,
+            hookTimeout: 120_000,
+            expect: { poll: { timeout: 15_000 } },
           },
         },
         {
@@ -32,6 +37,7 @@ export default defineConfig(async () => {
             name: "browser",
             include: ["test/browser/**/*.test.ts"],
             environment: "node",
+            expect: { poll: { timeout: 15_000 } },
             testTimeout: 120_000,
             hookTimeout: 120_000,
           },

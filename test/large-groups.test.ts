@@ -7,12 +7,8 @@
  * How the SQL is captured, on the real bindings:
  * - Worker side (reads, and the Worker's half of a write): `send()` from support/counting-env
  *   runs the app's fetch handler with a D1 proxy that records every statement.
- * - Durable Object side (every group write runs in the tenant's TenantCoordinator, on the DO's
- *   own `env.DB`, which a Worker-side proxy cannot see): `runInDurableObject` hands us the live
- *   coordinator instance of the tenant, and we swap its `env` for a counting copy of that same
- *   env (`this.env.DB` is read on every write, see TenantCoordinator.tenantDb). The next HTTP
- *   request reaches the same instance, so its statements — the exact SQL and parameters
- *   storage/groups.ts built for that request — are recorded. The swap is undone after the test.
+ * - Durable Object side: support/coordinator.ts records the tenant's TenantCoordinator, so the
+ *   exact SQL and parameters storage/groups.ts built for the request are seen.
  * Each recorded statement is then run through `EXPLAIN QUERY PLAN` with its own parameters
  * (explaining does not execute it), and D1's `rows_read` per statement is kept as a second,
  * independent witness.
@@ -21,12 +17,11 @@
  * support/group-seed.ts for the memberships: set-based INSERTs, ≤ 100 bound parameters per
  * statement), ~2 s each, so every test still gets its own tenant.
  */
-import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it, onTestFinished } from "vitest";
-import type { TenantCoordinator } from "../src/durable/tenant-coordinator";
+import { describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../src/routes/body";
 import { MAX_MEMBERS_PER_REQUEST } from "../src/storage/groups";
+import { recordCoordinator } from "./support/coordinator";
 import { type CountingEnv, countingEnv, MAX_BOUND_PARAMETERS, send, type StatementRecord } from "./support/counting-env";
 import { expectScimError } from "./support/expect-scim-error";
 import { attachSeededMembers } from "./support/group-seed";
@@ -54,28 +49,6 @@ interface Fixture {
 /** Worker-side recorder for send(). */
 const worker = countingEnv(env);
 
-/**
- * Swaps the tenant's live TenantCoordinator's env for a counting copy (see the file comment);
- * the original env is put back when the test finishes.
- */
-async function recordCoordinator(tenant: TestTenant): Promise<CountingEnv> {
-  const stub = env.TENANT_COORDINATOR.getByName(tenant.id);
-  const { counting, original } = await runInDurableObject(stub, (instance: TenantCoordinator) => {
-    const own = Reflect.get(instance, "env") as Cloudflare.Env;
-    const wrapped = countingEnv(own);
-    if (!Reflect.set(instance, "env", wrapped.env) || Reflect.get(instance, "env") !== wrapped.env) {
-      throw new Error("could not install the counting env on the TenantCoordinator instance");
-    }
-    return { counting: wrapped, original: own };
-  });
-  onTestFinished(async () => {
-    await runInDurableObject(stub, (instance: TenantCoordinator) => {
-      Reflect.set(instance, "env", original);
-    });
-  });
-  return counting;
-}
-
 /** A tenant with `members + spare` seeded users and one group (created over HTTP) holding users 1..members. */
 async function groupWithMembers(members: number, spare: number, displayName: string): Promise<Fixture> {
   const tenant = await createTenant();
@@ -84,7 +57,7 @@ async function groupWithMembers(members: number, spare: number, displayName: str
   const group = await bodyOf<GroupJson>(res);
   expect(res.status, JSON.stringify(group)).toBe(201);
   expect(await attachSeededMembers(env, seeded, group.id, 1, members)).toBe(members);
-  return { tenant, seeded, group, coordinator: await recordCoordinator(tenant) };
+  return { tenant, seeded, group, coordinator: await recordCoordinator(tenant.id) };
 }
 
 function patchBody(Operations: unknown[]) {

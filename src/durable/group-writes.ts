@@ -22,11 +22,10 @@ export async function replaceGroupWrite(
   expectedVersion: number | undefined,
 ): Promise<StoredGroup> {
   try {
-    await updateGroup(tdb, { id, doc, members: { clear: true, add: memberIds, remove: [] }, expectedVersion });
+    return await updateGroup(tdb, { id, doc, members: { clear: true, add: memberIds, remove: [] }, expectedVersion }, { includeMembers: true });
   } catch (error) {
     throw await explainPrecondition(tdb, error, id, expectedVersion);
   }
-  return readGroup(tdb, id, true);
 }
 
 /** Returns the group afterwards only when the caller wants a body (`withResult`). */
@@ -40,12 +39,19 @@ export async function patchGroupWrite(
   const current = await readGroup(tdb, id, false);
   requireVersion(expectedVersion, current.version);
   const outcome = unwrap(applyPatch("Group", current.doc, operations, id));
-  if (outcome.changed || changesMembers(outcome.members)) {
-    // The patched document must still be a valid Group (displayName cannot be removed).
-    const doc = outcome.changed ? unwrap(parseResource("Group", outcome.doc)) : undefined;
-    await updateGroup(tdb, { id, ...(doc ? { doc } : {}), members: outcome.members, expectedVersion: current.version });
+  if (!outcome.changed && !changesMembers(outcome.members)) {
+    // A no-op: the group as read is the answer, unless its members are wanted too.
+    if (!withResult) return undefined;
+    return withResult.includeMembers ? readGroup(tdb, id, true) : current;
   }
-  return withResult ? readGroup(tdb, id, withResult.includeMembers) : undefined;
+  // The patched document must still be a valid Group (displayName cannot be removed).
+  const doc = outcome.changed ? unwrap(parseResource("Group", outcome.doc)) : undefined;
+  const update = { id, ...(doc ? { doc } : {}), members: outcome.members, expectedVersion: current.version };
+  if (!withResult) {
+    await updateGroup(tdb, update);
+    return undefined;
+  }
+  return updateGroup(tdb, update, withResult);
 }
 
 export async function deleteGroupWrite(tdb: TenantDb, id: string, expectedVersion: number | undefined): Promise<void> {

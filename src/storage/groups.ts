@@ -230,7 +230,8 @@ export async function createGroup(tdb: TenantDb, doc: ScimDocument, memberIds: s
   const appGroupMatch = sql`${appGroups.tenantId} = ${tenantId} AND ${appGroups.groupId} IS NULL AND ${appGroups.displayNameKey} = ${columns.displayNameKey}`;
   const linkingOff = sql`EXISTS (SELECT 1 FROM ${tenants} WHERE ${tenant} AND ${tenants.linkExistingUsers} = 0)`;
   try {
-    await tdb.write(
+    return await writeAndReadBack(
+      tdb,
       [
         db.insert(groups).values({
           tenantId,
@@ -255,22 +256,45 @@ export async function createGroup(tdb: TenantDb, doc: ScimDocument, memberIds: s
           data: sql`json_object('displayName', ${columns.displayName}, 'members', ${changes.add.length}, 'linkedGroup', (SELECT ${appGroups.groupKey} FROM ${appGroups} WHERE ${appGroups.tenantId} = ${tenantId} AND ${appGroups.groupId} = ${id}))`,
         }),
         ...memberStatements(db, tenantId, id, changes),
-      ] as unknown as [BatchItem<"sqlite">],
+      ],
       [
         ...membersExist(tenantId, changes.add),
         { kind: "noAccountConflict", holds: sql`NOT (${linkingOff} AND EXISTS (SELECT 1 FROM ${appGroups} WHERE ${appGroupMatch}))` },
       ],
+      { id, includeMembers: true },
     );
   } catch (error) {
     throw await explainMembers(tdb, error, changes.add);
   }
-  return readGroup(tdb, id, true);
 }
 
 export async function readGroup(tdb: TenantDb, id: string, includeMembers: boolean): Promise<StoredGroup> {
   const { results } = await tdb.read([selectGroupQuery(tdb.db, tdb.tenantId, id, includeMembers)] as const);
   const row = results[0][0];
   if (!row) throw scimErrors.notFound("No group with this id in this tenant.");
+  return toStoredGroup(row);
+}
+
+/** Which group a write reads back, in its own batch, for the response. */
+export interface ReadBack {
+  id: string;
+  includeMembers: boolean;
+}
+
+/**
+ * Runs a write and reads the group back at the end of the same batch: one round trip, and
+ * the response shows exactly the state this write committed.
+ */
+async function writeAndReadBack(
+  tdb: TenantDb,
+  statements: BatchItem<"sqlite">[],
+  preconditions: Precondition[],
+  readBack: ReadBack,
+): Promise<StoredGroup> {
+  const query = selectGroupQuery(tdb.db, tdb.tenantId, readBack.id, readBack.includeMembers);
+  const results = await tdb.write([...statements, query] as unknown as [BatchItem<"sqlite">], preconditions);
+  const row = (results.at(-1) as Awaited<typeof query>)[0];
+  if (!row) throw new Error("a committed group write read back no group");
   return toStoredGroup(row);
 }
 
@@ -282,8 +306,10 @@ export interface GroupUpdate {
   expectedVersion?: number;
 }
 
-/** Applies a document and/or member change in one round trip. */
-export async function updateGroup(tdb: TenantDb, update: GroupUpdate): Promise<void> {
+/** Applies a document and/or member change in one round trip, reading the group back when asked. */
+export async function updateGroup(tdb: TenantDb, update: GroupUpdate, readBack: Omit<ReadBack, "id">): Promise<StoredGroup>;
+export async function updateGroup(tdb: TenantDb, update: GroupUpdate): Promise<void>;
+export async function updateGroup(tdb: TenantDb, update: GroupUpdate, readBack?: Omit<ReadBack, "id">): Promise<StoredGroup | void> {
   const { db, tenantId } = tdb;
   const { id, doc } = update;
   const members = uniqueMembers(update.members);
@@ -308,11 +334,13 @@ export async function updateGroup(tdb: TenantDb, update: GroupUpdate): Promise<v
       db.insert(events).values({ tenantId, type: "group.members_changed", resourceType: "Group", resourceId: id, at: now, data: memberEventData(members) }),
     );
   }
+  const preconditions: Precondition[] = [
+    { kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${groups} WHERE ${current}${versionMatches})` },
+    ...membersExist(tenantId, members.add),
+  ];
   try {
-    await tdb.write(statements as unknown as [BatchItem<"sqlite">], [
-      { kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${groups} WHERE ${current}${versionMatches})` },
-      ...membersExist(tenantId, members.add),
-    ]);
+    if (readBack) return await writeAndReadBack(tdb, statements, preconditions, { id, ...readBack });
+    await tdb.write(statements as unknown as [BatchItem<"sqlite">], preconditions);
   } catch (error) {
     throw await explainMembers(tdb, error, members.add);
   }

@@ -1,0 +1,89 @@
+/**
+ * Round-trip budget of group writes (issue: performance). The Worker authenticates with one KV
+ * read and hands the write to the tenant's Durable Object, which talks to D1: a create, a
+ * replace or a delete is one D1 round trip (the response's read rides at the end of the write's
+ * batch), a PATCH two (the read it applies to, then the write), a PATCH that changes nothing
+ * only its read. Pinned at 10 and at 1,000 members: no count grows with the group.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { recordCoordinator } from "./support/coordinator";
+import { countingEnv, send } from "./support/counting-env";
+import { attachSeededMembers } from "./support/group-seed";
+import { createTenant, SCIM_JSON, type TestTenant } from "./support/http";
+import { seedUsers } from "./support/seed";
+import { GROUP, PATCH_OP } from "./support/urns";
+
+const worker = countingEnv(env);
+
+interface Cost {
+  name: string;
+  status: number;
+  /** D1 round trips the Worker waited for itself. */
+  workerD1: number;
+  kvReads: number;
+  /** D1 round trips of the Durable Object, all of which the response waited for. */
+  coordinatorD1: number;
+}
+
+const patch = (...Operations: unknown[]) => ({ schemas: [PATCH_OP], Operations });
+
+describe.each([10, 1_000])("group writes on a group of %i members", (size) => {
+  it("cost pinned D1 round trips, one KV read, and the Worker itself no D1 round trip", async () => {
+    const tenant: TestTenant = await createTenant();
+    const seeded = await seedUsers(env, tenant.id, { users: size + 1 });
+    const coordinator = await recordCoordinator(tenant.id);
+    const costs: Cost[] = [];
+
+    async function call(name: string, method: string, path: string, json?: unknown): Promise<string> {
+      coordinator.reset();
+      const headers: Record<string, string> = { Authorization: `Bearer ${tenant.token}` };
+      if (json !== undefined) headers["Content-Type"] = SCIM_JSON;
+      const body = json === undefined ? undefined : JSON.stringify(json);
+      const sent = await send(worker, new Request(`${tenant.baseUrl}${path}`, { method, headers, body }));
+      const text = await sent.response.text();
+      expect(coordinator.roundTrips.every((t) => t.settled), `${name}: the response waited for every DO round trip`).toBe(true);
+      costs.push({
+        name,
+        status: sent.response.status,
+        workerD1: sent.before.d1RoundTrips,
+        kvReads: sent.before.kvReads,
+        coordinatorD1: coordinator.roundTrips.length,
+      });
+      return text;
+    }
+
+    const created = await call("POST", "POST", "/Groups", {
+      schemas: [GROUP],
+      displayName: `Engineering ${size}`,
+      members: [{ value: seeded.userId(1) }, { value: seeded.userId(2) }],
+    });
+    const groupId = (JSON.parse(created) as { id: string }).id;
+    expect(await attachSeededMembers(env, seeded, groupId, 1, size)).toBe(size);
+    const at = `/Groups/${groupId}`;
+
+    await call("PATCH add 1", "PATCH", at, patch({ op: "add", path: "members", value: [{ value: seeded.userId(size + 1) }] }));
+    await call("PATCH remove 1", "PATCH", at, patch({ op: "remove", path: `members[value eq "${seeded.userId(1)}"]` }));
+    await call("PATCH rename, answered with the group", "PATCH", `${at}?excludedAttributes=members`, patch({ op: "replace", path: "displayName", value: `Eng ${size}` }));
+    const unchanged = await call("PATCH that changes nothing", "PATCH", `${at}?excludedAttributes=members`, patch({ op: "replace", path: "displayName", value: `Eng ${size}` }));
+    const replaced = await call("PUT", "PUT", at, { schemas: [GROUP], displayName: `Eng ${size}`, members: [{ value: seeded.userId(2) }, { value: seeded.userId(3) }] });
+    await call("DELETE", "DELETE", at);
+
+    expect(costs).toEqual([
+      { name: "POST", status: 201, workerD1: 0, kvReads: 1, coordinatorD1: 1 },
+      { name: "PATCH add 1", status: 204, workerD1: 0, kvReads: 1, coordinatorD1: 2 },
+      { name: "PATCH remove 1", status: 204, workerD1: 0, kvReads: 1, coordinatorD1: 2 },
+      { name: "PATCH rename, answered with the group", status: 200, workerD1: 0, kvReads: 1, coordinatorD1: 2 },
+      { name: "PATCH that changes nothing", status: 200, workerD1: 0, kvReads: 1, coordinatorD1: 1 },
+      { name: "PUT", status: 200, workerD1: 0, kvReads: 1, coordinatorD1: 1 },
+      { name: "DELETE", status: 204, workerD1: 0, kvReads: 1, coordinatorD1: 1 },
+    ]);
+    // The answers read back inside the write's batch show the state that write committed.
+    expect(JSON.parse(created)).toMatchObject({ displayName: `Engineering ${size}`, members: [{ value: seeded.userId(1) }, { value: seeded.userId(2) }] });
+    expect(JSON.parse(unchanged)).toMatchObject({ displayName: `Eng ${size}`, meta: { version: 'W/"4"' } });
+    expect(JSON.parse(unchanged)).not.toHaveProperty("members");
+    const members = (JSON.parse(replaced) as { members: { value: string }[] }).members.map((m) => m.value).sort();
+    expect(members).toEqual([seeded.userId(2), seeded.userId(3)].sort());
+    expect(JSON.parse(replaced)).toMatchObject({ meta: { version: 'W/"5"' } });
+  });
+});

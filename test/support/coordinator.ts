@@ -1,0 +1,31 @@
+/**
+ * Records the D1 work of a tenant's Durable Object. Every group write runs in the tenant's
+ * TenantCoordinator on the DO's own `env.DB`, which a Worker-side proxy cannot see:
+ * `runInDurableObject` hands us the live instance, and its `env` is swapped for a counting
+ * copy of that same env (`this.env.DB` is read on every write, see TenantCoordinator.tenantDb).
+ * The next HTTP request reaches the same instance, so its statements are recorded. The swap is
+ * undone when the test finishes.
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { onTestFinished } from "vitest";
+import type { TenantCoordinator } from "../../src/durable/tenant-coordinator";
+import { type CountingEnv, countingEnv } from "./counting-env";
+
+export async function recordCoordinator(tenantId: string): Promise<CountingEnv> {
+  const stub = env.TENANT_COORDINATOR.getByName(tenantId);
+  const { counting, original } = await runInDurableObject(stub, (instance: TenantCoordinator) => {
+    const own = Reflect.get(instance, "env") as Cloudflare.Env;
+    const wrapped = countingEnv(own);
+    if (!Reflect.set(instance, "env", wrapped.env) || Reflect.get(instance, "env") !== wrapped.env) {
+      throw new Error("could not install the counting env on the TenantCoordinator instance");
+    }
+    return { counting: wrapped, original: own };
+  });
+  onTestFinished(async () => {
+    await runInDurableObject(stub, (instance: TenantCoordinator) => {
+      Reflect.set(instance, "env", original);
+    });
+  });
+  return counting;
+}

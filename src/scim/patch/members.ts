@@ -23,23 +23,23 @@ export function foldMemberOperation(changes: MemberChanges, op: PatchOperation):
     if (op.op !== "remove") {
       throw scimErrors.invalidPath(`"${op.pathText}": a filter on members can only be used with "remove".`);
     }
-    for (const id of filterIds(valueFilter)) removeMember(changes, id);
+    removeMembers(changes, filterIds(valueFilter));
     return;
   }
   switch (op.op) {
     case "add":
-      for (const id of memberIds(op.value)) addMember(changes, id);
+      addMembers(changes, memberIds(op.value));
       return;
     case "remove":
       // RFC 7644 §3.5.2.2: no value removes every member. Entra ID's value array removes only
       // the members listed, never all of them (a trap other servers fell into).
       if (op.value === undefined || op.value === null) clearMembers(changes);
-      else for (const id of memberIds(op.value)) removeMember(changes, id);
+      else removeMembers(changes, memberIds(op.value));
       return;
     case "replace":
       // RFC 7644 §3.5.2.3: a multi-valued attribute without a filter is replaced whole.
       clearMembers(changes);
-      for (const id of memberIds(op.value)) addMember(changes, id);
+      addMembers(changes, memberIds(op.value));
       return;
   }
 }
@@ -50,15 +50,34 @@ function clearMembers(changes: MemberChanges): void {
   changes.remove = [];
 }
 
-function addMember(changes: MemberChanges, id: string): void {
-  changes.remove = changes.remove.filter((r) => r !== id);
-  if (!changes.add.includes(id)) changes.add.push(id);
+// Set-based, O(ids) per operation: one request may name 10,000 members, and an array scan per
+// id (includes/filter) cost 1.5 s of CPU at that size.
+
+/** Appends the ids not yet in `list`, in order, once each. */
+function appendNew(list: string[], ids: string[]): void {
+  const seen = new Set(list);
+  for (const id of ids) {
+    if (!seen.has(id)) {
+      seen.add(id);
+      list.push(id);
+    }
+  }
 }
 
-function removeMember(changes: MemberChanges, id: string): void {
-  changes.add = changes.add.filter((a) => a !== id);
-  // After a clear the member is gone anyway.
-  if (!changes.clear && !changes.remove.includes(id)) changes.remove.push(id);
+function without(list: string[], ids: string[]): string[] {
+  const dropped = new Set(ids);
+  return list.filter((id) => !dropped.has(id));
+}
+
+function addMembers(changes: MemberChanges, ids: string[]): void {
+  changes.remove = without(changes.remove, ids);
+  appendNew(changes.add, ids);
+}
+
+function removeMembers(changes: MemberChanges, ids: string[]): void {
+  changes.add = without(changes.add, ids);
+  // After a clear the members are gone anyway.
+  if (!changes.clear) appendNew(changes.remove, ids);
 }
 
 /** Sub-attributes a member object may carry besides `value` (RFC 7643 §4.2; Entra sends `"$ref": null`). */

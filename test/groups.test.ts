@@ -294,4 +294,40 @@ describe("events for the host app", () => {
     expect(types).toEqual(["user.created", "group.created", "group.members_changed"]);
     expect(body.events[2]?.data).toMatchObject({ added: [user] });
   });
+
+  it("records only real membership changes: a re-sent add or a removal of a non-member bumps no version and writes no event", async () => {
+    const tenant = await createTenant();
+    const [a, b, c] = [await newUser(tenant), await newUser(tenant), await newUser(tenant)];
+    const group = await newGroup(tenant, "Resent", [a]);
+    const version = async () => (await bodyOf<GroupJson>(await scim(tenant, `/Groups/${group.id}?excludedAttributes=members`))).meta.version;
+    const memberEvents = async () => {
+      const body = await (await admin(`/tenants/${tenant.id}/events`)).json<{ events: { type: string; data: unknown }[] }>();
+      return body.events.filter((e) => e.type === "group.members_changed").map((e) => e.data);
+    };
+    const before = await version();
+
+    // Okta's cycle: the unchanged name, a removal of someone who is not a member, a re-add.
+    const resent = await patch(tenant, group.id, [
+      { op: "replace", value: { id: group.id, displayName: "Resent" } },
+      { op: "remove", path: `members[value eq "${b}"]` },
+      { op: "add", path: "members", value: [{ value: a }] },
+    ]);
+    expect(resent.status, await resent.text()).toBe(204);
+    expect(await version()).toBe(before);
+    expect(await memberEvents()).toEqual([]);
+
+    const mixed = await patch(tenant, group.id, [
+      { op: "add", path: "members", value: [{ value: a }, { value: c }] },
+      { op: "remove", path: "members", value: [{ value: b }] },
+    ]);
+    expect(mixed.status, await mixed.text()).toBe(204);
+    expect(await version()).not.toBe(before);
+    expect(await memberEvents()).toEqual([{ replacedAll: false, added: [c], removed: [] }]);
+    expect((await memberIds(tenant, group.id)).sort()).toEqual([a, c].sort());
+    expect(await storedMemberCount(group.id)).toBe(2);
+
+    const removal = await patch(tenant, group.id, [{ op: "remove", path: "members", value: [{ value: a }, { value: b }] }]);
+    expect(removal.status, await removal.text()).toBe(204);
+    expect((await memberEvents())[1]).toEqual({ replacedAll: false, added: [], removed: [a] });
+  });
 });

@@ -169,12 +169,34 @@ function memberStatements(db: Database, tenantId: string, groupId: string, chang
   return statements;
 }
 
-function memberEventData(changes: MemberChanges): Record<string, unknown> {
+interface EffectiveChange {
+  /** True when the change alters the membership. */
+  happens: SQL;
+  /** The group.members_changed event's data, as JSON. */
+  data: SQL;
+}
+
+/**
+ * The part of a member change that is real: named ids that are not members yet, and removed
+ * ids that are. IdPs re-send memberships every cycle; evaluated before the batch's member
+ * statements, this lets a re-sent add bump no version and write no event. Each id list is
+ * bound as one JSON parameter, whatever its length. A replace of all members always counts.
+ */
+function effectiveMemberChange(tenantId: string, groupId: string, changes: MemberChanges): EffectiveChange {
   const large = changes.add.length + changes.remove.length > EVENT_MEMBER_IDS;
+  if (changes.clear) {
+    const data = { replacedAll: true, added: large ? changes.add.length : changes.add, removed: [] };
+    return { happens: sql`1`, data: sql`json(${JSON.stringify(data)})` };
+  }
+  const isMember = sql`EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${qualified(groupMembers.tenantId)} = ${tenantId} AND ${qualified(groupMembers.groupId)} = ${groupId} AND ${qualified(groupMembers.memberId)} = named.value)`;
+  const named = (ids: string[], members: boolean) =>
+    sql`SELECT named.value AS id FROM json_each(${JSON.stringify(ids)}) AS named WHERE ${members ? isMember : sql`NOT ${isMember}`}`;
+  const added = named(changes.add, false);
+  const removed = named(changes.remove, true);
+  const summary = (ids: SQL) => (large ? sql`(SELECT count(*) FROM (${ids}))` : sql`json((SELECT json_group_array(id) FROM (${ids})))`);
   return {
-    replacedAll: changes.clear,
-    added: large ? changes.add.length : changes.add,
-    removed: large ? changes.remove.length : changes.remove,
+    happens: sql`(EXISTS (${added}) OR EXISTS (${removed}))`,
+    data: sql`json_object('replacedAll', json('false'), 'added', ${summary(added)}, 'removed', ${summary(removed)})`,
   };
 }
 
@@ -317,23 +339,34 @@ export async function updateGroup(tdb: TenantDb, update: GroupUpdate, readBack?:
   const now = new Date().toISOString();
   const current = and(eq(groups.tenantId, tenantId), eq(groups.id, id));
   const versionMatches = update.expectedVersion === undefined ? sql`` : sql` AND ${groups.version} = ${update.expectedVersion}`;
+  const memberChange = changesMembers(members) ? effectiveMemberChange(tenantId, id, members) : undefined;
+  // A members-only change that alters nothing keeps the version and lastModified.
+  const changed = doc || !memberChange ? current : and(current, memberChange.happens);
+  // Everything that reads the membership as it was comes before the member statements.
   const statements: BatchItem<"sqlite">[] = [
     db
       .update(groups)
       .set({ ...(doc ? { ...indexedColumns(doc), doc } : {}), lastModified: now, version: sql`${groups.version} + 1` })
-      .where(current),
-    ...memberStatements(db, tenantId, id, members),
+      .where(changed),
   ];
   if (doc) {
     statements.push(
       db.insert(events).values({ tenantId, type: "group.updated", resourceType: "Group", resourceId: id, at: now, data: { displayName: doc.displayName } }),
     );
   }
-  if (changesMembers(members)) {
-    statements.push(
-      db.insert(events).values({ tenantId, type: "group.members_changed", resourceType: "Group", resourceId: id, at: now, data: memberEventData(members) }),
-    );
+  if (memberChange) {
+    const event = {
+      seq: sql<number>`NULL`.as("seq"),
+      tenantId: sql<string>`${tenantId}`.as("tenant_id"),
+      type: sql<string>`'group.members_changed'`.as("type"),
+      resourceType: sql<string>`'Group'`.as("resource_type"),
+      resourceId: sql<string>`${id}`.as("resource_id"),
+      at: sql<string>`${now}`.as("at"),
+      data: memberChange.data.as("data"),
+    };
+    statements.push(db.insert(events).select(db.select(event).from(sql`(SELECT 1)`).where(memberChange.happens)));
   }
+  statements.push(...memberStatements(db, tenantId, id, members));
   const preconditions: Precondition[] = [
     { kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${groups} WHERE ${current}${versionMatches})` },
     ...membersExist(tenantId, members.add),

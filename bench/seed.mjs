@@ -105,8 +105,10 @@ export function* seedStatements(plan, tenantId, now = new Date().toISOString()) 
     yield* multiRowInserts("group_members", ["tenant_id", "group_id", "member_id", "member_type"], group.size, (i) => [tenantId, group.id, userIds[i], "User"]);
   }
   yield `UPDATE tenants SET user_count = user_count + ${total}, active_user_count = active_user_count + ${total}, group_count = group_count + ${groups.length} WHERE id = ${q(tenantId)};`;
-  // Live users per block of 1,024 seq values (SEQ_BLOCK_SIZE in src/storage/schema.ts): what startIndex paging seeks with.
-  yield `INSERT INTO user_seq_blocks (tenant_id, block, live) SELECT tenant_id, seq / 1024, count(*) FROM users WHERE tenant_id = ${q(tenantId)} GROUP BY seq / 1024 ON CONFLICT (tenant_id, block) DO UPDATE SET live = excluded.live;`;
+  // Live users and groups per block of 1,024 seq values (SEQ_BLOCK_SIZE in src/storage/schema.ts): what startIndex paging seeks with.
+  for (const [blocks, resources] of [["user_seq_blocks", "users"], ["group_seq_blocks", "groups"]]) {
+    yield `INSERT INTO ${blocks} (tenant_id, block, live) SELECT tenant_id, seq / 1024, count(*) FROM ${resources} WHERE tenant_id = ${q(tenantId)} GROUP BY seq / 1024 ON CONFLICT (tenant_id, block) DO UPDATE SET live = excluded.live;`;
+  }
 }
 
 /** Applies the seed to the stopped worker's D1 file in one transaction (node:sqlite). */

@@ -15,6 +15,7 @@ import { qualified } from "./qualified";
 import { appGroups, events, groupMembers, groups, tenants, users } from "./schema";
 import { matchErrorChain, type Precondition, PreconditionFailed, type TenantDb } from "./tenant-db";
 import { offsetOf } from "./listing";
+import { countInBlock, uncountFromBlock } from "./seq-blocks";
 
 /** The most members one request may name (add, remove or replace): a documented bound. */
 export const MAX_MEMBERS_PER_REQUEST = 10_000;
@@ -269,6 +270,7 @@ export async function createGroup(tdb: TenantDb, doc: ScimDocument, memberIds: s
         }),
         db.update(appGroups).set({ groupId: id, linkedAt: now }).where(appGroupMatch),
         db.update(tenants).set({ groupCount: sql`${tenants.groupCount} + 1` }).where(tenant),
+        countInBlock(db, "Group", tenantId, id),
         db.insert(events).values({
           tenantId,
           type: "group.created",
@@ -388,6 +390,7 @@ export async function deleteGroup(tdb: TenantDb, id: string, expectedVersion?: n
       db.delete(groupMembers).where(and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.groupId, id))),
       db.update(appGroups).set({ groupId: null, linkedAt: null }).where(and(eq(appGroups.tenantId, tenantId), eq(appGroups.groupId, id))),
       db.update(tenants).set({ groupCount: sql`${tenants.groupCount} - 1` }).where(eq(tenants.id, tenantId)),
+      uncountFromBlock(db, "Group", tenantId, id),
       db.delete(groups).where(current),
       db.insert(events).values({ tenantId, type: "group.deleted", resourceType: "Group", resourceId: id, at: new Date().toISOString() }),
     ] as const,

@@ -2,13 +2,13 @@
  * Turns a list request into SQL pieces shared by Users and Groups: the compiled filter,
  * a stable order (the sort key, then insertion order), and index or cursor paging.
  */
-import { and, asc, desc, gt, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, gt, type SQL } from "drizzle-orm";
 import { scimErrors } from "../scim/errors";
 import type { AttrPath, Filter } from "../scim/filter";
 import type { ResourceTypeName } from "../scim/schema";
 import { compileFilter, sortExpression } from "./filter-sql";
-import { qualified } from "./qualified";
-import { groups, SEQ_BLOCK_SIZE, userSeqBlocks, users } from "./schema";
+import { groups, users } from "./schema";
+import { seekToIndex } from "./seq-blocks";
 
 export interface ListRequest {
   filter?: Filter;
@@ -53,28 +53,12 @@ export function planListing(resourceType: ResourceTypeName, tenantId: string, re
     // One row more than asked tells whether a next page exists.
     return { filter, where: and(filter, after), orderBy: [asc(table.seq)], limit: request.count + 1, offset: 0 };
   }
-  if (resourceType === "User" && !filter && !request.sortBy && request.startIndex > 1) {
-    return { filter, ...seekToIndex(tenantId, request.startIndex - 1), orderBy: [asc(users.seq)], limit: request.count };
+  if (!filter && !request.sortBy && request.startIndex > 1) {
+    return { filter, ...seekToIndex(resourceType, tenantId, request.startIndex - 1), orderBy: [asc(table.seq)], limit: request.count };
   }
   const direction = request.sortOrder === "descending" ? desc : asc;
   const orderBy = request.sortBy ? [direction(sortExpression(resourceType, request.sortBy)), asc(table.seq)] : [asc(table.seq)];
   return { filter, where: filter, orderBy, limit: request.count, offset: request.startIndex - 1 };
-}
-
-/**
- * `startIndex` without a walk over every earlier user (Okta imports page this way through the
- * whole tenant). From user_seq_blocks, the last block with at most `skip` live users before it
- * gives a seq to seek to and the few rows left to skip: O(n/1,024 + 1,024), not O(startIndex).
- */
-function seekToIndex(tenantId: string, skip: number): { where: SQL; offset: SQL } {
-  const block = qualified(userSeqBlocks.block);
-  const counted = sql`SELECT ${block} AS block_no, SUM(${qualified(userSeqBlocks.live)}) OVER (ORDER BY ${block}) - ${qualified(userSeqBlocks.live)} AS live_before FROM ${userSeqBlocks} WHERE ${qualified(userSeqBlocks.tenantId)} = ${tenantId}`;
-  const target = (column: "block_no" | "live_before") =>
-    sql`(SELECT ${sql.identifier(column)} FROM (${counted}) WHERE live_before <= ${skip} ORDER BY block_no DESC LIMIT 1)`;
-  return {
-    where: sql`${qualified(users.seq)} >= ${target("block_no")} * ${sql.raw(String(SEQ_BLOCK_SIZE))}`,
-    offset: sql`${skip} - ${target("live_before")}`,
-  };
 }
 
 /** Drizzle types OFFSET as a number but renders whatever it is given; an SQL skip is embedded as is. */

@@ -102,7 +102,7 @@ export const groups = sqliteTable(
   ],
 );
 
-/** Users are counted per block of this many `seq` values (see userSeqBlocks). */
+/** Users and groups are counted per block of this many `seq` values (see seqBlocks). */
 export const SEQ_BLOCK_SIZE = 1024;
 
 /**
@@ -114,20 +114,25 @@ export function seqBlockOf(seq: SQL): SQL {
 }
 
 /**
- * Live users per tenant and block of SEQ_BLOCK_SIZE `seq` values, kept by every user create
+ * Live resources per tenant and block of SEQ_BLOCK_SIZE `seq` values, kept by every create
  * and delete in the same batch. It turns `startIndex` into a seek: a page finds its block from
  * the counts (about n/1,024 rows) and skips at most a block, where an OFFSET would walk every
- * user before the page (listing.ts).
+ * resource before the page (seq-blocks.ts).
  */
-export const userSeqBlocks = sqliteTable(
-  "user_seq_blocks",
-  {
-    tenantId: text("tenant_id").notNull(),
-    block: integer("block").notNull(),
-    live: integer("live").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.tenantId, t.block] })],
-);
+function seqBlocks<Name extends string>(name: Name) {
+  return sqliteTable(
+    name,
+    {
+      tenantId: text("tenant_id").notNull(),
+      block: integer("block").notNull(),
+      live: integer("live").notNull(),
+    },
+    (t) => [primaryKey({ columns: [t.tenantId, t.block] })],
+  );
+}
+
+export const userSeqBlocks = seqBlocks("user_seq_blocks");
+export const groupSeqBlocks = seqBlocks("group_seq_blocks");
 
 /**
  * Every email value of every user, lower case: IdPs match users by email

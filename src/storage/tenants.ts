@@ -1,7 +1,7 @@
 /** Tenant rows, token metadata and setup links. Every function takes the tenant id it acts on. */
 import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Database } from "./database";
-import { appAccounts, appGroups, events, groupMembers, groups, requestLog, setupLinks, tenants, userEmails, userSeqBlocks, users } from "./schema";
+import { appAccounts, appGroups, events, groupMembers, groups, groupSeqBlocks, requestLog, setupLinks, tenants, userEmails, userSeqBlocks, users } from "./schema";
 
 export type TenantRow = typeof tenants.$inferSelect;
 export type Provider = TenantRow["provider"];
@@ -68,6 +68,7 @@ export async function deleteTenantAndData(db: Database, id: string): Promise<{ d
     db.delete(groupMembers).where(eq(groupMembers.tenantId, id)),
     db.delete(userEmails).where(eq(userEmails.tenantId, id)),
     db.delete(userSeqBlocks).where(eq(userSeqBlocks.tenantId, id)),
+    db.delete(groupSeqBlocks).where(eq(groupSeqBlocks.tenantId, id)),
     db.delete(appAccounts).where(eq(appAccounts.tenantId, id)),
     db.delete(appGroups).where(eq(appGroups.tenantId, id)),
     db.delete(groups).where(eq(groups.tenantId, id)),

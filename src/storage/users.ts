@@ -6,7 +6,8 @@ import { and, eq, getTableColumns, inArray, type SQL, sql } from "drizzle-orm";
 import { ScimError, scimErrors } from "../scim/errors";
 import { type ScimDocument, uniquenessKey } from "../scim/schema";
 import type { Database } from "./database";
-import { appAccounts, events, groupMembers, groups, seqBlockOf, tenants, userEmails, userSeqBlocks, users } from "./schema";
+import { appAccounts, events, groupMembers, groups, tenants, userEmails, users } from "./schema";
+import { countInBlock, uncountFromBlock } from "./seq-blocks";
 import { chunk, rowsPerStatement } from "./chunk";
 import { offsetOf } from "./listing";
 import { qualified } from "./qualified";
@@ -119,19 +120,6 @@ function insertEmails(db: Database, tenantId: string, userId: string, doc: ScimD
   );
 }
 
-/** Counts a just-inserted user in its seq block (the seq is only known to SQL, hence INSERT … SELECT). */
-function countInBlock(db: Database, tenantId: string, id: string) {
-  return db
-    .insert(userSeqBlocks)
-    .select(
-      db
-        .select({ tenantId: users.tenantId, block: sql<number>`${seqBlockOf(sql`${users.seq}`)}`.as("block"), live: sql<number>`1`.as("live") })
-        .from(users)
-        .where(and(eq(users.tenantId, tenantId), eq(users.id, id))),
-    )
-    .onConflictDoUpdate({ target: [userSeqBlocks.tenantId, userSeqBlocks.block], set: { live: sql`${userSeqBlocks.live} + 1` } });
-}
-
 function isUserNameConflict(error: unknown): boolean {
   return matchErrorChain(error, /UNIQUE constraint failed: users\.tenant_id, users\.user_name_key/) !== undefined;
 }
@@ -184,7 +172,7 @@ export async function createUser(tdb: TenantDb, doc: ScimDocument): Promise<{ us
           at: now,
           data: sql`json_object('userName', ${columns.userName}, 'active', json(${columns.active ? "true" : "false"}), 'linkedAccount', ${linkedAccount})`,
         }),
-        countInBlock(db, tenantId, id),
+        countInBlock(db, "User", tenantId, id),
         // Variable in number, so last: the results above keep their positions.
         ...insertEmails(db, tenantId, id, doc),
       ] as const,
@@ -289,15 +277,7 @@ export async function deleteUser(tdb: TenantDb, id: string, expectedVersion?: nu
           activeUserCount: sql`${tenants.activeUserCount} - (SELECT ${users.active} FROM ${users} WHERE ${current})`,
         })
         .where(eq(tenants.id, tenantId)),
-      db
-        .update(userSeqBlocks)
-        .set({ live: sql`${userSeqBlocks.live} - 1` })
-        .where(
-          and(
-            eq(userSeqBlocks.tenantId, tenantId),
-            sql`${qualified(userSeqBlocks.block)} = (SELECT ${seqBlockOf(qualified(users.seq))} FROM ${users} WHERE ${current})`,
-          ),
-        ),
+      uncountFromBlock(db, "User", tenantId, id),
       db.delete(users).where(current),
       db.insert(events).values({ tenantId, type: "user.deleted", resourceType: "User", resourceId: id, at: now }),
     ] as const,

@@ -126,7 +126,7 @@ export async function seedUsers(env: Cloudflare.Env, tenantId: string, options: 
     db
       .prepare("UPDATE tenants SET user_count = user_count + ?, active_user_count = active_user_count + ? WHERE id = ?")
       .bind(count, count, tenantId),
-    // The live-user counts per seq block that startIndex paging seeks with (src/storage/listing.ts).
+    // The live counts per seq block that startIndex paging seeks with (src/storage/seq-blocks.ts).
     db
       .prepare(
         `INSERT INTO user_seq_blocks (tenant_id, block, live)
@@ -166,6 +166,13 @@ export async function seedUsers(env: Cloudflare.Env, tenantId: string, options: 
         )
         .bind(tenantId),
       db.prepare("UPDATE tenants SET group_count = group_count + ? WHERE id = ?").bind(groupCount, tenantId),
+      db
+        .prepare(
+          `INSERT INTO group_seq_blocks (tenant_id, block, live)
+           SELECT tenant_id, seq / ${SEQ_BLOCK_SIZE}, count(*) FROM groups WHERE tenant_id = ? GROUP BY seq / ${SEQ_BLOCK_SIZE}
+           ON CONFLICT (tenant_id, block) DO UPDATE SET live = excluded.live`,
+        )
+        .bind(tenantId),
     );
   }
   await db.batch(statements);

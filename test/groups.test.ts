@@ -122,6 +122,33 @@ describe("GET /Groups", () => {
     expect((await bodyOf<GroupJson>(await scim(a, `/Groups/${group.id}`))).displayName).toBe(group.displayName);
   });
 
+  // A members-only PATCH skips the read: the group's existence and If-Match are guards of its write.
+  it("answers 404 and 412 to members-only PATCHes on another tenant's group, an unknown id or a stale If-Match, applying nothing", async () => {
+    const [a, b] = await Promise.all([createTenant(), createTenant()]);
+    const [member, intruder] = [await newUser(a), await newUser(b)];
+    const group = await newGroup(a, "Guarded", [member]);
+    const add = (user: string) => [{ op: "add", path: "members", value: [{ value: user }] }];
+    await expectScimError(await patch(b, group.id, add(intruder)), 404);
+    await expectScimError(await patch(b, group.id, [{ op: "remove", path: "members", value: [{ value: member }] }]), 404);
+    await expectScimError(await patch(a, crypto.randomUUID(), add(member)), 404);
+    await expectScimError(await patch(a, "not-a-uuid", add(member)), 404);
+    const stale = await scim(a, `/Groups/${group.id}`, {
+      method: "PATCH",
+      headers: { "If-Match": 'W/"7"' },
+      json: { schemas: [PATCH_OP], Operations: [{ op: "remove", path: `members[value eq "${member}"]` }] },
+    });
+    await expectScimError(stale, 412);
+    expect(await memberIds(a, group.id)).toEqual([member]);
+    expect(await storedMemberCount(group.id)).toBe(1);
+    const current = await scim(a, `/Groups/${group.id}`, {
+      method: "PATCH",
+      headers: { "If-Match": group.meta.version },
+      json: { schemas: [PATCH_OP], Operations: [{ op: "remove", path: `members[value eq "${member}"]` }] },
+    });
+    expect(current.status, await current.text()).toBe(204);
+    expect(await memberIds(a, group.id)).toEqual([]);
+  });
+
   it("shows a user's groups on the user", async () => {
     const tenant = await createTenant();
     const user = await newUser(tenant);

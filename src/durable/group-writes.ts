@@ -3,7 +3,7 @@
  * apply and write happen with no other group write of the tenant in between.
  */
 import { unwrap } from "../scim/errors";
-import { applyPatch, type PatchOperation } from "../scim/patch";
+import { applyPatch, type MemberChanges, memberOnlyPatch, type PatchOperation } from "../scim/patch";
 import { requireVersion } from "../scim/resource";
 import { parseResource, type ScimDocument } from "../scim/schema";
 import { changesMembers, deleteGroup, groupExists, readGroup, type StoredGroup, updateGroup } from "../storage/groups";
@@ -28,14 +28,22 @@ export async function replaceGroupWrite(
   }
 }
 
+type WithResult = { includeMembers: boolean } | undefined;
+
 /** Returns the group afterwards only when the caller wants a body (`withResult`). */
 export async function patchGroupWrite(
   tdb: TenantDb,
   id: string,
   operations: PatchOperation[],
   expectedVersion: number | undefined,
-  withResult: { includeMembers: boolean } | undefined,
+  withResult: WithResult,
 ): Promise<StoredGroup | undefined> {
+  // Entra's membership PATCHes name only members: one write, no read of the group first.
+  const memberOnly = memberOnlyPatch(operations);
+  if (memberOnly) {
+    const members = unwrap(memberOnly);
+    if (changesMembers(members)) return patchMembers(tdb, id, members, expectedVersion, withResult);
+  }
   const current = await readGroup(tdb, id, false);
   requireVersion(expectedVersion, current.version);
   const outcome = unwrap(applyPatch("Group", current.doc, operations, id));
@@ -52,6 +60,24 @@ export async function patchGroupWrite(
     return undefined;
   }
   return updateGroup(tdb, update, withResult);
+}
+
+/** A members-only PATCH: the group's existence and If-Match version are guards of the write itself. */
+async function patchMembers(
+  tdb: TenantDb,
+  id: string,
+  members: MemberChanges,
+  expectedVersion: number | undefined,
+  withResult: WithResult,
+): Promise<StoredGroup | undefined> {
+  const update = { id, members, expectedVersion };
+  try {
+    if (withResult) return await updateGroup(tdb, update, withResult);
+    await updateGroup(tdb, update);
+    return undefined;
+  } catch (error) {
+    throw await explainPrecondition(tdb, error, id, expectedVersion);
+  }
 }
 
 export async function deleteGroupWrite(tdb: TenantDb, id: string, expectedVersion: number | undefined): Promise<void> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Result } from "../../src/scim/errors";
-import { applyPatch, parsePatchRequest, type MemberChanges, type PatchOutcome } from "../../src/scim/patch";
+import { applyPatch, memberOnlyPatch, parsePatchRequest, type MemberChanges, type PatchOutcome } from "../../src/scim/patch";
 import type { ScimDocument } from "../../src/scim/schema";
 import { GROUP as CORE, PATCH_OP } from "../support/urns";
 
@@ -185,5 +185,42 @@ describe("group attributes", () => {
   it("is atomic: member changes are dropped when a later operation fails", () => {
     const r = patch(request({ op: "add", path: "members", value: [{ value: "u1" }] }, { op: "replace", path: "displayName", value: "" }));
     expect(r.ok).toBe(false);
+  });
+});
+
+describe("memberOnlyPatch (a PATCH of members only needs no read of the group)", () => {
+  function memberOnly(body: unknown): Result<MemberChanges> | undefined {
+    const ops = parsePatchRequest(body);
+    if (!ops.ok) throw new Error(ops.error.message);
+    return memberOnlyPatch(ops.value);
+  }
+
+  it("folds Entra's and Okta's membership operations exactly as applyPatch does", () => {
+    const bodies = [
+      request({ op: "Add", path: "members", value: [{ $ref: null, value: "u1" }, { value: "u2" }] }),
+      request({ op: "Remove", path: "members", value: [{ value: "u1" }] }, { op: "add", path: "members", value: [{ value: "u3" }] }),
+      request({ op: "remove", path: 'members[value eq "u4"]' }),
+      request({ op: "replace", path: "members", value: [{ value: "u5" }] }),
+      request({ op: "add", value: { members: [{ value: "u6" }] } }),
+    ];
+    for (const body of bodies) {
+      expect(memberOnly(body), show(body)).toEqual({ ok: true, value: applied(body).members });
+    }
+    expect(memberOnly(bodies[1])).toEqual({ ok: true, value: changes({ add: ["u3"], remove: ["u1"] }) });
+  });
+
+  it("declines any PATCH that touches the document, or names a path that is not members", () => {
+    expect(memberOnly(request({ op: "replace", value: { id: GROUP_ID, displayName: "Renamed" } }, { op: "add", path: "members", value: [{ value: "u1" }] }))).toBeUndefined();
+    expect(memberOnly(request({ op: "replace", path: "displayName", value: "Renamed" }))).toBeUndefined();
+    expect(memberOnly(request({ op: "add", path: "nonsense", value: "x" }))).toBeUndefined();
+  });
+
+  it("reports a bad member operation naming it, as applyPatch does", () => {
+    const body = request({ op: "add", path: "members", value: [{ value: "u1" }] }, { op: "add", path: "members", value: [{ display: "no id" }] });
+    const r = memberOnly(body);
+    expect(r?.ok).toBe(false);
+    const viaApply = patch(body);
+    expect(r).toEqual(viaApply);
+    if (r && !r.ok) expect(r.error.message).toMatch(/^Operation 2 /);
   });
 });

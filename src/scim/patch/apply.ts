@@ -47,14 +47,8 @@ export function applyPatch(
   resourceId: string,
 ): Result<PatchOutcome> {
   const ctx: Context = { resourceType, doc: structuredClone(doc), resourceId, members: noMemberChanges() };
-  for (const op of ops) {
-    try {
-      applyOperation(ctx, op);
-    } catch (e) {
-      if (!(e instanceof ScimError)) throw e;
-      return fail(new ScimError(e.status, `Operation ${op.index + 1} (${op.op} "${op.pathText}"): ${e.message}`, e.scimType));
-    }
-  }
+  const failed = applyEach(ops, (op) => applyOperation(ctx, op));
+  if (failed) return fail(failed);
   try {
     const result = finish(ctx);
     return ok({ doc: result, changed: !deepEqual(doc, result), members: ctx.members });
@@ -64,11 +58,51 @@ export function applyPatch(
   }
 }
 
+/** Runs `step` for each operation in order; a SCIM error comes back naming its operation. */
+function applyEach(ops: readonly PatchOperation[], step: (op: PatchOperation) => void): ScimError | undefined {
+  for (const op of ops) {
+    try {
+      step(op);
+    } catch (e) {
+      if (!(e instanceof ScimError)) throw e;
+      return new ScimError(e.status, `Operation ${op.index + 1} (${op.op} "${op.pathText}"): ${e.message}`, e.scimType);
+    }
+  }
+  return undefined;
+}
+
+function isGroupMembers(resourceType: ResourceTypeName, target: Target): boolean {
+  return resourceType === "Group" && target.isCore && target.attribute.name === "members";
+}
+
+function targetsGroupMembers(op: PatchOperation): boolean {
+  try {
+    const target = resolveTarget("Group", op);
+    return target !== undefined && isGroupMembers("Group", target);
+  } catch (e) {
+    // A bad path is not a members operation; applyPatch reports it.
+    if (e instanceof ScimError) return false;
+    throw e;
+  }
+}
+
+/**
+ * The member changes of a Group PATCH whose every operation targets `members` (Entra's
+ * membership PATCHes), folded without the stored group, which such a PATCH never needs.
+ * Undefined when some operation touches the document: use applyPatch.
+ */
+export function memberOnlyPatch(ops: readonly PatchOperation[]): Result<MemberChanges> | undefined {
+  if (!ops.every(targetsGroupMembers)) return undefined;
+  const members = noMemberChanges();
+  const failed = applyEach(ops, (op) => foldMemberOperation(members, op));
+  return failed ? fail(failed) : ok(members);
+}
+
 function applyOperation(ctx: Context, op: PatchOperation): void {
   const target = resolveTarget(ctx.resourceType, op);
   if (target === undefined) return;
   const { attribute, sub, label } = target;
-  if (ctx.resourceType === "Group" && target.isCore && attribute.name === "members") {
+  if (isGroupMembers(ctx.resourceType, target)) {
     foldMemberOperation(ctx.members, op);
     return;
   }

@@ -4,7 +4,8 @@
  * replace or a delete is one D1 round trip (the response's read rides at the end of the write's
  * batch), and so is a PATCH of members only (Entra's; it needs nothing of the stored group). A
  * PATCH that touches the document is two (the read it applies to, then the write), one when it
- * changes nothing. Pinned at 10 and at 1,000 members: no count grows with the group.
+ * changes nothing and asks no members back. Pinned at 10 and at 1,000 members: no count grows
+ * with the group.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";

@@ -213,7 +213,7 @@ describe("membership changes on a 100,000-member group are O(changed members)", 
 
     expect(await storedGroup(big.tenant.id, big.group.id)).toMatchObject({ memberCount: BIG + 1, rows: BIG + 1 });
     expect(await isMemberRow(big.tenant.id, big.group.id, newcomerBig)).toBe(true);
-  }, 60_000);
+  });
 
   it("adds 100 members and removes 1 member with statement counts and rows_read bounded by k alone (equal on 100,000 and 10 members), ≤ 100 parameters each", async () => {
     const big = await groupWithMembers(BIG, 100, "Everyone");
@@ -240,7 +240,7 @@ describe("membership changes on a 100,000-member group are O(changed members)", 
     }
     expect(await isMemberRow(big.tenant.id, big.group.id, big.seeded.userId(1))).toBe(false);
     expect(await isMemberRow(big.tenant.id, big.group.id, big.seeded.userId(BIG + 100))).toBe(true);
-  }, 60_000);
+  });
 });
 
 describe("reads of a 100,000-member group", () => {
@@ -265,7 +265,7 @@ describe("reads of a 100,000-member group", () => {
     const listExplained = await explainAll(listed.worker);
     expect(listed.worker.filter((s) => /group_members/.test(s.sql)), report(listExplained)).toEqual([]);
     expect(totalRowsRead(listed.worker), report(listExplained)).toBeLessThan(10);
-  }, 60_000);
+  });
 
   it("answers Entra's membership check on a 100,000-member group through indexed lookups by member_id, reading a handful of rows", async () => {
     const big = await groupWithMembers(BIG, 1, "Everyone");
@@ -280,7 +280,7 @@ describe("reads of a 100,000-member group", () => {
     };
     expect(await check(big.seeded.userId(BIG / 2)), "a member is found").toBe(1);
     expect(await check(big.seeded.userId(BIG + 1)), "a non-member is not").toBe(0);
-  }, 60_000);
+  });
 
   it("reads a member of a 100,000-member group (GET /Users/{id} with its groups) through group_members_member, not the tenant's whole membership table", async () => {
     const big = await groupWithMembers(BIG, 0, "Everyone");
@@ -290,7 +290,7 @@ describe("reads of a 100,000-member group", () => {
     expect((JSON.parse(sent.text) as { groups?: { value: string }[] }).groups?.map((g) => g.value), sent.text).toEqual([big.group.id]);
     expectIndexedMemberLookups(explained, "a user's groups");
     expect(totalRowsRead(sent.worker), report(explained)).toBeLessThan(20);
-  }, 60_000);
+  });
 });
 
 describe("group lookups in a tenant with 2,000 groups", () => {
@@ -313,7 +313,7 @@ describe("group lookups in a tenant with 2,000 groups", () => {
       expectIndexedMemberLookups(explained, label);
       expect(totalRowsRead(sent.worker), context).toBeLessThan(20);
     }
-  }, 30_000);
+  });
 });
 
 describe(`at most MAX_MEMBERS_PER_REQUEST (${MAX_MEMBERS_PER_REQUEST}) members per request`, () => {
@@ -361,7 +361,7 @@ describe(`at most MAX_MEMBERS_PER_REQUEST (${MAX_MEMBERS_PER_REQUEST}) members p
       .bind(tenant.id)
       .first<{ groups: number; groupCount: number; memberships: number; groupEvents: number }>();
     expect(counts, "no group, membership or group event was written").toEqual({ groups: 1, groupCount: 1, memberships: 0, groupEvents: 1 });
-  }, 30_000);
+  });
 
   it(`accepts exactly ${MAX_MEMBERS_PER_REQUEST} members in one PATCH, every statement within D1's ${MAX_BOUND_PARAMETERS}-parameter limit`, async () => {
     const fx = await groupWithMembers(1, MAX_MEMBERS_PER_REQUEST, "Bulk");
@@ -374,6 +374,13 @@ describe(`at most MAX_MEMBERS_PER_REQUEST (${MAX_MEMBERS_PER_REQUEST}) members p
     expect(sent.coordinator.length, context).toBeLessThanOrEqual(statementBudget(MAX_MEMBERS_PER_REQUEST));
     expect(await storedGroup(fx.tenant.id, fx.group.id)).toMatchObject({ memberCount: MAX_MEMBERS_PER_REQUEST, rows: MAX_MEMBERS_PER_REQUEST });
     const event = await env.DB.prepare("SELECT data FROM events WHERE tenant_id = ? AND type = 'group.members_changed'").bind(fx.tenant.id).first<{ data: string }>();
-    expect(JSON.parse(event?.data ?? "null")).toEqual({ replacedAll: false, added: MAX_MEMBERS_PER_REQUEST - 1, removed: 0 });
-  }, 30_000);
+    expect(JSON.parse(event?.data ?? "null")).toEqual({ replacedAll: false, added: MAX_MEMBERS_PER_REQUEST - 1, removed: [] });
+
+    // Re-sending 1,500 members with one newcomer: the event names the one real addition.
+    const newcomer = fx.seeded.userId(MAX_MEMBERS_PER_REQUEST + 1);
+    const resent = await measure(fx, "PATCH", `/Groups/${fx.group.id}`, patchBody([addOp([...userIds(fx.seeded, 1, 1500), newcomer])]));
+    expect(resent.status, resent.text).toBe(204);
+    const events = await env.DB.prepare("SELECT data FROM events WHERE tenant_id = ? AND type = 'group.members_changed' ORDER BY seq").bind(fx.tenant.id).all<{ data: string }>();
+    expect(events.results.map((e) => JSON.parse(e.data) as unknown)[1]).toEqual({ replacedAll: false, added: [newcomer], removed: [] });
+  });
 });

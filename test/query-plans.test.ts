@@ -169,7 +169,7 @@ beforeAll(async () => {
     if (sent.response.status !== 200) throw new Error(`${hot.name}: ${sent.response.status} ${JSON.stringify(body)}`);
     captured.push({ hot, sent, body });
   }
-}, 60_000);
+});
 
 interface Explained {
   statement: StatementRecord;

@@ -146,7 +146,7 @@ beforeAll(async () => {
     const rotated = await measure(target, ROTATED);
     results.set(size, { hot, rotated });
   }
-}, 30_000);
+});
 
 function measuredAt(size: number): { hot: Measured[]; rotated: Measured[] } {
   const measured = results.get(size);

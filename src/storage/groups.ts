@@ -19,7 +19,7 @@ import { countInBlock, uncountFromBlock } from "./seq-blocks";
 
 /** The most members one request may name (add, remove or replace): a documented bound. */
 export const MAX_MEMBERS_PER_REQUEST = 10_000;
-/** Events list at most this many member ids; larger changes are summarised by counts. */
+/** An event lists at most this many member ids per list; a longer list becomes its count. */
 const EVENT_MEMBER_IDS = 1000;
 
 export interface MemberRef {
@@ -181,20 +181,22 @@ interface EffectiveChange {
  * The part of a member change that is real: named ids that are not members yet, and removed
  * ids that are. IdPs re-send memberships every cycle; evaluated before the batch's member
  * statements, this lets a re-sent add bump no version and write no event. Each id list is
- * bound as one JSON parameter, whatever its length. A replace of all members always counts.
+ * bound as one JSON parameter, whatever its length. A replace of all members (PUT, replace
+ * `members`) always counts, and its event carries the new member list (`replacedAll`).
  */
 function effectiveMemberChange(tenantId: string, groupId: string, changes: MemberChanges): EffectiveChange {
-  const large = changes.add.length + changes.remove.length > EVENT_MEMBER_IDS;
   if (changes.clear) {
-    const data = { replacedAll: true, added: large ? changes.add.length : changes.add, removed: [] };
-    return { happens: sql`1`, data: sql`json(${JSON.stringify(data)})` };
+    const added = changes.add.length > EVENT_MEMBER_IDS ? changes.add.length : changes.add;
+    return { happens: sql`1`, data: sql`json(${JSON.stringify({ replacedAll: true, added, removed: [] })})` };
   }
   const isMember = sql`EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${qualified(groupMembers.tenantId)} = ${tenantId} AND ${qualified(groupMembers.groupId)} = ${groupId} AND ${qualified(groupMembers.memberId)} = named.value)`;
   const named = (ids: string[], members: boolean) =>
     sql`SELECT named.value AS id FROM json_each(${JSON.stringify(ids)}) AS named WHERE ${members ? isMember : sql`NOT ${isMember}`}`;
   const added = named(changes.add, false);
   const removed = named(changes.remove, true);
-  const summary = (ids: SQL) => (large ? sql`(SELECT count(*) FROM (${ids}))` : sql`json((SELECT json_group_array(id) FROM (${ids})))`);
+  // The ids, or their count beyond EVENT_MEMBER_IDS (json() of a number embeds it as a number).
+  const summary = (ids: SQL) =>
+    sql`json((SELECT CASE WHEN count(*) > ${sql.raw(String(EVENT_MEMBER_IDS))} THEN count(*) ELSE json_group_array(id) END FROM (${ids})))`;
   return {
     happens: sql`(EXISTS (${added}) OR EXISTS (${removed}))`,
     data: sql`json_object('replacedAll', json('false'), 'added', ${summary(added)}, 'removed', ${summary(removed)})`,

@@ -1,12 +1,13 @@
 /**
  * Group writes as the tenant's Durable Object runs them, one at a time: the PATCH read,
- * apply and write happen with no other group write of the tenant in between.
+ * apply and write happen with no other group write of the tenant in between. Members-only
+ * PATCHes waiting in the queue together may share one batch (patchMembersTogether).
  */
 import { unwrap } from "../scim/errors";
 import { applyPatch, type MemberChanges, memberOnlyPatch, type PatchOperation } from "../scim/patch";
 import { requireVersion } from "../scim/resource";
 import { parseResource, type ScimDocument } from "../scim/schema";
-import { changesMembers, deleteGroup, groupExists, readGroup, type StoredGroup, updateGroup } from "../storage/groups";
+import { changesMembers, deleteGroup, groupExists, readGroup, type StoredGroup, updateGroup, updateGroupsTogether } from "../storage/groups";
 import { explainStaleWrite, type TenantDb } from "../storage/tenant-db";
 
 /** A group write whose precondition failed: 404, 412 or 409 (see explainStaleWrite). */
@@ -30,6 +31,29 @@ export async function replaceGroupWrite(
 
 type WithResult = { includeMembers: boolean } | undefined;
 
+/** A PATCH that names only members (Entra's): it needs nothing of the stored group. */
+export interface MemberPatch {
+  tdb: TenantDb;
+  id: string;
+  members: MemberChanges;
+  expectedVersion: number | undefined;
+  withResult: WithResult;
+}
+
+/** The PATCH as a MemberPatch when it names only members and changes some; throws its 400s. */
+export function memberPatchOf(
+  tdb: TenantDb,
+  id: string,
+  operations: PatchOperation[],
+  expectedVersion: number | undefined,
+  withResult: WithResult,
+): MemberPatch | undefined {
+  const memberOnly = memberOnlyPatch(operations);
+  if (!memberOnly) return undefined;
+  const members = unwrap(memberOnly);
+  return changesMembers(members) ? { tdb, id, members, expectedVersion, withResult } : undefined;
+}
+
 /** Returns the group afterwards only when the caller wants a body (`withResult`). */
 export async function patchGroupWrite(
   tdb: TenantDb,
@@ -38,12 +62,8 @@ export async function patchGroupWrite(
   expectedVersion: number | undefined,
   withResult: WithResult,
 ): Promise<StoredGroup | undefined> {
-  // Entra's membership PATCHes name only members: one write, no read of the group first.
-  const memberOnly = memberOnlyPatch(operations);
-  if (memberOnly) {
-    const members = unwrap(memberOnly);
-    if (changesMembers(members)) return patchMembers(tdb, id, members, expectedVersion, withResult);
-  }
+  const memberPatch = memberPatchOf(tdb, id, operations, expectedVersion, withResult);
+  if (memberPatch) return patchMembers(memberPatch);
   const current = await readGroup(tdb, id, false);
   requireVersion(expectedVersion, current.version);
   const outcome = unwrap(applyPatch("Group", current.doc, operations, id));
@@ -62,14 +82,11 @@ export async function patchGroupWrite(
   return updateGroup(tdb, update, withResult);
 }
 
-/** A members-only PATCH: the group's existence and If-Match version are guards of the write itself. */
-async function patchMembers(
-  tdb: TenantDb,
-  id: string,
-  members: MemberChanges,
-  expectedVersion: number | undefined,
-  withResult: WithResult,
-): Promise<StoredGroup | undefined> {
+/**
+ * A members-only PATCH in one write, with no read first: the group's existence and If-Match
+ * version are guards of the write itself.
+ */
+export async function patchMembers({ tdb, id, members, expectedVersion, withResult }: MemberPatch): Promise<StoredGroup | undefined> {
   const update = { id, members, expectedVersion };
   try {
     if (withResult) return await updateGroup(tdb, update, withResult);
@@ -78,6 +95,21 @@ async function patchMembers(
   } catch (error) {
     throw await explainPrecondition(tdb, error, id, expectedVersion);
   }
+}
+
+/**
+ * Members-only PATCHes applied in one D1 batch, in their order, each behind its own guards.
+ * Throws when the batch fails (a stale token, a missing group or an unknown member in any of
+ * them); nothing was written then, and each PATCH run alone gets its own answer.
+ */
+export function patchMembersTogether(patches: readonly MemberPatch[]): Promise<(StoredGroup | undefined)[]> {
+  return updateGroupsTogether(
+    patches.map(({ tdb, id, members, expectedVersion, withResult }) => ({
+      tdb,
+      update: { id, members, expectedVersion },
+      ...(withResult ? { readBack: withResult } : {}),
+    })),
+  );
 }
 
 export async function deleteGroupWrite(tdb: TenantDb, id: string, expectedVersion: number | undefined): Promise<void> {

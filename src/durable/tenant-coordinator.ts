@@ -2,6 +2,11 @@
  * One Durable Object per tenant serializes the tenant's group writes. A D1 call from inside
  * a Durable Object does not hold its input gate, so other calls could interleave at every
  * await: an explicit promise queue runs each write to completion before the next starts.
+ *
+ * Members-only PATCHes (Entra's adds and removes) that wait in the queue one after another
+ * are coalesced: they run as one D1 batch, in their order, so a burst costs one round trip
+ * instead of one each. If that batch fails, nothing was written, and each runs alone to get
+ * its own answer (one unknown member must not fail its neighbours).
  */
 import { DurableObject } from "cloudflare:workers";
 import { ScimError, type ScimType } from "../scim/errors";
@@ -10,7 +15,7 @@ import type { ScimDocument } from "../scim/schema";
 import { database } from "../storage/database";
 import { TenantDb } from "../storage/tenant-db";
 import { createGroup, type StoredGroup } from "../storage/groups";
-import { deleteGroupWrite, patchGroupWrite, replaceGroupWrite } from "./group-writes";
+import { deleteGroupWrite, type MemberPatch, memberPatchOf, patchGroupWrite, patchMembers, patchMembersTogether, replaceGroupWrite } from "./group-writes";
 
 /** Who is writing: the tenant and the token hash the Worker authenticated. */
 export interface WriteAuth {
@@ -23,7 +28,7 @@ export type Outcome<T> =
   | { ok: true; value: T }
   | { ok: false; error: { status: number; scimType?: ScimType; detail: string; headers: Record<string, string> } };
 
-async function capture<T>(task: () => Promise<T>): Promise<Outcome<T>> {
+async function capture<T>(task: () => T | Promise<T>): Promise<Outcome<T>> {
   try {
     return { ok: true, value: await task() };
   } catch (error) {
@@ -41,14 +46,69 @@ export function unwrapOutcome<T>(outcome: Outcome<T>): T {
   throw new ScimError(status, detail, scimType, headers);
 }
 
+/** At most this many PATCHes share a batch, each naming at most this many members. */
+const COALESCE_MAX_PATCHES = 32;
+const COALESCE_MAX_MEMBERS = 100;
+
+interface QueuedMemberPatch {
+  patch: MemberPatch;
+  resolve(outcome: Outcome<StoredGroup | undefined>): void;
+  reject(error: unknown): void;
+}
+
+function named(patch: MemberPatch): number {
+  return patch.members.add.length + patch.members.remove.length;
+}
+
+/** Applies queued members-only PATCHes together, or one by one when the batch fails. */
+async function applyMemberPatches(queued: readonly QueuedMemberPatch[]): Promise<void> {
+  if (queued.length > 1) {
+    try {
+      const groups = await patchMembersTogether(queued.map((q) => q.patch));
+      queued.forEach((q, i) => q.resolve({ ok: true, value: groups[i] }));
+      return;
+    } catch {
+      // Nothing was written: each runs alone below and gets its own answer.
+    }
+  }
+  for (const q of queued) {
+    try {
+      q.resolve(await capture(() => patchMembers(q.patch)));
+    } catch (error) {
+      q.reject(error);
+    }
+  }
+}
+
 export class TenantCoordinator extends DurableObject<Cloudflare.Env> {
   private queue: Promise<unknown> = Promise.resolve();
+  /** Members-only PATCHes at the tail of the queue, not started yet: later ones may join. */
+  private gathering: QueuedMemberPatch[] | undefined;
 
   /** Runs `task` after every write queued before it; a failure does not stall the queue. */
   private serialized<T>(task: () => Promise<T>): Promise<Outcome<T>> {
+    // Nothing queued after this task may join a batch queued before it.
+    this.gathering = undefined;
     const run = this.queue.then(() => capture(task));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Queues a members-only PATCH, joining the batch at the tail of the queue when there is one. */
+  private queueMemberPatch(patch: MemberPatch): Promise<Outcome<StoredGroup | undefined>> {
+    return new Promise((resolve, reject) => {
+      const entry = { patch, resolve, reject };
+      if (this.gathering && this.gathering.length < COALESCE_MAX_PATCHES) {
+        this.gathering.push(entry);
+        return;
+      }
+      const batch = [entry];
+      this.gathering = batch;
+      this.queue = this.queue.then(() => {
+        if (this.gathering === batch) this.gathering = undefined;
+        return applyMemberPatches(batch);
+      });
+    });
   }
 
   private tenantDb(auth: WriteAuth): TenantDb {
@@ -78,7 +138,11 @@ export class TenantCoordinator extends DurableObject<Cloudflare.Env> {
     expectedVersion: number | undefined,
     withResult: { includeMembers: boolean } | undefined,
   ): Promise<Outcome<StoredGroup | undefined>> {
-    return this.serialized(() => patchGroupWrite(this.tenantDb(auth), id, operations, expectedVersion, withResult));
+    const tdb = this.tenantDb(auth);
+    const memberPatch = await capture(() => memberPatchOf(tdb, id, operations, expectedVersion, withResult));
+    if (!memberPatch.ok) return memberPatch;
+    if (memberPatch.value && named(memberPatch.value) <= COALESCE_MAX_MEMBERS) return this.queueMemberPatch(memberPatch.value);
+    return this.serialized(() => patchGroupWrite(tdb, id, operations, expectedVersion, withResult));
   }
 
   async deleteGroup(auth: WriteAuth, id: string, expectedVersion: number | undefined): Promise<Outcome<null>> {

@@ -13,7 +13,7 @@ import { chunk, rowsPerStatement } from "./chunk";
 import type { Database } from "./database";
 import { qualified } from "./qualified";
 import { appGroups, events, groupMembers, groups, tenants, users } from "./schema";
-import { matchErrorChain, type Precondition, PreconditionFailed, type TenantDb } from "./tenant-db";
+import { matchErrorChain, type Precondition, PreconditionFailed, runTogether, type TenantDb } from "./tenant-db";
 import { offsetOf } from "./listing";
 import { countInBlock, uncountFromBlock } from "./seq-blocks";
 
@@ -317,9 +317,18 @@ async function writeAndReadBack(
   preconditions: Precondition[],
   readBack: ReadBack,
 ): Promise<StoredGroup> {
-  const query = selectGroupQuery(tdb.db, tdb.tenantId, readBack.id, readBack.includeMembers);
+  const query = readBackQuery(tdb, readBack);
   const results = await tdb.write([...statements, query] as unknown as [BatchItem<"sqlite">], preconditions);
-  const row = (results.at(-1) as Awaited<typeof query>)[0];
+  return readBackRow(results);
+}
+
+function readBackQuery(tdb: TenantDb, readBack: ReadBack) {
+  return selectGroupQuery(tdb.db, tdb.tenantId, readBack.id, readBack.includeMembers);
+}
+
+/** The group a write's batch read back: the last of its results. */
+function readBackRow(results: readonly unknown[]): StoredGroup {
+  const row = (results.at(-1) as Awaited<ReturnType<typeof readBackQuery>>)[0];
   if (!row) throw new Error("a committed group write read back no group");
   return toStoredGroup(row);
 }
@@ -336,6 +345,41 @@ export interface GroupUpdate {
 export async function updateGroup(tdb: TenantDb, update: GroupUpdate, readBack: Omit<ReadBack, "id">): Promise<StoredGroup>;
 export async function updateGroup(tdb: TenantDb, update: GroupUpdate): Promise<void>;
 export async function updateGroup(tdb: TenantDb, update: GroupUpdate, readBack?: Omit<ReadBack, "id">): Promise<StoredGroup | void> {
+  const plan = planGroupUpdate(tdb, update);
+  try {
+    if (readBack) return await writeAndReadBack(tdb, plan.statements, plan.preconditions, { id: update.id, ...readBack });
+    await tdb.write(plan.statements as unknown as [BatchItem<"sqlite">], plan.preconditions);
+  } catch (error) {
+    throw await explainMembers(tdb, error, plan.added);
+  }
+}
+
+/** One group update of a batch applied together (updateGroupsTogether). */
+export interface GroupUpdateJob {
+  tdb: TenantDb;
+  update: GroupUpdate;
+  readBack?: Omit<ReadBack, "id">;
+}
+
+/**
+ * Several group updates of one tenant in one round trip, in order, each behind its own guards.
+ * All apply or none: when this throws, nothing was written, and running the updates one at a
+ * time tells which failed and why. Returns each update's group when it asked for it.
+ */
+export async function updateGroupsTogether(jobs: readonly GroupUpdateJob[]): Promise<(StoredGroup | undefined)[]> {
+  const first = jobs[0];
+  if (!first) return [];
+  const prepared = jobs.map(({ tdb, update, readBack }) => {
+    const plan = planGroupUpdate(tdb, update);
+    const query = readBack ? readBackQuery(tdb, { id: update.id, ...readBack }) : undefined;
+    return { query, write: tdb.prepare(query ? [...plan.statements, query] : plan.statements, plan.preconditions) };
+  });
+  const results = await runTogether(first.tdb.db, prepared.map((p) => p.write));
+  return prepared.map((p, i) => (p.query ? readBackRow(results[i] ?? []) : undefined));
+}
+
+/** The statements and preconditions of a group update, and the member ids it adds. */
+function planGroupUpdate(tdb: TenantDb, update: GroupUpdate): { statements: BatchItem<"sqlite">[]; preconditions: Precondition[]; added: string[] } {
   const { db, tenantId } = tdb;
   const { id, doc } = update;
   const members = uniqueMembers(update.members);
@@ -375,12 +419,7 @@ export async function updateGroup(tdb: TenantDb, update: GroupUpdate, readBack?:
     { kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${groups} WHERE ${current}${versionMatches})` },
     ...membersExist(tenantId, members.add),
   ];
-  try {
-    if (readBack) return await writeAndReadBack(tdb, statements, preconditions, { id, ...readBack });
-    await tdb.write(statements as unknown as [BatchItem<"sqlite">], preconditions);
-  } catch (error) {
-    throw await explainMembers(tdb, error, members.add);
-  }
+  return { statements, preconditions, added: members.add };
 }
 
 export async function deleteGroup(tdb: TenantDb, id: string, expectedVersion?: number): Promise<void> {

@@ -92,6 +92,16 @@ export class TenantDb {
     );
   }
 
+  private guards(preconditions: readonly Precondition[]): BatchItem<"sqlite">[] {
+    return [this.tokenGuard(), ...preconditions.map((p) => this.guard(p.kind, p.holds))];
+  }
+
+  /** A write's statements behind its guards, to run with other writes in one batch (runTogether). */
+  prepare(queries: readonly BatchItem<"sqlite">[], preconditions: readonly Precondition[] = []): PreparedWrite {
+    const guards = this.guards(preconditions);
+    return { items: [...guards, ...queries], guards: guards.length };
+  }
+
   /** Turns the tenant row into the request's verdict: 401 for a stale token, 403 when provisioning is off. */
   private accept(row: { tokenHash: string | null; enabled: boolean; userSync: boolean; groupSync: boolean } | undefined): void {
     if (!row?.tokenHash || !hashesEqual(row.tokenHash, this.tokenHash)) {
@@ -131,7 +141,7 @@ export class TenantDb {
    * sync is off (→ the precise 401/403) or a precondition fails (→ PreconditionFailed).
    */
   async write<T extends Queries>(queries: T, preconditions: readonly Precondition[] = []): Promise<BatchResponse<T>> {
-    const guards = [this.tokenGuard(), ...preconditions.map((p) => this.guard(p.kind, p.holds))];
+    const guards = this.guards(preconditions);
     try {
       const results = await this.db.batch([...guards, ...queries] as unknown as Queries);
       // The first results belong to the guards; the runtime shape of the rest is exactly T's.
@@ -143,6 +153,28 @@ export class TenantDb {
       throw error;
     }
   }
+}
+
+/** One write's guards and statements (TenantDb.prepare). */
+export interface PreparedWrite {
+  items: BatchItem<"sqlite">[];
+  /** How many of `items` are guards. */
+  guards: number;
+}
+
+/**
+ * Runs several writes as one transaction, in order: all apply, or none do (any guard or
+ * statement failing aborts the batch; run the writes one at a time to learn which and why).
+ * Returns each write's own statement results, guards left out.
+ */
+export async function runTogether(db: Database, writes: readonly PreparedWrite[]): Promise<unknown[][]> {
+  const results: readonly unknown[] = await db.batch(writes.flatMap((w) => w.items) as unknown as Queries);
+  let at = 0;
+  return writes.map((w) => {
+    const own = results.slice(at + w.guards, at + w.items.length);
+    at += w.items.length;
+    return own;
+  });
 }
 
 /**

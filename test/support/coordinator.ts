@@ -29,3 +29,32 @@ export async function recordCoordinator(tenantId: string): Promise<CountingEnv> 
   });
   return counting;
 }
+
+export interface HeldQueue {
+  /** How many members-only PATCHes are gathered at the tail of the queue, not started. */
+  gathered(): Promise<number>;
+  /** Lets the queue run on. */
+  release(): void;
+}
+
+/**
+ * Makes the tenant's TenantCoordinator busy until `release()`, as a slow D1 write would:
+ * writes sent meanwhile wait in its queue, so a test can line them up deterministically.
+ */
+export async function holdQueue(tenantId: string): Promise<HeldQueue> {
+  const stub = env.TENANT_COORDINATOR.getByName(tenantId);
+  let release = (): void => undefined;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  await runInDurableObject(stub, (instance: TenantCoordinator) => {
+    const queue = Reflect.get(instance, "queue") as Promise<unknown>;
+    Reflect.set(instance, "queue", queue.then(() => gate));
+  });
+  onTestFinished(() => release());
+  return {
+    gathered: () =>
+      runInDurableObject(stub, (instance: TenantCoordinator) => (Reflect.get(instance, "gathering") as unknown[] | undefined)?.length ?? 0),
+    release: () => release(),
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * Members-only PATCHes waiting in the tenant's Durable Object queue together are applied as
+ * one D1 batch, in order (tenant-coordinator.ts). The queue is held busy (support/coordinator)
+ * so that the requests line up deterministically, as they do behind a slow D1 write.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { holdQueue, recordCoordinator } from "./support/coordinator";
+import { expectScimError } from "./support/expect-scim-error";
+import { admin, bodyOf, createTenant, scim, type TestTenant } from "./support/http";
+import type { GroupJson } from "./support/scim-json";
+import { GROUP, PATCH_OP, USER } from "./support/urns";
+
+async function newUsers(tenant: TestTenant, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const res = await scim(tenant, "/Users", { method: "POST", json: { schemas: [USER], userName: `c${i}-${crypto.randomUUID()}@example.com` } });
+    ids.push((await bodyOf<{ id: string }>(res)).id);
+  }
+  return ids;
+}
+
+async function newGroup(tenant: TestTenant, displayName: string): Promise<GroupJson> {
+  const res = await scim(tenant, "/Groups", { method: "POST", json: { schemas: [GROUP], displayName, members: [] } });
+  expect(res.status).toBe(201);
+  return bodyOf<GroupJson>(res);
+}
+
+function patch(tenant: TestTenant, groupId: string, Operations: unknown[]): Promise<Response> {
+  return scim(tenant, `/Groups/${groupId}`, { method: "PATCH", json: { schemas: [PATCH_OP], Operations } });
+}
+
+const add = (id: string) => [{ op: "Add", path: "members", value: [{ $ref: null, value: id }] }];
+
+async function memberIds(tenant: TestTenant, groupId: string): Promise<string[]> {
+  return ((await bodyOf<GroupJson>(await scim(tenant, `/Groups/${groupId}`))).members ?? []).map((m) => m.value).sort();
+}
+
+async function eventsOf(tenant: TestTenant): Promise<{ type: string; resourceId: string; data: unknown }[]> {
+  const body = await (await admin(`/tenants/${tenant.id}/events`)).json<{ events: { type: string; resourceId: string; data: unknown }[] }>();
+  return body.events.filter((e) => e.type.startsWith("group."));
+}
+
+/** Waits until `n` members-only PATCHes are gathered behind the held queue. */
+async function gathered(held: { gathered(): Promise<number> }, n: number): Promise<void> {
+  await expect.poll(() => held.gathered()).toBe(n);
+}
+
+describe("coalescing members-only PATCHes in the Durable Object", () => {
+  it("applies 20 queued Entra adds to two groups in ONE D1 round trip, each answered 204", async () => {
+    const tenant = await createTenant();
+    const users = await newUsers(tenant, 20);
+    const [a, b] = [await newGroup(tenant, "Coalesced A"), await newGroup(tenant, "Coalesced B")];
+    const coordinator = await recordCoordinator(tenant.id);
+    const held = await holdQueue(tenant.id);
+    const sent = users.map((user, i) => patch(tenant, i % 2 === 0 ? a.id : b.id, add(user)));
+    await gathered(held, 20);
+    coordinator.reset();
+    held.release();
+    const statuses = await Promise.all(sent.map(async (r) => (await r).status));
+
+    expect(statuses).toEqual(users.map(() => 204));
+    expect(coordinator.roundTrips.length, "one batch for all twenty").toBe(1);
+    expect(await memberIds(tenant, a.id)).toEqual(users.filter((_, i) => i % 2 === 0).sort());
+    expect(await memberIds(tenant, b.id)).toEqual(users.filter((_, i) => i % 2 === 1).sort());
+    const changes = (await eventsOf(tenant)).filter((e) => e.type === "group.members_changed");
+    // One event each (in the order the requests reached the Durable Object, not the order sent).
+    expect(changes.map((e) => (e.data as { added: string[] }).added[0]).sort()).toEqual([...users].sort());
+    const versions = await Promise.all([a, b].map(async (g) => (await bodyOf<GroupJson>(await scim(tenant, `/Groups/${g.id}`))).meta.version));
+    expect(versions).toEqual(['W/"11"', 'W/"11"']);
+  });
+
+  it("answers each PATCH of a failed batch on its own: an unknown member fails alone, its neighbours apply", async () => {
+    const tenant = await createTenant();
+    const [first, last] = await newUsers(tenant, 2);
+    const group = await newGroup(tenant, "Neighbours");
+    const held = await holdQueue(tenant.id);
+    const unknown = crypto.randomUUID();
+    const sent = [patch(tenant, group.id, add(first as string)), patch(tenant, group.id, add(unknown)), patch(tenant, group.id, add(last as string))];
+    await gathered(held, 3);
+    held.release();
+    const [ok1, bad, ok2] = await Promise.all(sent);
+
+    expect(ok1?.status).toBe(204);
+    expect(ok2?.status).toBe(204);
+    const error = await expectScimError(bad as Response, 400, "invalidValue");
+    expect(error.detail).toContain(unknown);
+    expect(await memberIds(tenant, group.id)).toEqual([first, last].sort());
+  });
+
+  it("never lets a members-only PATCH overtake a write queued before it", async () => {
+    const tenant = await createTenant();
+    const [u1, u2] = await newUsers(tenant, 2);
+    const group = await newGroup(tenant, "Ordered");
+    const held = await holdQueue(tenant.id);
+    const first = patch(tenant, group.id, add(u1 as string));
+    await gathered(held, 1);
+    // A rename is not members-only: it queues on its own, and closes the gathering batch.
+    const rename = patch(tenant, group.id, [{ op: "replace", path: "displayName", value: "Ordered, renamed" }]);
+    await expect.poll(() => held.gathered()).toBe(0);
+    const last = patch(tenant, group.id, [{ op: "remove", path: `members[value eq "${u1}"]` }, ...add(u2 as string)]);
+    await gathered(held, 1);
+    held.release();
+    expect((await Promise.all([first, rename, last])).map((r) => r.status)).toEqual([204, 204, 204]);
+
+    const events = (await eventsOf(tenant)).filter((e) => e.resourceId === group.id).map((e) => e.type);
+    expect(events).toEqual(["group.created", "group.members_changed", "group.updated", "group.members_changed"]);
+    expect(await memberIds(tenant, group.id)).toEqual([u2]);
+  });
+});
+
+describe("the held queue used above", () => {
+  it("holds writes until released (so the tests above line requests up for real)", async () => {
+    const tenant = await createTenant();
+    const [user] = await newUsers(tenant, 1);
+    const group = await newGroup(tenant, "Held");
+    const held = await holdQueue(tenant.id);
+    const sent = patch(tenant, group.id, add(user as string));
+    await gathered(held, 1);
+    const row = await env.DB.prepare("SELECT member_count AS n FROM groups WHERE id = ?").bind(group.id).first<{ n: number }>();
+    expect(row?.n, "nothing applied while held").toBe(0);
+    held.release();
+    expect((await sent).status).toBe(204);
+    expect(await memberIds(tenant, group.id)).toEqual([user]);
+  });
+});

@@ -9,6 +9,7 @@ import { holdQueue, recordCoordinator } from "./support/coordinator";
 import { expectScimError } from "./support/expect-scim-error";
 import { admin, bodyOf, createTenant, scim, type TestTenant } from "./support/http";
 import type { GroupJson } from "./support/scim-json";
+import { seedUsers } from "./support/seed";
 import { GROUP, PATCH_OP, USER } from "./support/urns";
 
 async function newUsers(tenant: TestTenant, n: number): Promise<string[]> {
@@ -106,6 +107,26 @@ describe("coalescing members-only PATCHes in the Durable Object", () => {
     const events = (await eventsOf(tenant)).filter((e) => e.resourceId === group.id).map((e) => e.type);
     expect(events).toEqual(["group.created", "group.members_changed", "group.updated", "group.members_changed"]);
     expect(await memberIds(tenant, group.id)).toEqual([u2]);
+  });
+});
+
+describe("the size of a coalesced batch", () => {
+  it("starts a new batch when the members named would pass 200, and applies both", async () => {
+    const tenant = await createTenant();
+    const seeded = await seedUsers(env, tenant.id, { users: 250 });
+    const group = await newGroup(tenant, "Budget");
+    const held = await holdQueue(tenant.id);
+    const ids = (first: number, last: number) => Array.from({ length: last - first + 1 }, (_, i) => ({ value: seeded.userId(first + i) }));
+    const big = patch(tenant, group.id, [{ op: "add", path: "members", value: ids(1, 150) }]);
+    await gathered(held, 1);
+    const fits = patch(tenant, group.id, [{ op: "add", path: "members", value: ids(151, 200) }]);
+    await gathered(held, 2);
+    const over = patch(tenant, group.id, [{ op: "add", path: "members", value: ids(201, 250) }]);
+    // 150 + 50 = 200 fit one batch; the next 50 open a second one, gathering alone.
+    await gathered(held, 1);
+    held.release();
+    expect((await Promise.all([big, fits, over])).map((r) => r.status)).toEqual([204, 204, 204]);
+    expect((await memberIds(tenant, group.id)).length).toBe(250);
   });
 });
 

@@ -46,9 +46,10 @@ export function unwrapOutcome<T>(outcome: Outcome<T>): T {
   throw new ScimError(status, detail, scimType, headers);
 }
 
-/** At most this many PATCHes share a batch, each naming at most this many members. */
+// At most this many PATCHes share a batch, naming at most this many members in all, so a
+// batch stays in the low hundreds of statements.
 const COALESCE_MAX_PATCHES = 32;
-const COALESCE_MAX_MEMBERS = 100;
+const COALESCE_MAX_MEMBERS = 200;
 
 interface QueuedMemberPatch {
   patch: MemberPatch;
@@ -83,7 +84,7 @@ async function applyMemberPatches(queued: readonly QueuedMemberPatch[]): Promise
 export class TenantCoordinator extends DurableObject<Cloudflare.Env> {
   private queue: Promise<unknown> = Promise.resolve();
   /** Members-only PATCHes at the tail of the queue, not started yet: later ones may join. */
-  private gathering: QueuedMemberPatch[] | undefined;
+  private gathering: { entries: QueuedMemberPatch[]; named: number } | undefined;
 
   /** Runs `task` after every write queued before it; a failure does not stall the queue. */
   private serialized<T>(task: () => Promise<T>): Promise<Outcome<T>> {
@@ -98,15 +99,17 @@ export class TenantCoordinator extends DurableObject<Cloudflare.Env> {
   private queueMemberPatch(patch: MemberPatch): Promise<Outcome<StoredGroup | undefined>> {
     return new Promise((resolve, reject) => {
       const entry = { patch, resolve, reject };
-      if (this.gathering && this.gathering.length < COALESCE_MAX_PATCHES) {
-        this.gathering.push(entry);
+      const open = this.gathering;
+      if (open && open.entries.length < COALESCE_MAX_PATCHES && open.named + named(patch) <= COALESCE_MAX_MEMBERS) {
+        open.entries.push(entry);
+        open.named += named(patch);
         return;
       }
-      const batch = [entry];
+      const batch = { entries: [entry], named: named(patch) };
       this.gathering = batch;
       this.queue = this.queue.then(() => {
         if (this.gathering === batch) this.gathering = undefined;
-        return applyMemberPatches(batch);
+        return applyMemberPatches(batch.entries);
       });
     });
   }

@@ -54,7 +54,7 @@ export async function holdQueue(tenantId: string): Promise<HeldQueue> {
   onTestFinished(() => release());
   return {
     gathered: () =>
-      runInDurableObject(stub, (instance: TenantCoordinator) => (Reflect.get(instance, "gathering") as unknown[] | undefined)?.length ?? 0),
+      runInDurableObject(stub, (instance: TenantCoordinator) => (Reflect.get(instance, "gathering") as { entries: unknown[] } | undefined)?.entries.length ?? 0),
     release: () => release(),
   };
 }

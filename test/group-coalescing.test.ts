@@ -75,10 +75,12 @@ describe("coalescing members-only PATCHes in the Durable Object", () => {
     const tenant = await createTenant();
     const [first, last] = await newUsers(tenant, 2);
     const group = await newGroup(tenant, "Neighbours");
+    const coordinator = await recordCoordinator(tenant.id);
     const held = await holdQueue(tenant.id);
     const unknown = crypto.randomUUID();
     const sent = [patch(tenant, group.id, add(first as string)), patch(tenant, group.id, add(unknown)), patch(tenant, group.id, add(last as string))];
     await gathered(held, 3);
+    coordinator.reset();
     held.release();
     const [ok1, bad, ok2] = await Promise.all(sent);
 
@@ -87,6 +89,49 @@ describe("coalescing members-only PATCHes in the Durable Object", () => {
     const error = await expectScimError(bad as Response, 400, "invalidValue");
     expect(error.detail).toContain(unknown);
     expect(await memberIds(tenant, group.id)).toEqual([first, last].sort());
+    // The shared batch failed first, writing nothing; then each ran alone, in the order the
+    // requests reached the Durable Object (the refused one also looks up which member is unknown).
+    const trips = coordinator.roundTrips.map((t) => (t.failed ? "failed" : "ok"));
+    expect(trips[0], trips.join()).toBe("failed");
+    expect([...trips].sort(), trips.join()).toEqual(["failed", "failed", "ok", "ok", "ok"]);
+  });
+
+  it("answers each PATCH of a batch with the group as its own write left it, and a stale If-Match with 412 alone", async () => {
+    const tenant = await createTenant();
+    const [u1, u2, u3, u4] = await newUsers(tenant, 4);
+    const group = await newGroup(tenant, "Bodies");
+    const coordinator = await recordCoordinator(tenant.id);
+    const held = await holdQueue(tenant.id);
+    const withQuery = (query: string, user: string, headers: Record<string, string> = {}) =>
+      scim(tenant, `/Groups/${group.id}${query}`, { method: "PATCH", headers, json: { schemas: [PATCH_OP], Operations: add(user) } });
+    const plain = withQuery("", u1 as string);
+    await gathered(held, 1);
+    const withMembers = withQuery("?attributes=members,meta", u2 as string);
+    await gathered(held, 2);
+    const withoutMembers = withQuery("?excludedAttributes=members", u3 as string);
+    await gathered(held, 3);
+    coordinator.reset();
+    held.release();
+
+    expect((await plain).status).toBe(204);
+    const second = await bodyOf<GroupJson>(await withMembers);
+    expect((second.members ?? []).map((m) => m.value).sort()).toEqual([u1, u2].sort());
+    expect(second.meta.version).toBe('W/"3"');
+    const third = await bodyOf<GroupJson>(await withoutMembers);
+    expect(third).not.toHaveProperty("members");
+    expect(third.meta.version).toBe('W/"4"');
+    expect(coordinator.roundTrips.length, "one batch for the three").toBe(1);
+
+    // A stale If-Match fails the shared batch; alone it gets 412 and its neighbour applies.
+    const held2 = await holdQueue(tenant.id);
+    const stale = withQuery("", u4 as string, { "If-Match": 'W/"1"' });
+    await gathered(held2, 1);
+    const fresh = patch(tenant, group.id, [{ op: "remove", path: `members[value eq "${u1}"]` }]);
+    await gathered(held2, 2);
+    held2.release();
+    await expectScimError(await stale, 412);
+    expect((await fresh).status).toBe(204);
+    expect(await memberIds(tenant, group.id)).toEqual([u2, u3].sort());
   });
 
   it("never lets a members-only PATCH overtake a write queued before it", async () => {

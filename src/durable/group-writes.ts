@@ -99,10 +99,10 @@ export async function patchMembers({ tdb, id, members, expectedVersion, withResu
 
 /**
  * Members-only PATCHes applied in one D1 batch, in their order, each behind its own guards.
- * Throws when the batch fails (a stale token, a missing group or an unknown member in any of
- * them); nothing was written then, and each PATCH run alone gets its own answer.
+ * `applied: false` when the batch failed (a stale token, a missing group or an unknown member
+ * in any of them): nothing was written, and each PATCH run alone gets its own answer.
  */
-export function patchMembersTogether(patches: readonly MemberPatch[]): Promise<(StoredGroup | undefined)[]> {
+export function patchMembersTogether(patches: readonly MemberPatch[]): ReturnType<typeof updateGroupsTogether> {
   return updateGroupsTogether(
     patches.map(({ tdb, id, members, expectedVersion, withResult }) => ({
       tdb,

@@ -13,7 +13,7 @@ import { ScimError, type ScimType } from "../scim/errors";
 import type { PatchOperation } from "../scim/patch";
 import type { ScimDocument } from "../scim/schema";
 import { database } from "../storage/database";
-import { TenantDb } from "../storage/tenant-db";
+import { isGuardFailure, TenantDb } from "../storage/tenant-db";
 import { createGroup, type StoredGroup } from "../storage/groups";
 import { deleteGroupWrite, type MemberPatch, memberPatchOf, patchGroupWrite, patchMembers, patchMembersTogether, replaceGroupWrite } from "./group-writes";
 
@@ -28,15 +28,20 @@ export type Outcome<T> =
   | { ok: true; value: T }
   | { ok: false; error: { status: number; scimType?: ScimType; detail: string; headers: Record<string, string> } };
 
-async function capture<T>(task: () => T | Promise<T>): Promise<Outcome<T>> {
+/** A SCIM error as an Outcome; anything else is rethrown (the Worker answers 500). */
+function failure(error: unknown): Outcome<never> {
+  if (!(error instanceof ScimError)) throw error;
+  return {
+    ok: false,
+    error: { status: error.status, detail: error.message, headers: error.headers, ...(error.scimType ? { scimType: error.scimType } : {}) },
+  };
+}
+
+async function capture<T>(task: () => Promise<T>): Promise<Outcome<T>> {
   try {
     return { ok: true, value: await task() };
   } catch (error) {
-    if (!(error instanceof ScimError)) throw error;
-    return {
-      ok: false,
-      error: { status: error.status, detail: error.message, headers: error.headers, ...(error.scimType ? { scimType: error.scimType } : {}) },
-    };
+    return failure(error);
   }
 }
 
@@ -61,23 +66,33 @@ function named(patch: MemberPatch): number {
   return patch.members.add.length + patch.members.remove.length;
 }
 
-/** Applies queued members-only PATCHes together, or one by one when the batch fails. */
+/**
+ * Applies queued members-only PATCHes together, or one by one when the batch fails. Settles
+ * every entry whatever happens (settling twice is a no-op), so no caller waits forever.
+ */
 async function applyMemberPatches(queued: readonly QueuedMemberPatch[]): Promise<void> {
-  if (queued.length > 1) {
-    try {
-      const groups = await patchMembersTogether(queued.map((q) => q.patch));
-      queued.forEach((q, i) => q.resolve({ ok: true, value: groups[i] }));
-      return;
-    } catch {
-      // Nothing was written: each runs alone below and gets its own answer.
+  try {
+    if (queued.length > 1) {
+      const together = await patchMembersTogether(queued.map((q) => q.patch));
+      if (together.applied) {
+        queued.forEach((q, i) => q.resolve({ ok: true, value: together.groups[i] }));
+        return;
+      }
+      // Expected when one of them is refused (its guard names why); anything else is worth seeing.
+      if (!isGuardFailure(together.error)) {
+        const reason = together.error instanceof Error ? together.error.message : String(together.error);
+        console.warn(`coalesced group batch failed, applying one at a time: ${reason}`);
+      }
     }
-  }
-  for (const q of queued) {
-    try {
-      q.resolve(await capture(() => patchMembers(q.patch)));
-    } catch (error) {
-      q.reject(error);
+    for (const q of queued) {
+      try {
+        q.resolve(await capture(() => patchMembers(q.patch)));
+      } catch (error) {
+        q.reject(error);
+      }
     }
+  } catch (error) {
+    for (const q of queued) q.reject(error);
   }
 }
 
@@ -142,9 +157,14 @@ export class TenantCoordinator extends DurableObject<Cloudflare.Env> {
     withResult: { includeMembers: boolean } | undefined,
   ): Promise<Outcome<StoredGroup | undefined>> {
     const tdb = this.tenantDb(auth);
-    const memberPatch = await capture(() => memberPatchOf(tdb, id, operations, expectedVersion, withResult));
-    if (!memberPatch.ok) return memberPatch;
-    if (memberPatch.value && named(memberPatch.value) <= COALESCE_MAX_MEMBERS) return this.queueMemberPatch(memberPatch.value);
+    // Decided synchronously, so the PATCH takes its place in the queue as it arrives.
+    let memberPatch: MemberPatch | undefined;
+    try {
+      memberPatch = memberPatchOf(tdb, id, operations, expectedVersion, withResult);
+    } catch (error) {
+      return failure(error);
+    }
+    if (memberPatch && named(memberPatch) <= COALESCE_MAX_MEMBERS) return this.queueMemberPatch(memberPatch);
     return this.serialized(() => patchGroupWrite(tdb, id, operations, expectedVersion, withResult));
   }
 

@@ -1,8 +1,9 @@
 /**
  * Groups in D1. Members live in group_members only: adding or removing k members costs
  * O(k) indexed statements (chunked under D1's 100-parameter limit), never a read or a
- * rewrite of the member list. Writes are single batches behind TenantDb's preconditions;
- * the tenant's Durable Object calls them one at a time.
+ * rewrite of the member list. Each write is one batch behind TenantDb's preconditions; the
+ * tenant's Durable Object calls them one at a time, or several members-only updates together
+ * in one batch (updateGroupsTogether).
  */
 import { and, eq, getTableColumns, inArray, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
@@ -328,7 +329,7 @@ function readBackQuery(tdb: TenantDb, readBack: ReadBack) {
 
 /** The group a write's batch read back: the last of its results. */
 function readBackRow(results: readonly unknown[]): StoredGroup {
-  const row = (results.at(-1) as Awaited<ReturnType<typeof readBackQuery>>)[0];
+  const row = (results.at(-1) as Awaited<ReturnType<typeof readBackQuery>> | undefined)?.[0];
   if (!row) throw new Error("a committed group write read back no group");
   return toStoredGroup(row);
 }
@@ -363,19 +364,27 @@ export interface GroupUpdateJob {
 
 /**
  * Several group updates of one tenant in one round trip, in order, each behind its own guards.
- * All apply or none: when this throws, nothing was written, and running the updates one at a
- * time tells which failed and why. Returns each update's group when it asked for it.
+ * All apply or none: `applied: false` means the batch failed and nothing was written (`error`
+ * says why); running the updates one at a time then tells which failed. When applied, each
+ * update's group comes back if it asked for it.
  */
-export async function updateGroupsTogether(jobs: readonly GroupUpdateJob[]): Promise<(StoredGroup | undefined)[]> {
+export async function updateGroupsTogether(
+  jobs: readonly GroupUpdateJob[],
+): Promise<{ applied: true; groups: (StoredGroup | undefined)[] } | { applied: false; error: unknown }> {
   const first = jobs[0];
-  if (!first) return [];
+  if (!first) return { applied: true, groups: [] };
   const prepared = jobs.map(({ tdb, update, readBack }) => {
     const plan = planGroupUpdate(tdb, update);
     const query = readBack ? readBackQuery(tdb, { id: update.id, ...readBack }) : undefined;
     return { query, write: tdb.prepare(query ? [...plan.statements, query] : plan.statements, plan.preconditions) };
   });
-  const results = await runTogether(first.tdb.db, prepared.map((p) => p.write));
-  return prepared.map((p, i) => (p.query ? readBackRow(results[i] ?? []) : undefined));
+  let results: unknown[][];
+  try {
+    results = await runTogether(first.tdb.db, prepared.map((p) => p.write));
+  } catch (error) {
+    return { applied: false, error };
+  }
+  return { applied: true, groups: prepared.map((p, i) => (p.query ? readBackRow(results[i] ?? []) : undefined)) };
 }
 
 /** The statements and preconditions of a group update, and the member ids it adds. */

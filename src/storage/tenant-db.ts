@@ -54,6 +54,11 @@ function failedGuard(error: unknown): GuardKind | undefined {
   return (Object.keys(GUARD_COLUMNS) as GuardKind[]).find((k) => GUARD_COLUMNS[k] === column);
 }
 
+/** Whether a write batch failed because one of its guards (token or precondition) refused it. */
+export function isGuardFailure(error: unknown): boolean {
+  return failedGuard(error) !== undefined;
+}
+
 export class TenantDb {
   scope: SyncScope = "none";
 

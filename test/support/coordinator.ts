@@ -2,9 +2,9 @@
  * Records the D1 work of a tenant's Durable Object. Every group write runs in the tenant's
  * TenantCoordinator on the DO's own `env.DB`, which a Worker-side proxy cannot see:
  * `runInDurableObject` hands us the live instance, and its `env` is swapped for a counting
- * copy of that same env (`this.env.DB` is read on every write, see TenantCoordinator.tenantDb).
- * The next HTTP request reaches the same instance, so its statements are recorded. The swap is
- * undone when the test finishes.
+ * copy of that same env (`this.env.DB` is read as each write arrives, see
+ * TenantCoordinator.tenantDb). Requests sent after the swap reach the same instance, so their
+ * statements are recorded. The swap is undone when the test finishes.
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";

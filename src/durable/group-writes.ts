@@ -54,7 +54,10 @@ export function memberPatchOf(
   return changesMembers(members) ? { tdb, id, members, expectedVersion, withResult } : undefined;
 }
 
-/** Returns the group afterwards only when the caller wants a body (`withResult`). */
+/**
+ * A PATCH that reads the group first (it touches the document; members-only PATCHes go
+ * through patchMembers). Returns the group afterwards only when the caller wants a body.
+ */
 export async function patchGroupWrite(
   tdb: TenantDb,
   id: string,
@@ -62,8 +65,6 @@ export async function patchGroupWrite(
   expectedVersion: number | undefined,
   withResult: WithResult,
 ): Promise<StoredGroup | undefined> {
-  const memberPatch = memberPatchOf(tdb, id, operations, expectedVersion, withResult);
-  if (memberPatch) return patchMembers(memberPatch);
   const current = await readGroup(tdb, id, false);
   requireVersion(expectedVersion, current.version);
   const outcome = unwrap(applyPatch("Group", current.doc, operations, id));

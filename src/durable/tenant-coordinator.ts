@@ -164,8 +164,9 @@ export class TenantCoordinator extends DurableObject<Cloudflare.Env> {
     } catch (error) {
       return failure(error);
     }
-    if (memberPatch && named(memberPatch) <= COALESCE_MAX_MEMBERS) return this.queueMemberPatch(memberPatch);
-    return this.serialized(() => patchGroupWrite(tdb, id, operations, expectedVersion, withResult));
+    if (!memberPatch) return this.serialized(() => patchGroupWrite(tdb, id, operations, expectedVersion, withResult));
+    if (named(memberPatch) <= COALESCE_MAX_MEMBERS) return this.queueMemberPatch(memberPatch);
+    return this.serialized(() => patchMembers(memberPatch));
   }
 
   async deleteGroup(auth: WriteAuth, id: string, expectedVersion: number | undefined): Promise<Outcome<null>> {

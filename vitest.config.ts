@@ -4,6 +4,11 @@ import { TEST_ADMIN_TOKEN } from "./test/support/admin-token.ts";
 
 export { TEST_ADMIN_TOKEN };
 
+// The pool reads wrangler.toml through wrangler, which announces "Using secrets defined in
+// .dev.vars" once per test file. The tests bind their own ADMIN_TOKEN, so that notice is noise;
+// warnings and errors still show. An explicit WRANGLER_LOG wins.
+process.env.WRANGLER_LOG ??= "warn";
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   return {

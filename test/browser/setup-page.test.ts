@@ -4,19 +4,11 @@
  */
 import { request as httpRequest } from "node:http";
 import { mkdir } from "node:fs/promises";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "./chromium";
 import { type LocalWorker, startLocalWorker } from "./local-worker";
 
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-];
 const STEP_TIMEOUT_MS = 15_000;
 const SCREENSHOT = "test-results/setup-page.png";
 
@@ -61,12 +53,9 @@ describe("setup page in Chromium", () => {
 
   beforeAll(async () => {
     worker = await startLocalWorker();
-    browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      headless: true,
-      args: CHROMIUM_ARGS,
-      timeout: STEP_TIMEOUT_MS,
-    });
+    const launched = await launchChromium(STEP_TIMEOUT_MS);
+    browser = launched.browser;
+    console.info(`browser tests use the ${launched.source} Chromium ${browser.version()} (${launched.executablePath})`);
   });
 
   afterAll(async () => {

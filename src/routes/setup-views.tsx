@@ -20,6 +20,8 @@ export interface SetupFormValues {
   groupSync: boolean;
   defaultRole: string;
   domainRestrictions: string;
+  /** Ticked: the admin accepts that the IdP using the current token is disconnected. */
+  confirmDisconnect: boolean;
 }
 
 export type SetupFormField = keyof SetupFormValues;
@@ -76,7 +78,7 @@ const Layout: FC<{ title: string; nonce: string; script?: boolean; children?: Ch
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
+        <meta name="referrer" content="same-origin" />
         <meta name="robots" content="noindex, nofollow" />
         <title>{title}</title>
         <style nonce={nonce} dangerouslySetInnerHTML={{ __html: STYLE }} />
@@ -102,7 +104,13 @@ const FIELD_LABELS: Record<SetupFormField, string> = {
   groupSync: "Sync groups",
   defaultRole: "Default role",
   domainRestrictions: "Domain restrictions",
+  confirmDisconnect: "Disconnect the current identity provider",
 };
+
+/** `2026-12-01T09:30:12.345Z` → `2026-12-01 09:30 UTC`: "last used" has a resolution of a minute. */
+function minuteUtc(iso: string): string {
+  return `${iso.slice(0, 16).replace("T", " ")} UTC`;
+}
 
 function describedBy(field: SetupFormField, errors: SetupFormErrors, hintId?: string): string | undefined {
   const ids = [hintId, errors[field] ? `${field}-error` : undefined].filter(Boolean);
@@ -119,9 +127,11 @@ const FieldError: FC<{ field: SetupFormField; errors: SetupFormErrors }> = ({ fi
 export const SetupFormPage: FC<{
   nonce: string;
   tenantName: string;
+  /** When an IdP last used the current token, if recently: continuing disconnects it. */
+  connectedSince: string | undefined;
   values: SetupFormValues;
   errors: SetupFormErrors;
-}> = ({ nonce, tenantName, values, errors }) => {
+}> = ({ nonce, tenantName, connectedSince, values, errors }) => {
   const failed = Object.entries(errors) as [SetupFormField, string][];
   return (
     <Layout title={`Connect your identity provider: ${tenantName}`} nonce={nonce}>
@@ -198,6 +208,28 @@ export const SetupFormPage: FC<{
           </p>
           <FieldError field="domainRestrictions" errors={errors} />
         </div>
+        {connectedSince !== undefined && (
+          <div class="notice" role="note">
+            <p id="connected-warning">
+              <strong>An identity provider is connected:</strong> it last used this organisation's SCIM token on{" "}
+              {minuteUtc(connectedSince)}. Continuing disconnects it: its token stops working at once, and provisioning
+              stops until you enter the new token in it.
+            </p>
+            <label class="choice">
+              <input
+                type="checkbox"
+                name="confirmDisconnect"
+                value="on"
+                checked={values.confirmDisconnect}
+                required
+                aria-invalid={errors.confirmDisconnect ? "true" : undefined}
+                aria-describedby={describedBy("confirmDisconnect", errors, "connected-warning")}
+              />{" "}
+              I understand: disconnect the current identity provider and issue a new token
+            </label>
+            <FieldError field="confirmDisconnect" errors={errors} />
+          </div>
+        )}
         <button type="submit">Generate SCIM credentials</button>
       </form>
     </Layout>

@@ -52,6 +52,7 @@ button.copy { background: #fff; color: var(--accent); padding: .45rem .8rem; }
 .alert { border: 1px solid var(--bad); background: #fef3f2; color: #7a271a; border-radius: 6px; padding: .75rem 1rem; margin: 0 0 1.25rem; }
 .alert ul { margin: .25rem 0 0; padding-left: 1.25rem; }
 .notice { border: 1px solid #f0b429; background: #fffbea; border-radius: 6px; padding: .75rem 1rem; margin: 1.25rem 0; }
+.notice p { margin: 0 0 .5rem; }
 ol li { margin: .35rem 0; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em; background: #eff1f3; padding: .1em .3em; border-radius: 4px; }
 `;

@@ -274,6 +274,14 @@ describe("one live setup link per tenant", () => {
     await expectTokenStatus(tenant, inputValue(await res.text(), "scim-token"), 200);
   });
 
+  it("keeps exactly one live link when several are issued at once", async () => {
+    const tenant = await createTenant();
+    const urls = await Promise.all(Array.from({ length: 6 }, () => issueLink(tenant)));
+    const statuses = await Promise.all(urls.map(async (url) => (await call(url)).status));
+    expect(statuses.filter((status) => status === 200), JSON.stringify(statuses)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 410)).toHaveLength(5);
+  });
+
   it("DELETE /admin/tenants/{id}/setup-links revokes the live link, and only this tenant's", async () => {
     const tenant = await createTenantWithLink();
     const other = await createTenantWithLink();

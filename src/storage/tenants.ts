@@ -165,23 +165,24 @@ export async function findSetupLink(db: Database, codeHash: string, now: string)
     .where(eq(setupLinks.codeHash, codeHash))
     .get();
   if (!row) return undefined;
-  const { link, tenant } = row;
-  const reason: SetupLinkRefusal | undefined = link.usedAt
-    ? "used"
-    : link.expiresAt <= now
-      ? "expired"
-      : link.revokedAt
-        ? "revoked"
-        : !tenant.enabled
-          ? "disabled"
-          : undefined;
-  return reason ? { tenant, usable: false, reason } : { tenant, usable: true };
+  const reason = refusalOf(row.link, row.tenant, now);
+  return reason ? { tenant: row.tenant, usable: false, reason } : { tenant: row.tenant, usable: true };
+}
+
+/** In this order: a used link says so even when it has expired since. */
+function refusalOf(link: typeof setupLinks.$inferSelect, tenant: TenantRow, now: string): SetupLinkRefusal | undefined {
+  if (link.usedAt) return "used";
+  if (link.expiresAt <= now) return "expired";
+  if (link.revokedAt) return "revoked";
+  if (!tenant.enabled) return "disabled";
+  return undefined;
 }
 
 /**
  * Claims a setup link and applies the admin's choices with a new token, in one transaction.
  * The tenant update only matches when this very call claimed the link (`used_at = claim`),
- * so a used, expired or revoked code, or one of a disabled tenant, changes nothing. Returns the tenant, or undefined when unclaimable.
+ * so a used, expired or revoked code, or one of a disabled tenant, changes nothing. Returns
+ * the tenant, or undefined when unclaimable.
  */
 export async function redeemSetupLink(
   db: Database,

@@ -1,6 +1,7 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { TEST_ADMIN_TOKEN } from "./test/support/admin-token.ts";
+import { TEST_PUBLIC_URL } from "./test/support/public-url.ts";
 
 export { TEST_ADMIN_TOKEN };
 
@@ -19,7 +20,9 @@ export default defineConfig(async () => {
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
-                bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: TEST_ADMIN_TOKEN },
+                // PUBLIC_URL as a deployment sets it: the URLs handed out use it, whatever host a
+                // test sends (test/public-url.test.ts also runs without it).
+                bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: TEST_ADMIN_TOKEN, PUBLIC_URL: TEST_PUBLIC_URL },
                 // A small budget so a test can exhaust it; no other test sends this many requests for one tenant.
                 ratelimits: { TENANT_RATE_LIMIT: { namespace_id: "1001", simple: { limit: 300, period: 60 } } },
               },

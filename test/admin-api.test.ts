@@ -36,13 +36,14 @@ describe("operator API authentication", () => {
 });
 
 describe("POST /admin/tenants", () => {
-  it("creates a tenant and returns its SCIM base URL, a token shown once, and a setup link", async () => {
+  it("creates a tenant and returns its SCIM base URL and a token shown once, uncached, and no setup link", async () => {
     const res = await admin("/tenants", {
       method: "POST",
       json: { name: "Acme", provider: "okta", groupSync: false, defaultRole: "member", domainRestrictions: ["Acme.com"] },
     });
-    const body = await res.json<{ tenant: TenantJson; scim: { baseUrl: string; token: string }; setupUrl: string }>();
+    const body = await res.json<{ tenant: TenantJson; scim: { baseUrl: string; token: string }; setupUrl?: string }>();
     expect(res.status, JSON.stringify(body)).toBe(201);
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
     expect(body.tenant).toMatchObject({
       name: "Acme",
       provider: "okta",
@@ -53,9 +54,23 @@ describe("POST /admin/tenants", () => {
       domainRestrictions: ["acme.com"],
     });
     expect(body.scim.baseUrl).toBe(`${ORIGIN}/scim/v2/${body.tenant.id}`);
-    expect(body.setupUrl).toMatch(new RegExp(`^${ORIGIN}/setup/[A-Za-z0-9_-]{43}$`));
+    expect(body).not.toHaveProperty("setupUrl");
+    expect(await countSetupLinks(body.tenant.id)).toBe(0);
     expect(body.tenant.token).toMatchObject({ prefix: "scim_", lastFour: body.scim.token.slice(-4) });
     expect(JSON.stringify(body.tenant)).not.toContain(body.scim.token);
+  });
+
+  it("mints a setup link with the tenant when asked with setupLink: true", async () => {
+    const res = await admin("/tenants", { method: "POST", json: { name: "Acme", provider: "okta", setupLink: true } });
+    const body = await res.json<{ tenant: TenantJson; setupUrl: string }>();
+    expect(res.status, JSON.stringify(body)).toBe(201);
+    expect(body.setupUrl).toMatch(new RegExp(`^${ORIGIN}/setup/[A-Za-z0-9_-]{43}$`));
+    expect(await countSetupLinks(body.tenant.id)).toBe(1);
+    expect((await call(body.setupUrl)).status).toBe(200);
+
+    const without = await admin("/tenants", { method: "POST", json: { name: "Acme", provider: "okta", setupLink: false } });
+    expect(without.status).toBe(201);
+    expect(await without.json()).not.toHaveProperty("setupUrl");
   });
 
   it.each([
@@ -64,6 +79,7 @@ describe("POST /admin/tenants", () => {
     ["a domain that is not a domain", { name: "x", provider: "okta", domainRestrictions: ["not a domain"] }],
     ["an unknown field", { name: "x", provider: "okta", isAdmin: true }],
     ["a non-boolean sync flag", { name: "x", provider: "okta", userSync: "yes" }],
+    ["a non-boolean setupLink", { name: "x", provider: "okta", setupLink: "yes" }],
   ])("answers 400 invalidValue to %s", async (_label, json) => {
     const before = await countTenants();
     await expectScimError(await admin("/tenants", { method: "POST", json }), 400, "invalidValue");
@@ -134,6 +150,7 @@ describe("tokens and setup links", () => {
     const tenant = await createTenant();
     const res = await admin(`/tenants/${tenant.id}/token`, { method: "POST" });
     const body = await res.json<{ scim: { baseUrl: string; token: string } }>();
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
     expect(body.scim.baseUrl).toBe(tenant.baseUrl);
     const view = await (await admin(`/tenants/${tenant.id}`)).json<TenantJson>();
     expect(view.token?.lastFour).toBe(body.scim.token.slice(-4));
@@ -144,12 +161,17 @@ describe("tokens and setup links", () => {
     const res = await admin(`/tenants/${tenant.id}/setup-links`, { method: "POST" });
     const body = await res.json<{ url: string; expiresAt: string }>();
     expect(res.status).toBe(201);
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
     expect(body.url).toMatch(new RegExp(`^${ORIGIN}/setup/`));
     const days = (Date.parse(body.expiresAt) - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(6.99);
     expect(days).toBeLessThanOrEqual(7);
   });
 });
+
+async function countSetupLinks(tenantId: string): Promise<number> {
+  return (await env.DB.prepare("SELECT COUNT(*) AS n FROM setup_links WHERE tenant_id = ?").bind(tenantId).first<{ n: number }>())?.n ?? 0;
+}
 
 async function countTenants(): Promise<number> {
   return (await env.DB.prepare("SELECT COUNT(*) AS n FROM tenants").first<{ n: number }>())?.n ?? 0;

@@ -3,6 +3,7 @@
  * links, and reads events and the provisioning log. Bearer ADMIN_TOKEN.
  */
 import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import { type AppEnv, publicOrigin, scimBaseUrl } from "../env";
 import { scimErrors } from "../scim/errors";
@@ -10,7 +11,7 @@ import { listEvents, listRequestLog } from "../storage/activity";
 import { database } from "../storage/database";
 import { findTenant, listTenants, type TenantRow, updateTenantSettings } from "../storage/tenants";
 import { adminAuth } from "../tenancy/admin-auth";
-import { createSetupLink, createTenant, removeTenant, rotateToken } from "../tenancy/tenant-service";
+import { createSetupLink, createTenant, removeTenant, revokeSetupLink, rotateToken } from "../tenancy/tenant-service";
 import { readJsonBody } from "./body";
 import { tenantSettingsFields } from "./tenant-settings";
 import { parseWith, validQuery } from "./validation";
@@ -25,6 +26,8 @@ const createTenantBody = z
     defaultRole: tenantSettingsFields.defaultRole.default(null),
     domainRestrictions: tenantSettingsFields.domainRestrictions.default([]),
     linkExistingUsers: z.boolean().default(true),
+    /** Mint a self-serve setup link with the tenant (off by default: most operators hand out the token). */
+    setupLink: z.boolean().default(false),
   })
   .strict();
 
@@ -73,19 +76,28 @@ function tenantView(t: TenantRow) {
   };
 }
 
+/**
+ * Tokens and setup links are secrets, and the rest is a tenant's data: no operator API
+ * response may be kept by a browser or a proxy cache.
+ */
+const noStore = createMiddleware<AppEnv>(async (c, next) => {
+  await next();
+  c.res.headers.set("Cache-Control", "no-store");
+});
+
 export const adminRoutes = new Hono<AppEnv>()
+  .use(noStore)
   .use(adminAuth)
   .post("/tenants", async (c) => {
-    const input = parseWith(createTenantBody, await readJsonBody(c.req.raw));
-    const db = database(c.env.DB);
-    const { tenant, token } = await createTenant({ db, kv: c.env.TOKENS }, { ...input, enabled: true });
+    const { setupLink, ...input } = parseWith(createTenantBody, await readJsonBody(c.req.raw));
+    // Before the write: a deployment that cannot name its public URL creates nothing.
     const origin = publicOrigin(c.env, c.req.url);
-    const link = await createSetupLink(db, tenant.id);
+    const created = await createTenant({ db: database(c.env.DB), kv: c.env.TOKENS }, { ...input, enabled: true }, { setupLink });
     return c.json(
       {
-        tenant: tenantView(tenant),
-        scim: { baseUrl: scimBaseUrl(origin, tenant.id), token },
-        setupUrl: `${origin}/setup/${link.code}`,
+        tenant: tenantView(created.tenant),
+        scim: { baseUrl: scimBaseUrl(origin, created.tenant.id), token: created.token },
+        ...(created.setupLink && { setupUrl: setupUrl(origin, created.setupLink.code) }),
       },
       201,
     );
@@ -111,13 +123,20 @@ export const adminRoutes = new Hono<AppEnv>()
   })
   .post("/tenants/:id/token", async (c) => {
     const tenant = await tenantOr404(c.env.DB, c.req.param("id"));
+    const origin = publicOrigin(c.env, c.req.url);
     const token = await rotateToken({ db: database(c.env.DB), kv: c.env.TOKENS }, tenant);
-    return c.json({ scim: { baseUrl: scimBaseUrl(publicOrigin(c.env, c.req.url), tenant.id), token } });
+    return c.json({ scim: { baseUrl: scimBaseUrl(origin, tenant.id), token } });
   })
   .post("/tenants/:id/setup-links", async (c) => {
     const tenant = await tenantOr404(c.env.DB, c.req.param("id"));
+    const origin = publicOrigin(c.env, c.req.url);
     const link = await createSetupLink(database(c.env.DB), tenant.id);
-    return c.json({ url: `${publicOrigin(c.env, c.req.url)}/setup/${link.code}`, expiresAt: link.expiresAt }, 201);
+    return c.json({ url: setupUrl(origin, link.code), expiresAt: link.expiresAt }, 201);
+  })
+  .delete("/tenants/:id/setup-links", async (c) => {
+    const tenant = await tenantOr404(c.env.DB, c.req.param("id"));
+    await revokeSetupLink(database(c.env.DB), tenant.id);
+    return c.body(null, 204);
   })
   .get("/tenants/:id/events", validQuery(eventsPage), async (c) => {
     const tenant = await tenantOr404(c.env.DB, c.req.param("id"));
@@ -133,6 +152,10 @@ export const adminRoutes = new Hono<AppEnv>()
   })
   // Last: its middleware looks the tenant up, which the routes above already do themselves.
   .route("/tenants/:id", adminDirectoryRoutes);
+
+function setupUrl(origin: string, code: string): string {
+  return `${origin}/setup/${code}`;
+}
 
 function tenantNotFound() {
   return scimErrors.notFound("No tenant with this id.");

@@ -20,6 +20,8 @@ export interface SetupFormValues {
   groupSync: boolean;
   defaultRole: string;
   domainRestrictions: string;
+  /** Ticked: the admin accepts that the IdP using the current token is disconnected. */
+  confirmDisconnect: boolean;
 }
 
 export type SetupFormField = keyof SetupFormValues;
@@ -50,6 +52,7 @@ button.copy { background: #fff; color: var(--accent); padding: .45rem .8rem; }
 .alert { border: 1px solid var(--bad); background: #fef3f2; color: #7a271a; border-radius: 6px; padding: .75rem 1rem; margin: 0 0 1.25rem; }
 .alert ul { margin: .25rem 0 0; padding-left: 1.25rem; }
 .notice { border: 1px solid #f0b429; background: #fffbea; border-radius: 6px; padding: .75rem 1rem; margin: 1.25rem 0; }
+.notice p { margin: 0 0 .5rem; }
 ol li { margin: .35rem 0; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em; background: #eff1f3; padding: .1em .3em; border-radius: 4px; }
 `;
@@ -76,7 +79,7 @@ const Layout: FC<{ title: string; nonce: string; script?: boolean; children?: Ch
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
+        <meta name="referrer" content="same-origin" />
         <meta name="robots" content="noindex, nofollow" />
         <title>{title}</title>
         <style nonce={nonce} dangerouslySetInnerHTML={{ __html: STYLE }} />
@@ -102,7 +105,13 @@ const FIELD_LABELS: Record<SetupFormField, string> = {
   groupSync: "Sync groups",
   defaultRole: "Default role",
   domainRestrictions: "Domain restrictions",
+  confirmDisconnect: "Disconnect the current identity provider",
 };
+
+/** `2026-12-01T09:30:12.345Z` → `2026-12-01 09:30 UTC`: "last used" has a resolution of a minute. */
+function minuteUtc(iso: string): string {
+  return `${iso.slice(0, 16).replace("T", " ")} UTC`;
+}
 
 function describedBy(field: SetupFormField, errors: SetupFormErrors, hintId?: string): string | undefined {
   const ids = [hintId, errors[field] ? `${field}-error` : undefined].filter(Boolean);
@@ -119,9 +128,11 @@ const FieldError: FC<{ field: SetupFormField; errors: SetupFormErrors }> = ({ fi
 export const SetupFormPage: FC<{
   nonce: string;
   tenantName: string;
+  /** When an IdP last used the current token, if recently: continuing disconnects it. */
+  connectedSince: string | undefined;
   values: SetupFormValues;
   errors: SetupFormErrors;
-}> = ({ nonce, tenantName, values, errors }) => {
+}> = ({ nonce, tenantName, connectedSince, values, errors }) => {
   const failed = Object.entries(errors) as [SetupFormField, string][];
   return (
     <Layout title={`Connect your identity provider: ${tenantName}`} nonce={nonce}>
@@ -198,6 +209,28 @@ export const SetupFormPage: FC<{
           </p>
           <FieldError field="domainRestrictions" errors={errors} />
         </div>
+        {connectedSince !== undefined && (
+          <div class="notice" role="note">
+            <p id="connected-warning">
+              <strong>An identity provider is connected:</strong> it last used this organisation's SCIM token on{" "}
+              {minuteUtc(connectedSince)}. Continuing disconnects it: its token stops working at once, and provisioning
+              stops until you enter the new token in it.
+            </p>
+            <label class="choice">
+              <input
+                type="checkbox"
+                name="confirmDisconnect"
+                value="on"
+                checked={values.confirmDisconnect}
+                required
+                aria-invalid={errors.confirmDisconnect ? "true" : undefined}
+                aria-describedby={describedBy("confirmDisconnect", errors, "connected-warning")}
+              />{" "}
+              I understand: disconnect the current identity provider and issue a new token
+            </label>
+            <FieldError field="confirmDisconnect" errors={errors} />
+          </div>
+        )}
         <button type="submit">Generate SCIM credentials</button>
       </form>
     </Layout>

@@ -2,15 +2,21 @@
  * /setup/{code}: the tenant IT admin's self-serve onboarding. The form applies the tenant's
  * provisioning settings and issues its SCIM token, once per link; the result page is the
  * only place the token is ever shown.
+ *
+ * A link issues nothing when it is used, expired or revoked, when its tenant is disabled, when
+ * the form was posted from another origin, or when it would silently void a token an IdP is
+ * using (the admin must tick a confirmation first).
  */
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { createMiddleware } from "hono/factory";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import { type AppEnv, publicOrigin, scimBaseUrl } from "../env";
+import { ScimError } from "../scim/errors";
 import { database } from "../storage/database";
-import type { TenantRow, TenantSettings } from "../storage/tenants";
-import { completeSetup, inspectSetupLink } from "../tenancy/tenant-service";
+import type { SetupLinkRefusal, TenantRow, TenantSettings } from "../storage/tenants";
+import { completeSetup, hasConnectedIdp, inspectSetupLink } from "../tenancy/tenant-service";
 import { tenantSettingsFields } from "./tenant-settings";
 import {
   MessagePage,
@@ -33,13 +39,15 @@ function newNonce(): string {
 }
 
 /**
- * Every setup response goes through here. The URL carries a secret, hence no caching and no
- * referrer; the CSP admits only this response's own inline style and script.
+ * Every setup response goes through here. The URL carries a secret, hence no caching, and no
+ * referrer to other origins. Not "no-referrer": with it, browsers send `Origin: null` on the
+ * form's POST (Fetch, "append a request Origin header"), and the POST checks that Origin. The
+ * CSP admits only this response's own inline style and script.
  */
 function render(c: Context<AppEnv>, status: ContentfulStatusCode, page: (nonce: string) => Rendered) {
   const nonce = newNonce();
   c.header("Cache-Control", "no-store");
-  c.header("Referrer-Policy", "no-referrer");
+  c.header("Referrer-Policy", "same-origin");
   c.header(
     "Content-Security-Policy",
     `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; ` +
@@ -61,19 +69,53 @@ function notFoundPage(c: Context<AppEnv>) {
   ));
 }
 
-function gonePage(c: Context<AppEnv>, reason: "used" | "expired") {
-  const message =
-    reason === "used"
-      ? "This setup link has already been used. For security, SCIM credentials are shown only once — ask the application's administrator for a new link if you need new credentials."
-      : "This setup link has expired — ask the application's administrator for a new link.";
-  return render(c, 410, (nonce) => (
+const REFUSALS: Record<SetupLinkRefusal, { status: ContentfulStatusCode; title: string; message: string }> = {
+  used: {
+    status: 410,
+    title: "Setup link already used",
+    message:
+      "This setup link has already been used. For security, SCIM credentials are shown only once — ask the application's administrator for a new link if you need new credentials.",
+  },
+  expired: {
+    status: 410,
+    title: "Setup link expired",
+    message: "This setup link has expired — ask the application's administrator for a new link.",
+  },
+  revoked: {
+    status: 410,
+    title: "Setup link revoked",
+    message:
+      "This setup link was revoked by the application's administrator, or replaced by a newer link. Use the newest link you received, or ask for a new one.",
+  },
+  disabled: {
+    status: 403,
+    title: "SCIM provisioning is disabled",
+    message:
+      "SCIM provisioning is disabled for this organisation; ask the operator to enable it. This link issues no credentials until then.",
+  },
+};
+
+function refusedPage(c: Context<AppEnv>, reason: SetupLinkRefusal) {
+  const { status, title, message } = REFUSALS[reason];
+  return render(c, status, (nonce) => <MessagePage nonce={nonce} title={title} message={message} />);
+}
+
+/**
+ * The form POST must come from our own page, served at the public origin the link names:
+ * browsers send `Origin` on every form POST, so a missing one is refused too. Another site
+ * cannot make an admin's browser redeem a link.
+ */
+const sameOriginForm = createMiddleware<AppEnv>(async (c, next) => {
+  const origin = c.req.header("Origin");
+  if (origin === new URL(publicOrigin(c.env, c.req.url)).origin) return next();
+  return render(c, 403, (nonce) => (
     <MessagePage
       nonce={nonce}
-      title={reason === "used" ? "Setup link already used" : "Setup link expired"}
-      message={message}
+      title="Form not accepted"
+      message="This form was not submitted from its setup page, so nothing was changed. Open the setup link again and submit the form from there."
     />
   ));
-}
+});
 
 function formValuesOf(tenant: TenantRow): SetupFormValues {
   return {
@@ -82,7 +124,13 @@ function formValuesOf(tenant: TenantRow): SetupFormValues {
     groupSync: tenant.groupSync,
     defaultRole: tenant.defaultRole ?? "",
     domainRestrictions: tenant.domainRestrictions.join("\n"),
+    confirmDisconnect: false,
   };
+}
+
+/** When the tenant's current token was last used, if an IdP used it recently enough to count as connected. */
+function connectedSince(tenant: TenantRow): string | undefined {
+  return hasConnectedIdp(tenant) ? (tenant.tokenLastUsedAt ?? undefined) : undefined;
 }
 
 async function readForm(c: Context<AppEnv>): Promise<SetupFormValues> {
@@ -100,6 +148,7 @@ async function readForm(c: Context<AppEnv>): Promise<SetupFormValues> {
     groupSync: body.groupSync !== undefined,
     defaultRole: text("defaultRole"),
     domainRestrictions: text("domainRestrictions"),
+    confirmDisconnect: body.confirmDisconnect !== undefined,
   };
 }
 
@@ -109,7 +158,7 @@ function isFormField(key: PropertyKey | undefined): key is SetupFormField {
 
 type Validated = { ok: true; settings: SetupSettings } | { ok: false; errors: SetupFormErrors };
 
-function validate(values: SetupFormValues): Validated {
+function validate(values: SetupFormValues, mustConfirmDisconnect: boolean): Validated {
   const domains = values.domainRestrictions.split(/[\s,;]+/).filter((d) => d !== "");
   const result = setupForm.safeParse({
     provider: values.provider,
@@ -118,11 +167,15 @@ function validate(values: SetupFormValues): Validated {
     defaultRole: values.defaultRole.trim() || null,
     domainRestrictions: domains,
   });
+  const errors: SetupFormErrors = {};
+  if (mustConfirmDisconnect && !values.confirmDisconnect) {
+    errors.confirmDisconnect = "tick the box to confirm that the identity provider connected now will stop working";
+  }
   if (result.success) {
+    if (errors.confirmDisconnect) return { ok: false, errors };
     const settings = { ...result.data, domainRestrictions: [...new Set(result.data.domainRestrictions)] };
     return { ok: true, settings };
   }
-  const errors: SetupFormErrors = {};
   for (const issue of result.error.issues) {
     const [field, index] = issue.path;
     if (!isFormField(field)) continue;
@@ -136,14 +189,23 @@ export const setupRoutes = new Hono<AppEnv>()
   .get("/:code", async (c) => {
     const state = await inspectSetupLink(database(c.env.DB), c.req.param("code"));
     if (!state) return notFoundPage(c);
-    if (!state.usable) return gonePage(c, state.reason ?? "used");
+    if (!state.usable) return refusedPage(c, state.reason);
+    // Fail before the admin fills in a form whose result could not name its base URL.
+    publicOrigin(c.env, c.req.url);
     const tenant = state.tenant;
     return render(c, 200, (nonce) => (
-      <SetupFormPage nonce={nonce} tenantName={tenant.name} values={formValuesOf(tenant)} errors={{}} />
+      <SetupFormPage
+        nonce={nonce}
+        tenantName={tenant.name}
+        connectedSince={connectedSince(tenant)}
+        values={formValuesOf(tenant)}
+        errors={{}}
+      />
     ));
   })
   .post(
     "/:code",
+    sameOriginForm,
     bodyLimit({
       maxSize: MAX_FORM_BYTES,
       onError: (c: Context<AppEnv>) =>
@@ -156,33 +218,48 @@ export const setupRoutes = new Hono<AppEnv>()
       const db = database(c.env.DB);
       const state = await inspectSetupLink(db, code);
       if (!state) return notFoundPage(c);
-      if (!state.usable) return gonePage(c, state.reason ?? "used");
+      if (!state.usable) return refusedPage(c, state.reason);
 
       const values = await readForm(c);
-      const validated = validate(values);
+      const since = connectedSince(state.tenant);
+      const validated = validate(values, since !== undefined);
       if (!validated.ok) {
         const { errors } = validated;
         return render(c, 400, (nonce) => (
-          <SetupFormPage nonce={nonce} tenantName={state.tenant.name} values={values} errors={errors} />
+          <SetupFormPage nonce={nonce} tenantName={state.tenant.name} connectedSince={since} values={values} errors={errors} />
         ));
       }
 
+      const origin = publicOrigin(c.env, c.req.url);
       const issued = await completeSetup({ db, kv: c.env.TOKENS }, code, validated.settings);
-      // Another submission of the same link won the race (or it just expired).
-      if (!issued) return gonePage(c, "used");
+      if (!issued) {
+        // Another submission of the same link won the race, or it expired, was revoked or its tenant disabled meanwhile.
+        const now = await inspectSetupLink(db, code);
+        return refusedPage(c, now && !now.usable ? now.reason : "used");
+      }
       const { tenant, token } = issued;
       const result = {
         tenantName: tenant.name,
         provider: tenant.provider,
         userSync: tenant.userSync,
         groupSync: tenant.groupSync,
-        baseUrl: scimBaseUrl(publicOrigin(c.env, c.req.url), tenant.id),
+        baseUrl: scimBaseUrl(origin, tenant.id),
         token,
       };
       return render(c, 200, (nonce) => <SetupResultPage nonce={nonce} result={result} />);
     },
   )
   .onError((error, c) => {
+    // publicOrigin's 503: the operator has not set PUBLIC_URL; nothing was issued.
+    if (error instanceof ScimError && error.status === 503) {
+      return render(c, 503, (nonce) => (
+        <MessagePage
+          nonce={nonce}
+          title="Setup is not available"
+          message="This server's public address is not configured, so it cannot issue SCIM credentials. Nothing was changed. Please tell the application's administrator."
+        />
+      ));
+    }
     // Log for the operator; the admin gets a plain page, never a stack or a JSON error.
     console.error(`${c.req.method} /setup failed`, error);
     return render(c, 500, (nonce) => (

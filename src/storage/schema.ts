@@ -35,7 +35,11 @@ export const tenants = sqliteTable(
   (t) => [uniqueIndex("tenants_token_hash").on(t.tokenHash)],
 );
 
-/** Self-serve onboarding links; only the SHA-256 of the code is stored. */
+/**
+ * Self-serve onboarding links; only the SHA-256 of the code is stored. A link is live while
+ * neither used nor revoked (expiry is checked on use); a tenant has at most one live link,
+ * so a new link or the operator's DELETE revokes the previous one (migration 0006).
+ */
 export const setupLinks = sqliteTable(
   "setup_links",
   {
@@ -43,9 +47,13 @@ export const setupLinks = sqliteTable(
     tenantId: text("tenant_id").notNull(),
     expiresAt: text("expires_at").notNull(),
     usedAt: text("used_at"),
+    revokedAt: text("revoked_at"),
     createdAt: text("created_at").notNull(),
   },
-  (t) => [index("setup_links_tenant").on(t.tenantId)],
+  (t) => [
+    index("setup_links_tenant").on(t.tenantId),
+    uniqueIndex("setup_links_one_live").on(t.tenantId).where(sql`${t.usedAt} IS NULL AND ${t.revokedAt} IS NULL`),
+  ],
 );
 
 export const users = sqliteTable(

@@ -23,17 +23,26 @@ export interface NewToken {
   lastFour: string;
 }
 
+export interface NewSetupLink {
+  codeHash: string;
+  expiresAt: string;
+}
+
+/** Inserts the tenant, and its first setup link when one is given, in one transaction. */
 export async function insertTenant(
   db: Database,
   id: string,
   settings: TenantSettings,
   token: NewToken,
   now: string,
+  setupLink?: NewSetupLink,
 ): Promise<TenantRow> {
-  const [row] = await db
+  const insert = db
     .insert(tenants)
     .values({ id, ...settings, ...tokenColumns(token, now), createdAt: now })
     .returning();
+  const [rows] = setupLink ? await db.batch([insert, ...setupLinkStatements(db, id, setupLink, now)]) : [await insert];
+  const row = rows[0];
   if (!row) throw new Error("tenant insert returned no row");
   return row;
 }
@@ -115,15 +124,38 @@ export async function touchTokenLastUsed(db: Database, tenantId: string, tokenHa
     );
 }
 
-export async function insertSetupLink(db: Database, tenantId: string, codeHash: string, expiresAt: string, now: string) {
-  await db.insert(setupLinks).values({ codeHash, tenantId, expiresAt, createdAt: now });
+/**
+ * Revokes the tenant's live link and inserts the new one: a tenant has at most one live link
+ * (the partial unique index setup_links_one_live holds it even for concurrent calls).
+ */
+function setupLinkStatements(db: Database, tenantId: string, link: NewSetupLink, now: string) {
+  return [
+    revokeSetupLinksStatement(db, tenantId, now),
+    db.insert(setupLinks).values({ codeHash: link.codeHash, tenantId, expiresAt: link.expiresAt, createdAt: now }),
+  ] as const;
 }
 
-export interface SetupLinkState {
-  tenant: TenantRow;
-  usable: boolean;
-  reason?: "used" | "expired";
+function revokeSetupLinksStatement(db: Database, tenantId: string, now: string) {
+  return db
+    .update(setupLinks)
+    .set({ revokedAt: now })
+    .where(and(eq(setupLinks.tenantId, tenantId), isNull(setupLinks.usedAt), isNull(setupLinks.revokedAt)));
 }
+
+/** The tenant's new setup link; the previous live one stops working in the same transaction. */
+export async function replaceSetupLink(db: Database, tenantId: string, link: NewSetupLink, now: string): Promise<void> {
+  await db.batch(setupLinkStatements(db, tenantId, link, now));
+}
+
+/** Revokes the tenant's live setup link, if it has one. */
+export async function revokeSetupLinks(db: Database, tenantId: string, now: string): Promise<void> {
+  await revokeSetupLinksStatement(db, tenantId, now);
+}
+
+/** Why a link issues nothing: used, expired, revoked (by the operator or a newer link), or its tenant is disabled. */
+export type SetupLinkRefusal = "used" | "expired" | "revoked" | "disabled";
+
+export type SetupLinkState = { tenant: TenantRow; usable: true } | { tenant: TenantRow; usable: false; reason: SetupLinkRefusal };
 
 export async function findSetupLink(db: Database, codeHash: string, now: string): Promise<SetupLinkState | undefined> {
   const row = await db
@@ -133,15 +165,24 @@ export async function findSetupLink(db: Database, codeHash: string, now: string)
     .where(eq(setupLinks.codeHash, codeHash))
     .get();
   if (!row) return undefined;
-  if (row.link.usedAt) return { tenant: row.tenant, usable: false, reason: "used" };
-  if (row.link.expiresAt <= now) return { tenant: row.tenant, usable: false, reason: "expired" };
-  return { tenant: row.tenant, usable: true };
+  const reason = refusalOf(row.link, row.tenant, now);
+  return reason ? { tenant: row.tenant, usable: false, reason } : { tenant: row.tenant, usable: true };
+}
+
+/** In this order: a used link says so even when it has expired since. */
+function refusalOf(link: typeof setupLinks.$inferSelect, tenant: TenantRow, now: string): SetupLinkRefusal | undefined {
+  if (link.usedAt) return "used";
+  if (link.expiresAt <= now) return "expired";
+  if (link.revokedAt) return "revoked";
+  if (!tenant.enabled) return "disabled";
+  return undefined;
 }
 
 /**
  * Claims a setup link and applies the admin's choices with a new token, in one transaction.
  * The tenant update only matches when this very call claimed the link (`used_at = claim`),
- * so a used or expired code changes nothing. Returns the tenant, or undefined when unclaimable.
+ * so a used, expired or revoked code, or one of a disabled tenant, changes nothing. Returns
+ * the tenant, or undefined when unclaimable.
  */
 export async function redeemSetupLink(
   db: Database,
@@ -161,7 +202,16 @@ export async function redeemSetupLink(
     db
       .update(setupLinks)
       .set({ usedAt: claim })
-      .where(and(eq(setupLinks.codeHash, codeHash), isNull(setupLinks.usedAt), gt(setupLinks.expiresAt, now))),
+      .where(
+        and(
+          eq(setupLinks.codeHash, codeHash),
+          isNull(setupLinks.usedAt),
+          isNull(setupLinks.revokedAt),
+          gt(setupLinks.expiresAt, now),
+          // A disabled tenant issues nothing, even when it was disabled after the page was shown.
+          sql`EXISTS (SELECT 1 FROM ${tenants} WHERE ${tenants.id} = ${setupLinks.tenantId} AND ${tenants.enabled} = 1)`,
+        ),
+      ),
     db
       .update(tenants)
       .set({ ...settings, ...tokenColumns(token, now) })

@@ -8,10 +8,12 @@ import type { Database } from "../storage/database";
 import {
   deleteTenantAndData,
   findSetupLink,
-  insertSetupLink,
   insertTenant,
+  type NewSetupLink,
   redeemSetupLink,
+  replaceSetupLink,
   replaceToken,
+  revokeSetupLinks,
   type SetupLinkState,
   type TenantRow,
   type TenantSettings,
@@ -20,6 +22,15 @@ import { forgetToken, rememberToken } from "./token-store";
 import { issueSetupCode, issueToken, sha256Hex } from "./tokens";
 
 export const SETUP_LINK_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * A token an IdP used within this window counts as a working integration: redeeming a setup
+ * link would void it, so the page asks for an explicit confirmation first. Entra ID syncs about
+ * every 40 minutes and Okta at least on every assignment change, so a live integration is well
+ * inside it; a token idle for a month is treated as abandoned. ("Last used" has a resolution of
+ * a minute, see scim-auth.ts.)
+ */
+export const CONNECTED_IDP_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
 
 export interface TenantServices {
   db: Database;
@@ -31,13 +42,24 @@ export interface IssuedTenantToken {
   token: string;
 }
 
-export async function createTenant({ db, kv }: TenantServices, settings: TenantSettings): Promise<IssuedTenantToken> {
-  const now = new Date().toISOString();
+export interface IssuedSetupLink {
+  code: string;
+  expiresAt: string;
+}
+
+/** Creates the tenant with its token, and with a setup link only when asked for one. */
+export async function createTenant(
+  { db, kv }: TenantServices,
+  settings: TenantSettings,
+  options: { setupLink?: boolean } = {},
+): Promise<IssuedTenantToken & { setupLink?: IssuedSetupLink }> {
+  const now = new Date();
   const tenantId = crypto.randomUUID();
   const token = await issueToken();
+  const link = options.setupLink ? await newSetupLink(now) : undefined;
   await rememberToken(kv, token.hash, tenantId);
-  const tenant = await insertTenant(db, tenantId, settings, token, now);
-  return { tenant, token: token.secret };
+  const tenant = await insertTenant(db, tenantId, settings, token, now.toISOString(), link?.stored);
+  return link ? { tenant, token: token.secret, setupLink: link.issued } : { tenant, token: token.secret };
 }
 
 /** Issues a new token and returns it; the previous one is void as soon as this returns. */
@@ -56,12 +78,27 @@ export async function removeTenant({ db, kv }: TenantServices, tenantId: string)
   return deleted;
 }
 
-export async function createSetupLink(db: Database, tenantId: string): Promise<{ code: string; expiresAt: string }> {
-  const now = new Date();
+async function newSetupLink(now: Date): Promise<{ issued: IssuedSetupLink; stored: NewSetupLink }> {
   const code = await issueSetupCode();
   const expiresAt = new Date(now.getTime() + SETUP_LINK_TTL_MS).toISOString();
-  await insertSetupLink(db, tenantId, code.hash, expiresAt, now.toISOString());
-  return { code: code.secret, expiresAt };
+  return { issued: { code: code.secret, expiresAt }, stored: { codeHash: code.hash, expiresAt } };
+}
+
+/** Issues the tenant's setup link; the previous one, if still live, stops working with this write. */
+export async function createSetupLink(db: Database, tenantId: string): Promise<IssuedSetupLink> {
+  const now = new Date();
+  const link = await newSetupLink(now);
+  await replaceSetupLink(db, tenantId, link.stored, now.toISOString());
+  return link.issued;
+}
+
+export async function revokeSetupLink(db: Database, tenantId: string): Promise<void> {
+  await revokeSetupLinks(db, tenantId, new Date().toISOString());
+}
+
+/** Whether an IdP used the tenant's current token recently (see CONNECTED_IDP_WINDOW_MS). */
+export function hasConnectedIdp(tenant: TenantRow, now = Date.now()): boolean {
+  return tenant.tokenLastUsedAt !== null && Date.parse(tenant.tokenLastUsedAt) > now - CONNECTED_IDP_WINDOW_MS;
 }
 
 export async function inspectSetupLink(db: Database, code: string): Promise<SetupLinkState | undefined> {

@@ -1,6 +1,8 @@
 /**
- * The setup page end to end in a real browser against the real Worker: an IT admin picks
- * Entra ID, generates credentials, and Entra's "Test Connection" probe succeeds with them.
+ * The setup page end to end in a real browser against the real Worker: an IT admin whose
+ * organisation already has a working integration confirms disconnecting it, picks Entra ID,
+ * generates credentials, and Entra's "Test Connection" probe succeeds with them. The form is
+ * a real form POST, so this also proves Chromium sends the `Origin` the server checks.
  */
 import { request as httpRequest } from "node:http";
 import { mkdir } from "node:fs/promises";
@@ -14,6 +16,7 @@ const SCREENSHOT = "test-results/setup-page.png";
 
 interface CreatedTenant {
   tenant: { id: string };
+  scim: { baseUrl: string; token: string };
   setupUrl: string;
 }
 
@@ -75,10 +78,19 @@ describe("setup page in Chromium", () => {
     const created = await adminCall("/tenants", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ name: "Contoso Ltd", provider: "okta" }),
+      body: JSON.stringify({ name: "Contoso Ltd", provider: "okta", setupLink: true }),
     });
     expect(created.status).toBe(201);
-    const { tenant, setupUrl } = (await created.json()) as CreatedTenant;
+    const { tenant, scim: firstCredentials, setupUrl } = (await created.json()) as CreatedTenant;
+
+    // An IdP already works with the first token; "last used" is stamped after its response.
+    const firstProbe = await bareGet(`${firstCredentials.baseUrl}/ServiceProviderConfig`, {
+      Authorization: `Bearer ${firstCredentials.token}`,
+    });
+    expect(firstProbe.status, firstProbe.body).toBe(200);
+    await expect
+      .poll(async () => ((await (await adminCall(`/tenants/${tenant.id}`)).json()) as { token: { lastUsedAt: string | null } }).token.lastUsedAt)
+      .not.toBeNull();
 
     const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
     await context.grantPermissions(["clipboard-read", "clipboard-write"]);
@@ -103,6 +115,15 @@ describe("setup page in Chromium", () => {
       await page.getByLabel("Sync groups").uncheck();
       await page.getByLabel(/Default role/).fill("member");
       await page.getByLabel(/Domain restrictions/).fill("Contoso.com\nfabrikam.com");
+      expect(await page.getByText("An identity provider is connected:").count()).toBe(1);
+      const confirm = page.getByLabel(/I understand: disconnect the current identity provider/);
+      expect(await confirm.isChecked()).toBe(false);
+      // Unconfirmed, the browser itself refuses to submit (the checkbox is required)...
+      await page.getByRole("button", { name: "Generate SCIM credentials" }).click();
+      expect(await confirm.evaluate((box) => (box as HTMLInputElement).validity.valueMissing)).toBe(true);
+      expect(await page.locator("#scim-token").count()).toBe(0);
+      // ...and with the confirmation it does.
+      await confirm.check();
       await page.screenshot({ path: "test-results/setup-form.png", fullPage: true });
       await page.getByRole("button", { name: "Generate SCIM credentials" }).click();
 
@@ -131,6 +152,8 @@ describe("setup page in Chromium", () => {
       const list = JSON.parse(probe.body) as { schemas: string[]; totalResults: number };
       expect(list.schemas).toEqual(["urn:ietf:params:scim:api:messages:2.0:ListResponse"]);
       expect(list.totalResults).toBe(0);
+      const disconnected = await bareGet(`${baseUrl}/ServiceProviderConfig`, { Authorization: `Bearer ${firstCredentials.token}` });
+      expect(disconnected.status).toBe(401);
 
       const settings = await adminCall(`/tenants/${tenant.id}`);
       expect(await settings.json()).toMatchObject({

@@ -1,15 +1,17 @@
 /** Talks to the Worker the way an IdP and an operator do: HTTP through the loopback export. */
 import { exports } from "cloudflare:workers";
 import { TEST_ADMIN_TOKEN } from "./admin-token";
+import { TEST_PUBLIC_URL } from "./public-url";
 
-export const ORIGIN = "https://scim.test";
+export const ORIGIN = TEST_PUBLIC_URL;
 export const SCIM_JSON = "application/scim+json";
 
 export interface TestTenant {
   id: string;
   token: string;
   baseUrl: string;
-  setupUrl: string;
+  /** Only when created with `setupLink: true`. */
+  setupUrl?: string;
 }
 
 export function call(path: string, init: RequestInit = {}): Promise<Response> {
@@ -30,7 +32,7 @@ export async function createTenant(settings: Record<string, unknown> = {}): Prom
     method: "POST",
     json: { name: `Tenant ${crypto.randomUUID().slice(0, 8)}`, provider: "generic", ...settings },
   });
-  const body = await res.json<{ tenant: { id: string }; scim: { baseUrl: string; token: string }; setupUrl: string }>();
+  const body = await res.json<{ tenant: { id: string }; scim: { baseUrl: string; token: string }; setupUrl?: string }>();
   if (res.status !== 201) throw new Error(`tenant creation failed: ${res.status} ${JSON.stringify(body)}`);
   return { id: body.tenant.id, token: body.scim.token, baseUrl: body.scim.baseUrl, setupUrl: body.setupUrl };
 }

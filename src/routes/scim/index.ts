@@ -7,6 +7,7 @@ import { scimAuth } from "../../tenancy/scim-auth";
 import { discoveryRoutes } from "./discovery";
 import { groupRoutes } from "./groups";
 import { requestLog } from "./request-log";
+import { requirePublicOrigin } from "./urls";
 import { userRoutes } from "./users";
 
 export const scimRoutes = new Hono<AppEnv>()
@@ -14,6 +15,8 @@ export const scimRoutes = new Hono<AppEnv>()
   // Before the log: a flood over the budget must not turn into a D1 write per request.
   .use(tenantRateLimit)
   .use(requestLog)
+  // After the log, so the operator sees a deployment without PUBLIC_URL in the tenant's log.
+  .use(requirePublicOrigin)
   .route("/", discoveryRoutes)
   .route("/Users", userRoutes)
   .route("/Groups", groupRoutes)

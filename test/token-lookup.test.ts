@@ -146,6 +146,22 @@ describe("a KV miss is decided by D1", () => {
     expect((await scim(tenant, SPC, { token: issued.token })).status).toBe(200);
   });
 
+  it("looks the hash up through indexes, never by scanning the tenants", async () => {
+    const tenant = await createTenant();
+    await env.TOKENS.delete(kvKey(await sha256(tenant.token)));
+    const sent = await send(counting, spcRequest(tenant.baseUrl, tenant.token));
+    const [lookup] = sent.statements.filter(isTokenLookup);
+    if (!lookup) throw new Error("no token lookup was sent");
+    const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${lookup.sql}`)
+      .bind(...lookup.params)
+      .all<{ detail: string }>();
+    const details = plan.results.map((r) => r.detail);
+    expect(details.join("\n")).not.toMatch(/SCAN/);
+    for (const index of ["tenants_token_hash", "tenants_previous_token_hash", "sqlite_autoindex_tenants_1"]) {
+      expect(details.join("\n"), details.join("\n")).toContain(index);
+    }
+  });
+
   it("looks another tenant's token up in D1 and refuses it", async () => {
     const [a, b] = await Promise.all([createTenant(), createTenant()]);
     const result = await sendAll([spcRequest(a.baseUrl, b.token, clientIp())]);

@@ -36,7 +36,9 @@ async function untilCount(tenant: TestTenant, count: number): Promise<AuthFailur
   return authFailuresOf(tenant);
 }
 
-function withAgent(init: RequestInit & { token?: string | null } = {}): RequestInit & { token?: string | null } {
+type ScimInit = NonNullable<Parameters<typeof scim>[2]>;
+
+function withAgent(init: ScimInit = {}): ScimInit {
   return { ...init, headers: { "User-Agent": AGENT, ...Object.fromEntries(new Headers(init.headers)) } };
 }
 
@@ -98,13 +100,8 @@ describe("failed authentications", () => {
     const res = await fail(tenant);
     expect([401, 403], await res.clone().text()).toContain(res.status);
     const failures = await untilCount(tenant, 1);
-    expect(failures).toEqual({
-      count: 1,
-      firstAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
-      lastAt: failures.firstAt,
-      lastReason: reason,
-      lastUserAgent: AGENT,
-    });
+    expect(failures.firstAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(failures).toEqual({ count: 1, firstAt: failures.firstAt, lastAt: failures.firstAt, lastReason: reason, lastUserAgent: AGENT });
   });
 
   it("counts every failure, keeps the first time and the last reason, and truncates the user agent", async () => {

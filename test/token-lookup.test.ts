@@ -100,6 +100,9 @@ describe("a KV miss is decided by D1", () => {
     expect(miss.before.d1RoundTrips).toBe(warm.before.d1RoundTrips + 1);
     expect(miss.statements.filter(isTokenLookup)).toHaveLength(1);
     expect(await env.TOKENS.get(kvKey(hash), "json")).toEqual({ tenantId: tenant.id });
+    // A write-back expires (it may have raced a rotation); the next miss writes it again.
+    const [written] = (await env.TOKENS.list({ prefix: kvKey(hash) })).keys;
+    expect(written?.expiration).toBeGreaterThan(Date.now() / 1000);
 
     // Back on the fast path: no lookup, no extra round trip.
     const again = await send(counting, spcRequest(tenant.baseUrl, tenant.token));

@@ -17,10 +17,16 @@ import { TenantDb } from "../storage/tenant-db";
 import { touchTokenLastUsed } from "../storage/tenants";
 import { recordAuthFailure, resetAuthFailures } from "./auth-failures";
 import { confirmTokenInD1 } from "./token-lookup";
-import { findTenantIdByTokenHash, forgetToken, rememberToken } from "./token-store";
+import { findTenantIdByTokenHash, rememberToken } from "./token-store";
 import { bearerToken, isWellFormedToken, sha256Hex } from "./tokens";
 
 const LAST_USED_RESOLUTION_MS = 60_000;
+/**
+ * A write-back can race a rotation and map a token that was just replaced (harmless: D1 refuses
+ * it in the request's batch). It expires, so such an entry does not stay in KV for good; a
+ * current token's entry is then written back again at its next miss.
+ */
+const WRITE_BACK_TTL_SECONDS = 24 * 60 * 60;
 /** Per isolate: when this isolate last stamped a tenant's token as used. */
 const lastStamped = new Map<string, number>();
 
@@ -29,10 +35,9 @@ type Ctx = Context<AppEnv>;
 export const scimAuth = createMiddleware<AppEnv>(async (c, next) => {
   const tenantId = c.req.param("tenantId") ?? "";
   const db = database(c.env.DB);
-  let fastPath = false;
   let tokenHash: string;
   try {
-    ({ tokenHash, fastPath } = await authenticate(c, db, tenantId));
+    tokenHash = await authenticate(c, db, tenantId);
   } catch (error) {
     if (error instanceof AuthenticationRefused) recordAuthFailure(c.executionCtx, db, tenantId, error.reason, c.req.header("User-Agent"));
     throw error;
@@ -44,9 +49,6 @@ export const scimAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (c.error instanceof AuthenticationRefused) {
     // The tenant row refused the token (rotated, deleted, disabled) inside the request's batch.
     recordAuthFailure(c.executionCtx, db, tenantId, c.error.reason, c.req.header("User-Agent"));
-    // KV still mapped a void token to this tenant (a write-back raced a rotation, or a replica
-    // lagged): drop it, so it stops taking the fast path.
-    if (fastPath && c.error.reason !== "disabled") c.executionCtx.waitUntil(forgetToken(c.env.TOKENS, tokenHash).catch(logKvError));
     return;
   }
   if (tenantDb.storedAuthFailures === undefined && c.res.status >= 400) return; // not known to have authenticated
@@ -58,7 +60,7 @@ export const scimAuth = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /** The token's hash once KV or D1 maps it to the tenant in the URL; throws the refusal otherwise. */
-async function authenticate(c: Ctx, db: Database, tenantId: string): Promise<{ tokenHash: string; fastPath: boolean }> {
+async function authenticate(c: Ctx, db: Database, tenantId: string): Promise<string> {
   const header = c.req.header("Authorization");
   if (header === undefined) {
     throw refused("missing", "A bearer token is required: send 'Authorization: Bearer <token>'.");
@@ -69,7 +71,7 @@ async function authenticate(c: Ctx, db: Database, tenantId: string): Promise<{ t
     throw refused("malformed", "A bearer token is required: send 'Authorization: Bearer <token>' with the token issued for this tenant.");
   }
   const tokenHash = await sha256Hex(token);
-  if ((await findTenantIdByTokenHash(c.env.TOKENS, tokenHash)) === tenantId) return { tokenHash, fastPath: true };
+  if ((await findTenantIdByTokenHash(c.env.TOKENS, tokenHash)) === tenantId) return tokenHash;
   const { asked } = await confirmTokenInD1({
     db,
     budget: c.env.AUTH_FAILURE_RATE_LIMIT,
@@ -77,13 +79,12 @@ async function authenticate(c: Ctx, db: Database, tenantId: string): Promise<{ t
     tokenHash,
     clientIp: c.req.header("CF-Connecting-IP") ?? "",
   });
-  if (asked) c.executionCtx.waitUntil(rememberToken(c.env.TOKENS, tokenHash, tenantId).catch(logKvError));
-  return { tokenHash, fastPath: false };
-}
-
-function logKvError(error: unknown): void {
-  // KV allows about one write a second per key; a lost write-back only costs a later lookup.
-  console.warn("token KV write failed", error);
+  if (asked) {
+    // KV allows about one write a second per key; a lost write-back only costs a later lookup.
+    const writeBack = rememberToken(c.env.TOKENS, tokenHash, tenantId, { expiresInSeconds: WRITE_BACK_TTL_SECONDS });
+    c.executionCtx.waitUntil(writeBack.catch((e: unknown) => console.warn("token KV write-back failed", e)));
+  }
+  return tokenHash;
 }
 
 /** "Last used" to the minute without a write per request: at most one a minute per isolate. */

@@ -166,6 +166,15 @@ describe("failed authentications", () => {
     expect(rows?.n).toBe(0);
   });
 
+  it("removes them with the tenant", async () => {
+    const tenant = await createTenant();
+    await scim(tenant, SPC, { token: null });
+    await untilCount(tenant, 1);
+    expect((await admin(`/tenants/${tenant.id}`, { method: "DELETE" })).status).toBe(204);
+    const rows = await env.DB.prepare("SELECT count(*) AS n FROM auth_failures WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>();
+    expect(rows?.n).toBe(0);
+  });
+
   it("never stores the token or its hash", async () => {
     const [tenant, other] = await Promise.all([createTenant(), createTenant()]);
     await scim(tenant, SPC, { token: other.token, headers: { "User-Agent": AGENT } });

@@ -12,6 +12,7 @@ import { DurableObject } from "cloudflare:workers";
 import { ScimError, type ScimType } from "../scim/errors";
 import type { PatchOperation } from "../scim/patch";
 import type { ScimDocument } from "../scim/schema";
+import { type AuthFailureReason, AuthenticationRefused } from "../storage/auth-failures";
 import { database } from "../storage/database";
 import { isGuardFailure, TenantDb } from "../storage/tenant-db";
 import { createGroup, type StoredGroup } from "../storage/groups";
@@ -26,14 +27,24 @@ export interface WriteAuth {
 /** RPC carries plain data: SCIM errors travel as values and are rebuilt by the Worker. */
 export type Outcome<T> =
   | { ok: true; value: T }
-  | { ok: false; error: { status: number; scimType?: ScimType; detail: string; headers: Record<string, string> } };
+  | {
+      ok: false;
+      error: { status: number; scimType?: ScimType; detail: string; headers: Record<string, string>; authFailure?: AuthFailureReason };
+    };
 
 /** A SCIM error as an Outcome; anything else is rethrown (the Worker answers 500). */
 function failure(error: unknown): Outcome<never> {
   if (!(error instanceof ScimError)) throw error;
   return {
     ok: false,
-    error: { status: error.status, detail: error.message, headers: error.headers, ...(error.scimType ? { scimType: error.scimType } : {}) },
+    error: {
+      status: error.status,
+      detail: error.message,
+      headers: error.headers,
+      ...(error.scimType ? { scimType: error.scimType } : {}),
+      // The Worker records why a token was refused (the operator's failed-authentication aggregates).
+      ...(error instanceof AuthenticationRefused ? { authFailure: error.reason } : {}),
+    },
   };
 }
 
@@ -47,8 +58,9 @@ async function capture<T>(task: () => Promise<T>): Promise<Outcome<T>> {
 
 export function unwrapOutcome<T>(outcome: Outcome<T>): T {
   if (outcome.ok) return outcome.value;
-  const { status, detail, scimType, headers } = outcome.error;
-  throw new ScimError(status, detail, scimType, headers);
+  const { status, detail, scimType, headers, authFailure } = outcome.error;
+  const error = new ScimError(status, detail, scimType, headers);
+  throw authFailure ? new AuthenticationRefused(authFailure, error) : error;
 }
 
 // At most this many PATCHes share a batch, naming at most this many members in all, so a

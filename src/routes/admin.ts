@@ -9,7 +9,7 @@ import { type AppEnv, publicOrigin, scimBaseUrl } from "../env";
 import { scimErrors } from "../scim/errors";
 import { listEvents, listRequestLog } from "../storage/activity";
 import { database } from "../storage/database";
-import { findTenant, listTenants, type TenantRow, updateTenantSettings } from "../storage/tenants";
+import { findTenant, findTenantWithAuthFailures, listTenants, type TenantRow, updateTenantSettings } from "../storage/tenants";
 import { adminAuth } from "../tenancy/admin-auth";
 import { createSetupLink, createTenant, removeTenant, revokeSetupLink, rotateToken } from "../tenancy/tenant-service";
 import { readJsonBody } from "./body";
@@ -108,7 +108,9 @@ export const adminRoutes = new Hono<AppEnv>()
     return c.json({ tenants: rows.map(tenantView) });
   })
   .get("/tenants/:id", async (c) => {
-    return c.json(tenantView(await tenantOr404(c.env.DB, c.req.param("id"))));
+    const found = await findTenantWithAuthFailures(database(c.env.DB), c.req.param("id"));
+    if (!found) throw tenantNotFound();
+    return c.json({ ...tenantView(found.tenant), authFailures: found.authFailures });
   })
   .patch("/tenants/:id", async (c) => {
     const changes = parseWith(updateTenantBody, await readJsonBody(c.req.raw));
@@ -125,6 +127,7 @@ export const adminRoutes = new Hono<AppEnv>()
     const tenant = await tenantOr404(c.env.DB, c.req.param("id"));
     const origin = publicOrigin(c.env, c.req.url);
     const token = await rotateToken({ db: database(c.env.DB), kv: c.env.TOKENS }, tenant);
+    if (!token) throw tenantNotFound();
     return c.json({ scim: { baseUrl: scimBaseUrl(origin, tenant.id), token } });
   })
   .post("/tenants/:id/setup-links", async (c) => {

@@ -22,6 +22,8 @@ export const tenants = sqliteTable(
     linkExistingUsers: integer("link_existing_users", { mode: "boolean" }).notNull().default(true),
     /** SHA-256 (hex) of the one active token; NULL when none was issued yet. */
     tokenHash: text("token_hash"),
+    /** SHA-256 of the token the last rotation replaced: a refusal can then say "rotated". */
+    previousTokenHash: text("previous_token_hash"),
     tokenPrefix: text("token_prefix"),
     tokenLastFour: text("token_last_four"),
     tokenCreatedAt: text("token_created_at"),
@@ -32,8 +34,22 @@ export const tenants = sqliteTable(
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
-  (t) => [uniqueIndex("tenants_token_hash").on(t.tokenHash)],
+  (t) => [uniqueIndex("tenants_token_hash").on(t.tokenHash), index("tenants_previous_token_hash").on(t.previousTokenHash)],
 );
+
+/**
+ * Failed SCIM authentications per tenant named in the URL, as aggregates the operator reads
+ * (GET /admin/tenants/{id}). Written at most once a second per isolate (tenancy/auth-failures.ts)
+ * and deleted when a request authenticates. Never a token, a hash or a client address.
+ */
+export const authFailures = sqliteTable("auth_failures", {
+  tenantId: text("tenant_id").primaryKey(),
+  count: integer("count").notNull(),
+  firstAt: text("first_at").notNull(),
+  lastAt: text("last_at").notNull(),
+  lastReason: text("last_reason", { enum: ["missing", "malformed", "unknown", "rotated", "other-tenant", "disabled"] }).notNull(),
+  lastUserAgent: text("last_user_agent"),
+});
 
 /**
  * Self-serve onboarding links; only the SHA-256 of the code is stored. A link is live while

@@ -10,6 +10,7 @@ import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
 import { eq, type SQL, sql } from "drizzle-orm";
 import { ScimError, scimErrors } from "../scim/errors";
 import { hashesEqual } from "../tenancy/tokens";
+import { authFailureCount, refused } from "./auth-failures";
 import type { Database } from "./database";
 import { tenants, writeGuard } from "./schema";
 
@@ -59,8 +60,22 @@ export function isGuardFailure(error: unknown): boolean {
   return failedGuard(error) !== undefined;
 }
 
+interface TenantCheckRow {
+  tokenHash: string | null;
+  previousTokenHash: string | null;
+  enabled: boolean;
+  userSync: boolean;
+  groupSync: boolean;
+  authFailures: number;
+}
+
 export class TenantDb {
   scope: SyncScope = "none";
+  /**
+   * Set once a tenant row accepted the token: how many failed authentications were stored
+   * then. Non-zero means the request that authenticated should reset them.
+   */
+  storedAuthFailures: number | undefined;
 
   constructor(
     readonly db: Database,
@@ -70,7 +85,14 @@ export class TenantDb {
 
   private checkQuery() {
     return this.db
-      .select({ tokenHash: tenants.tokenHash, enabled: tenants.enabled, userSync: tenants.userSync, groupSync: tenants.groupSync })
+      .select({
+        tokenHash: tenants.tokenHash,
+        previousTokenHash: tenants.previousTokenHash,
+        enabled: tenants.enabled,
+        userSync: tenants.userSync,
+        groupSync: tenants.groupSync,
+        authFailures: authFailureCount,
+      })
       .from(tenants)
       .where(eq(tenants.id, this.tenantId));
   }
@@ -108,13 +130,15 @@ export class TenantDb {
   }
 
   /** Turns the tenant row into the request's verdict: 401 for a stale token, 403 when provisioning is off. */
-  private accept(row: { tokenHash: string | null; enabled: boolean; userSync: boolean; groupSync: boolean } | undefined): void {
+  private accept(row: TenantCheckRow | undefined): void {
     if (!row?.tokenHash || !hashesEqual(row.tokenHash, this.tokenHash)) {
-      throw scimErrors.unauthorized("The bearer token is not valid for this tenant (it may have been rotated).");
+      const rotated = row?.previousTokenHash != null && hashesEqual(row.previousTokenHash, this.tokenHash);
+      throw refused(rotated ? "rotated" : "unknown", "The bearer token is not valid for this tenant (it may have been rotated).");
     }
     if (!row.enabled) {
-      throw scimErrors.forbidden("SCIM provisioning is disabled for this tenant. Ask the application's administrator to enable it.");
+      throw refused("disabled", "SCIM provisioning is disabled for this tenant. Ask the application's administrator to enable it.");
     }
+    this.storedAuthFailures = row.authFailures;
     if (this.scope === "users" && !row.userSync) {
       throw scimErrors.forbidden("User provisioning is turned off for this tenant.");
     }

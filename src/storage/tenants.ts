@@ -1,7 +1,8 @@
 /** Tenant rows, token metadata and setup links. Every function takes the tenant id it acts on. */
-import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, or, sql } from "drizzle-orm";
+import { type AuthFailureSummary, clearAuthFailures, authFailureSummary } from "./auth-failures";
 import type { Database } from "./database";
-import { appAccounts, appGroups, events, groupMembers, groups, groupSeqBlocks, requestLog, setupLinks, tenants, userEmails, userSeqBlocks, users } from "./schema";
+import { appAccounts, authFailures, appGroups, events, groupMembers, groups, groupSeqBlocks, requestLog, setupLinks, tenants, userEmails, userSeqBlocks, users } from "./schema";
 
 export type TenantRow = typeof tenants.$inferSelect;
 export type Provider = TenantRow["provider"];
@@ -51,6 +52,48 @@ export async function findTenant(db: Database, id: string): Promise<TenantRow | 
   return db.select().from(tenants).where(eq(tenants.id, id)).get();
 }
 
+/** The tenant and its failed-authentication aggregates, in one round trip (operator API). */
+export async function findTenantWithAuthFailures(
+  db: Database,
+  id: string,
+): Promise<{ tenant: TenantRow; authFailures: AuthFailureSummary } | undefined> {
+  const [tenantRows, failureRows] = await db.batch([
+    db.select().from(tenants).where(eq(tenants.id, id)),
+    db.select().from(authFailures).where(eq(authFailures.tenantId, id)),
+  ]);
+  const tenant = tenantRows[0];
+  return tenant && { tenant, authFailures: authFailureSummary(failureRows[0]) };
+}
+
+/** What D1 knows of a token hash that KV did not map to the tenant in the URL. */
+export interface TokenHashLookup {
+  /** The tenant whose current token it is. */
+  owner: string | undefined;
+  /** The tenant whose previous token it is (replaced by the last rotation). */
+  previousOwner: string | undefined;
+  tenantExists: boolean;
+}
+
+/**
+ * One statement, three index lookups (tenants_token_hash, tenants_previous_token_hash, the
+ * primary key; SQLite's multi-index OR): at most three rows.
+ */
+export async function lookupTokenHash(db: Database, tokenHash: string, tenantId: string): Promise<TokenHashLookup> {
+  const rows = await db
+    .select({
+      id: tenants.id,
+      current: sql<number | null>`${tenants.tokenHash} = ${tokenHash}`,
+      previous: sql<number | null>`${tenants.previousTokenHash} = ${tokenHash}`,
+    })
+    .from(tenants)
+    .where(or(eq(tenants.tokenHash, tokenHash), eq(tenants.previousTokenHash, tokenHash), eq(tenants.id, tenantId)));
+  return {
+    owner: rows.find((r) => r.current === 1)?.id,
+    previousOwner: rows.find((r) => r.previous === 1)?.id,
+    tenantExists: rows.some((r) => r.id === tenantId),
+  };
+}
+
 export async function listTenants(db: Database, limit: number, offset: number): Promise<TenantRow[]> {
   return db.select().from(tenants).orderBy(desc(tenants.createdAt), tenants.id).limit(limit).offset(offset);
 }
@@ -74,6 +117,7 @@ export async function deleteTenantAndData(db: Database, id: string): Promise<{ d
   // The tenant row first, so its result stays at index 0 as tables are added below.
   const [removedTenants] = await db.batch([
     db.delete(tenants).where(eq(tenants.id, id)).returning({ tokenHash: tenants.tokenHash }),
+    db.delete(authFailures).where(eq(authFailures.tenantId, id)),
     db.delete(groupMembers).where(eq(groupMembers.tenantId, id)),
     db.delete(userEmails).where(eq(userEmails.tenantId, id)),
     db.delete(userSeqBlocks).where(eq(userSeqBlocks.tenantId, id)),
@@ -90,13 +134,24 @@ export async function deleteTenantAndData(db: Database, id: string): Promise<{ d
   return { deleted: removed !== undefined, tokenHash: removed?.tokenHash ?? null };
 }
 
+/** SQLite evaluates SET against the old row: the previous column gets the hash being replaced. */
+const keepPreviousToken = { previousTokenHash: sql`${tenants.tokenHash}` };
+
 /**
  * Makes `token` the tenant's only valid token. Every SCIM request confirms its token
- * against this column, so the previous token stops working with this write.
+ * against this column, so the previous token stops working with this write. Returns the hash
+ * this write replaced (read by the write itself: with concurrent rotations each learns its own
+ * predecessor, so the caller can drop exactly that one from KV), or undefined for no tenant.
  */
-export async function replaceToken(db: Database, tenantId: string, token: NewToken, now: string): Promise<void> {
-  await db.update(tenants).set(tokenColumns(token, now)).where(eq(tenants.id, tenantId));
+export async function replaceToken(db: Database, tenantId: string, token: NewToken, now: string): Promise<{ replaced: string | null } | undefined> {
+  const [row] = await db
+    .update(tenants)
+    .set({ ...tokenColumns(token, now), ...keepPreviousToken })
+    .where(eq(tenants.id, tenantId))
+    .returning({ replaced: tenants.previousTokenHash });
+  return row;
 }
+
 
 /** The columns that make `token` current: its hash and the metadata the operator sees. */
 function tokenColumns(token: NewToken, now: string) {
@@ -110,18 +165,25 @@ function tokenColumns(token: NewToken, now: string) {
   };
 }
 
-/** At most one write a minute per tenant: the WHERE clause skips recent stamps. */
+/**
+ * At most one write a minute per tenant: the WHERE clause skips recent stamps. The request
+ * authenticated, so the same round trip also clears the failed-authentication aggregates
+ * (writes do not read the tenant row, so this is where they learn of a reset).
+ */
 export async function touchTokenLastUsed(db: Database, tenantId: string, tokenHash: string, now: string, notSince: string) {
-  await db
-    .update(tenants)
-    .set({ tokenLastUsedAt: now })
-    .where(
-      and(
-        eq(tenants.id, tenantId),
-        eq(tenants.tokenHash, tokenHash),
-        sql`(${tenants.tokenLastUsedAt} IS NULL OR ${tenants.tokenLastUsedAt} < ${notSince})`,
+  await db.batch([
+    db
+      .update(tenants)
+      .set({ tokenLastUsedAt: now })
+      .where(
+        and(
+          eq(tenants.id, tenantId),
+          eq(tenants.tokenHash, tokenHash),
+          sql`(${tenants.tokenLastUsedAt} IS NULL OR ${tenants.tokenLastUsedAt} < ${notSince})`,
+        ),
       ),
-    );
+    clearAuthFailures(db, tenantId),
+  ]);
 }
 
 /**
@@ -214,7 +276,7 @@ export async function redeemSetupLink(
       ),
     db
       .update(tenants)
-      .set({ ...settings, ...tokenColumns(token, now) })
+      .set({ ...settings, ...tokenColumns(token, now), ...keepPreviousToken })
       .where(and(sql`${tenants.id} = (SELECT ${setupLinks.tenantId} FROM ${setupLinks} WHERE ${setupLinks.codeHash} = ${codeHash})`, claimed))
       .returning(),
   ]);

@@ -62,13 +62,22 @@ export async function createTenant(
   return link ? { tenant, token: token.secret, setupLink: link.issued } : { tenant, token: token.secret };
 }
 
-/** Issues a new token and returns it; the previous one is void as soon as this returns. */
-export async function rotateToken({ db, kv }: TenantServices, tenant: TenantRow): Promise<string> {
+/**
+ * Issues a new token and returns it; the previous one is void as soon as this returns. The KV
+ * entry removed is the one D1's write replaced, not the one read before: with concurrent
+ * rotations each removes its own predecessor, so KV keeps only the last token. Undefined when
+ * the tenant was deleted meanwhile.
+ */
+export async function rotateToken({ db, kv }: TenantServices, tenant: TenantRow): Promise<string | undefined> {
   const now = new Date().toISOString();
   const token = await issueToken();
   await rememberToken(kv, token.hash, tenant.id);
-  await replaceToken(db, tenant.id, token, now);
-  if (tenant.tokenHash) await forgetToken(kv, tenant.tokenHash);
+  const written = await replaceToken(db, tenant.id, token, now);
+  if (!written) {
+    await forgetToken(kv, token.hash);
+    return undefined;
+  }
+  if (written.replaced) await forgetToken(kv, written.replaced);
   return token.secret;
 }
 

@@ -39,6 +39,11 @@ export async function issueToken(): Promise<IssuedSecret & TokenMetadata> {
   return { secret, hash: await sha256Hex(secret), prefix: TOKEN_PREFIX, lastFour: secret.slice(-4) };
 }
 
+/** Whether `token` has the shape issueToken gives: anything else cannot be valid, and is refused unlooked-up. */
+export function isWellFormedToken(token: string): boolean {
+  return /^scim_[A-Za-z0-9_-]{43}$/.test(token);
+}
+
 /** Setup codes travel in URLs, so no prefix and no punctuation beyond base64url. */
 export async function issueSetupCode(): Promise<IssuedSecret> {
   const secret = randomSecret("");

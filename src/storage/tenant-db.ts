@@ -120,7 +120,7 @@ export class TenantDb {
   }
 
   /** The log row, when this request has one to commit with its write (at most once). */
-  private logStatements(): { items: BatchItem<"sqlite">[]; committed(): void } {
+  private logStatements(): { items: BatchItem<"sqlite">[]; committed: () => void } {
     const log = this.log;
     if (log?.status === undefined) return { items: [], committed: () => undefined };
     const status = log.status;
@@ -201,7 +201,7 @@ export interface PreparedWrite {
   /** How many of `items` come before the write's own statements (its guards and log row). */
   leading: number;
   /** Called once the batch that carried the write has committed. */
-  committed(): void;
+  committed: () => void;
 }
 
 /**

@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Client, postJson } from "./http.mjs";
 import { closedLoop, summarize } from "./load.mjs";
+import { measureReference, referenceOf } from "./reference.mjs";
+import { fractionOfReference, referenceRates, table } from "./report.mjs";
 import { buildScenarios, CEILING, CEILING_END, selectScenarios } from "./scenarios.mjs";
 import { seedPlan, seedWithScim, seedWithSqlite, seedWithWrangler } from "./seed.mjs";
 import {
@@ -42,6 +44,7 @@ const HELP = `Usage: npm run bench -- [flags]
   --rate-limit MODE    raised (default: the tenant rate-limit bindings get a limit no run reaches,
                        so no 429) | configured (wrangler.toml's limits; expect 429s)
   --keep-data          keep the local persistence directory (D1, KV) after the run, for inspection
+  --skip-reference     do not measure the bare-runtime reference (bench/reference/) first
   --strict             exit 1 when a scenario has errors or a wrong answer (unavailable is fine)
   --list               print the scenario names and exit
   --help
@@ -71,6 +74,7 @@ function parseOptions() {
       list: { type: "boolean", default: false },
       strict: { type: "boolean", default: false },
       "keep-data": { type: "boolean", default: false },
+      "skip-reference": { type: "boolean", default: false },
       "rate-limit": { type: "string", default: "raised" },
       help: { type: "boolean", default: false },
     },
@@ -95,6 +99,7 @@ function parseOptions() {
     list: values.list,
     strict: values.strict,
     keepData: values["keep-data"],
+    skipReference: values["skip-reference"],
     rateLimit: values["rate-limit"],
     quick,
     users: number("users", quick ? 1000 : 100_000, { min: 100, max: 1_000_000 }),
@@ -199,27 +204,6 @@ function classify(scenario, probe, statuses, networkErrors) {
   return { status: "ok", errors };
 }
 
-function table(rows, ceilingRps) {
-  const header = ["scenario", "req/s", "x ceiling", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "server cpu %", "other cpu %", "status"];
-  const lines = rows.map((r) => [
-    r.scenario,
-    r.status === "skipped" ? "-" : String(r.rps),
-    r.status === "unavailable" ? "unavailable" : ceilingRps ? (r.rps / ceilingRps).toFixed(3) : "-",
-    r.latencyMs ? String(r.latencyMs.p50) : "-",
-    r.latencyMs ? String(r.latencyMs.p90) : "-",
-    r.latencyMs ? String(r.latencyMs.p99) : "-",
-    r.latencyMs ? String(r.latencyMs.max) : "-",
-    String(r.errors ?? 0),
-    r.cpu ? String(r.cpu.serverPct) : "-",
-    r.cpu ? String(r.cpu.otherPct) : "-",
-    r.status + (r.stoppedBy && r.stoppedBy !== "time" ? ` (${r.stoppedBy})` : ""),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const last = header.length - 1;
-  const fmt = (cells) => "| " + cells.map((c, i) => (i === 0 || i === last ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
-  return [fmt(header), "|" + widths.map((w, i) => (i === 0 || i === last ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|", ...lines.map(fmt)].join("\n");
-}
-
 async function main() {
   const options = parseOptions();
   if (options.help) {
@@ -247,6 +231,23 @@ async function main() {
     log(`${name}: ${seconds(timings[name])} s`);
     return result;
   };
+
+  // The bare-runtime reference first, alone on the machine's cores (bench/reference.mjs).
+  let referenceRows = [];
+  if (!options.external && !options.skipReference) {
+    referenceRows = await time("referenceMs", () =>
+      measureReference({
+        connections: options.connections,
+        warmupS: options.warmup,
+        durationS: options.duration,
+        maxRequests: options.maxRequests,
+        log,
+        aborted: () => aborted,
+        onStop: (stop) => cleanups.push(stop),
+      }),
+    );
+    if (aborted) return;
+  }
 
   let origin;
   let tenant;
@@ -316,6 +317,10 @@ async function main() {
     serverPids: await serverPids(),
     serverRssMb: await rssMb(await serverPids()),
   });
+  for (const row of referenceRows) {
+    await write({ ...row, run: runTag });
+    console.log(JSON.stringify(row));
+  }
 
   // Warm the server up (JIT, SQLite page cache) before the first, ceiling, scenario.
   const warmupMs = Math.max(1000, options.warmup * 2000);
@@ -342,7 +347,7 @@ async function main() {
   for (const scenario of scenarios) {
     if (aborted) break;
     const connections = scenario.connections ?? options.connections;
-    const base = { type: "scenario", run: runTag, scenario: scenario.name, endpoint: scenario.endpoint, connections, users: options.users };
+    const base = { type: "scenario", run: runTag, scenario: scenario.name, endpoint: scenario.endpoint, reference: referenceOf(scenario), connections, users: options.users };
     if (scenario.group) base.groupMembers = scenario.group.size;
     if (Date.now() > deadline) {
       const row = { ...base, status: "skipped", note: `--max-minutes ${options.maxMinutes} reached`, rps: 0, errors: 0 };
@@ -423,14 +428,18 @@ async function main() {
 
   const ceilings = rows.filter((r) => (r.scenario === CEILING || r.scenario === CEILING_END) && r.status === "ok" && r.rps > 0);
   const ceilingRps = ceilings.length ? Math.round((ceilings.reduce((sum, r) => sum + r.rps, 0) / ceilings.length) * 10) / 10 : 0;
+  const rates = referenceRates(referenceRows);
   const summary = {
     type: "summary",
     run: runTag,
     ceiling: { scenarios: ceilings.map((r) => r.scenario), rps: ceilingRps },
+    reference: rates,
     scenarios: rows.map((r) => ({
       scenario: r.scenario,
       rps: r.rps,
       fractionOfCeiling: r.status === "unavailable" || r.status === "skipped" || !ceilingRps ? null : Math.round((r.rps / ceilingRps) * 1000) / 1000,
+      reference: r.reference,
+      fractionOfReference: fractionOfReference(r, rates),
       p50: r.latencyMs?.p50 ?? null,
       p99: r.latencyMs?.p99 ?? null,
       status: r.status,
@@ -444,9 +453,9 @@ async function main() {
     `\n${options.users} users (+${options.spare} spare), groups ${plan.groups.map((g) => g.size).join("/")}, ${options.connections} connections, ` +
       `${options.warmup}+${options.duration} s per scenario; ${machine.cores} cores, ${machine.memoryGb} GB, ${machine.node}; ${summary.totalS} s total\n`,
   );
-  console.log(table(rows, ceilingRps));
+  console.log(table([...referenceRows, ...rows], ceilingRps, rates));
   console.log(`\nresults: ${resultsFile}`);
-  const bad = rows.filter((r) => r.status === "errors" || r.status === "wrong-answer");
+  const bad = [...referenceRows, ...rows].filter((r) => r.status === "errors" || r.status === "wrong-answer");
   if (bad.length) log(`${bad.length} scenario(s) with errors or wrong answers: ${bad.map((r) => r.scenario).join(", ")}`);
   if (bad.length && options.strict) process.exitCode = 1;
 }

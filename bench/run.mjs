@@ -44,7 +44,7 @@ const HELP = `Usage: npm run bench -- [flags]
   --rate-limit MODE    raised (default: the tenant rate-limit bindings get a limit no run reaches,
                        so no 429) | configured (wrangler.toml's limits; expect 429s)
   --keep-data          keep the local persistence directory (D1, KV) after the run, for inspection
-  --skip-reference     do not measure the bare-runtime reference (bench/reference/) first
+  --skip-reference     do not measure the bare-runtime reference (bench/reference/), first and last
   --strict             exit 1 when a scenario has errors or a wrong answer (unavailable is fine)
   --list               print the scenario names and exit
   --help
@@ -232,22 +232,23 @@ async function main() {
     return result;
   };
 
-  // The bare-runtime reference first, alone on the machine's cores (bench/reference.mjs).
-  let referenceRows = [];
-  if (!options.external && !options.skipReference) {
-    referenceRows = await time("referenceMs", () =>
-      measureReference({
-        connections: options.connections,
-        warmupS: options.warmup,
-        durationS: options.duration,
-        maxRequests: options.maxRequests,
-        log,
-        aborted: () => aborted,
-        onStop: (stop) => cleanups.push(stop),
-      }),
-    );
-    if (aborted) return;
-  }
+  // The bare-runtime reference, alone on the machine's cores, first and again last (bench/reference.mjs).
+  const withReference = !options.external && !options.skipReference;
+  const reference = (when) =>
+    measureReference({
+      when,
+      connections: options.connections,
+      warmupS: options.warmup,
+      durationS: options.duration,
+      maxRequests: options.maxRequests,
+      log,
+      aborted: () => aborted,
+      onStop: (stop) => cleanups.push(stop),
+    });
+  const referenceRows = withReference ? await time("referenceMs", () => reference("first")) : [];
+  if (aborted) return;
+  // Stops whichever SCIM Worker runs now (the first one, or the one after seeding).
+  let stopCurrent = async () => {};
 
   let origin;
   let tenant;
@@ -265,8 +266,6 @@ async function main() {
     const persistDir = await time("migrateMs", () => createPersistDir());
     cleanups.push(() => (options.keepData ? log(`data kept in ${persistDir}`) : removePersistDir(persistDir)));
     const adminToken = newAdminToken();
-    // Stops whichever worker runs now (the first one, or the one after seeding).
-    let stopCurrent = async () => {};
     cleanups.push(() => stopCurrent());
     const start = () =>
       startWorker({ persistDir, adminToken, raiseRateLimits: options.rateLimit === "raised", onStop: (stop) => (stopCurrent = stop) });
@@ -426,6 +425,15 @@ async function main() {
     await sleep(PAUSE_BETWEEN_SCENARIOS_MS);
   }
 
+  if (withReference && !aborted) {
+    await stopCurrent();
+    for (const row of await reference("last")) {
+      referenceRows.push(row);
+      await write({ ...row, run: runTag });
+      console.log(JSON.stringify(row));
+    }
+  }
+
   const ceilings = rows.filter((r) => (r.scenario === CEILING || r.scenario === CEILING_END) && r.status === "ok" && r.rps > 0);
   const ceilingRps = ceilings.length ? Math.round((ceilings.reduce((sum, r) => sum + r.rps, 0) / ceilings.length) * 10) / 10 : 0;
   const rates = referenceRates(referenceRows);
@@ -439,7 +447,8 @@ async function main() {
       rps: r.rps,
       fractionOfCeiling: r.status === "unavailable" || r.status === "skipped" || !ceilingRps ? null : Math.round((r.rps / ceilingRps) * 1000) / 1000,
       reference: r.reference,
-      fractionOfReference: fractionOfReference(r, rates),
+      fractionOfReference: fractionOfReference(r, rates).rps,
+      cpuFractionOfReference: fractionOfReference(r, rates).cpu,
       p50: r.latencyMs?.p50 ?? null,
       p99: r.latencyMs?.p99 ?? null,
       status: r.status,
@@ -453,7 +462,8 @@ async function main() {
     `\n${options.users} users (+${options.spare} spare), groups ${plan.groups.map((g) => g.size).join("/")}, ${options.connections} connections, ` +
       `${options.warmup}+${options.duration} s per scenario; ${machine.cores} cores, ${machine.memoryGb} GB, ${machine.node}; ${summary.totalS} s total\n`,
   );
-  console.log(table([...referenceRows, ...rows], ceilingRps, rates));
+  const [refFirst, refLast] = [referenceRows.filter((r) => !r.scenario.endsWith("-end")), referenceRows.filter((r) => r.scenario.endsWith("-end"))];
+  console.log(table([...refFirst, ...rows, ...refLast], ceilingRps, rates));
   console.log(`\nresults: ${resultsFile}`);
   const bad = [...referenceRows, ...rows].filter((r) => r.status === "errors" || r.status === "wrong-answer");
   if (bad.length) log(`${bad.length} scenario(s) with errors or wrong answers: ${bad.map((r) => r.scenario).join(", ")}`);

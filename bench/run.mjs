@@ -8,9 +8,11 @@
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { Client, postJson } from "./http.mjs";
+import { HELP, parseOptions } from "./options.mjs";
 import { closedLoop, summarize } from "./load.mjs";
+import { measureReference, referenceOf } from "./reference.mjs";
+import { fractionOfReference, referenceRates, table } from "./report.mjs";
 import { buildScenarios, CEILING, CEILING_END, selectScenarios } from "./scenarios.mjs";
 import { seedPlan, seedWithScim, seedWithSqlite, seedWithWrangler } from "./seed.mjs";
 import {
@@ -26,89 +28,11 @@ import {
   workerdPids,
 } from "./start-worker.mjs";
 
-const HELP = `Usage: npm run bench -- [flags]
-
-  --quick              small tenant, ~2 s per scenario, whole run < 2 minutes (CI)
-  --users N            users in the tenant (default 100000; --quick 1000)
-  --spare P            extra users in no group, for the add-member scenarios (default 20000; --quick 10000)
-  --duration S         measured seconds per scenario (default 15; --quick 2)
-  --warmup S           warm-up seconds per scenario, not measured (default 3; --quick 0.5)
-  --connections C      keep-alive connections, closed loop (default 16)
-  --max-requests M     request cap per scenario, warm-up included (default 1000000)
-  --scenarios a,b*     run only these (names, names without @group, or prefixes ending in *);
-                       the ceiling (spc, first, and spc-end, last) always runs
-  --seed MODE          sqlite (default, local) | wrangler (d1 execute --file) | scim (API calls; default with BASE_URL)
-  --max-minutes M      stop starting new scenarios after M minutes (default 20; --quick 5)
-  --rate-limit MODE    raised (default: the tenant rate-limit bindings get a limit no run reaches,
-                       so no 429) | configured (wrangler.toml's limits; expect 429s)
-  --keep-data          keep the local persistence directory (D1, KV) after the run, for inspection
-  --strict             exit 1 when a scenario has errors or a wrong answer (unavailable is fine)
-  --list               print the scenario names and exit
-  --help
-
-Environment: BASE_URL (http://127.0.0.1:<port>) + ADMIN_TOKEN to use a running server instead of
-starting one; SERVER_PID to report that server's RSS. Only 127.0.0.1 is ever contacted.`;
-
 const GROUP_SIZES = [10, 10_000, 100_000];
 const UNAVAILABLE_STATUSES = new Set([405, 501]);
 const PAUSE_BETWEEN_SCENARIOS_MS = 300;
 const UNAVAILABLE_PROBE_MS = 1000;
 const RSS_SAMPLE_MS = 500;
-
-function parseOptions() {
-  const { values } = parseArgs({
-    options: {
-      quick: { type: "boolean", default: false },
-      users: { type: "string" },
-      spare: { type: "string" },
-      duration: { type: "string" },
-      warmup: { type: "string" },
-      connections: { type: "string" },
-      "max-requests": { type: "string" },
-      scenarios: { type: "string" },
-      seed: { type: "string" },
-      "max-minutes": { type: "string" },
-      list: { type: "boolean", default: false },
-      strict: { type: "boolean", default: false },
-      "keep-data": { type: "boolean", default: false },
-      "rate-limit": { type: "string", default: "raised" },
-      help: { type: "boolean", default: false },
-    },
-    strict: true,
-  });
-  const number = (name, fallback, { min = 0, max = Number.MAX_SAFE_INTEGER, integer = true } = {}) => {
-    if (values[name] === undefined) return fallback;
-    const n = Number(values[name]);
-    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-      throw new Error(`--${name} must be ${integer ? "an integer" : "a number"} in [${min}, ${max}], got ${values[name]}`);
-    }
-    return n;
-  };
-  const quick = values.quick;
-  const external = Boolean(process.env.BASE_URL);
-  const seed = values.seed ?? (external ? "scim" : "sqlite");
-  if (!["sqlite", "wrangler", "scim"].includes(seed)) throw new Error(`--seed must be sqlite, wrangler or scim`);
-  if (!["raised", "configured"].includes(values["rate-limit"])) throw new Error("--rate-limit must be raised or configured");
-  if (external && seed !== "scim") throw new Error("with BASE_URL only --seed scim is possible (the D1 file is not ours)");
-  return {
-    help: values.help,
-    list: values.list,
-    strict: values.strict,
-    keepData: values["keep-data"],
-    rateLimit: values["rate-limit"],
-    quick,
-    users: number("users", quick ? 1000 : 100_000, { min: 100, max: 1_000_000 }),
-    spare: number("spare", quick ? 10_000 : 20_000, { min: 400, max: 1_000_000 }),
-    duration: number("duration", quick ? 2 : 15, { min: 0.2, max: 600, integer: false }),
-    warmup: number("warmup", quick ? 0.5 : 3, { min: 0, max: 120, integer: false }),
-    connections: number("connections", 16, { min: 1, max: 256 }),
-    maxRequests: number("max-requests", 1_000_000, { min: 1, max: 10_000_000 }),
-    maxMinutes: number("max-minutes", quick ? 5 : 20, { min: 1, max: 240, integer: false }),
-    scenarios: values.scenarios ? values.scenarios.split(",").map((s) => s.trim()).filter(Boolean) : [],
-    seed,
-    external,
-  };
-}
 
 /** 1/5/15-minute load averages: other work on the machine skews every number. */
 async function loadAverage() {
@@ -199,27 +123,6 @@ function classify(scenario, probe, statuses, networkErrors) {
   return { status: "ok", errors };
 }
 
-function table(rows, ceilingRps) {
-  const header = ["scenario", "req/s", "x ceiling", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "server cpu %", "other cpu %", "status"];
-  const lines = rows.map((r) => [
-    r.scenario,
-    r.status === "skipped" ? "-" : String(r.rps),
-    r.status === "unavailable" ? "unavailable" : ceilingRps ? (r.rps / ceilingRps).toFixed(3) : "-",
-    r.latencyMs ? String(r.latencyMs.p50) : "-",
-    r.latencyMs ? String(r.latencyMs.p90) : "-",
-    r.latencyMs ? String(r.latencyMs.p99) : "-",
-    r.latencyMs ? String(r.latencyMs.max) : "-",
-    String(r.errors ?? 0),
-    r.cpu ? String(r.cpu.serverPct) : "-",
-    r.cpu ? String(r.cpu.otherPct) : "-",
-    r.status + (r.stoppedBy && r.stoppedBy !== "time" ? ` (${r.stoppedBy})` : ""),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const last = header.length - 1;
-  const fmt = (cells) => "| " + cells.map((c, i) => (i === 0 || i === last ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
-  return [fmt(header), "|" + widths.map((w, i) => (i === 0 || i === last ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|", ...lines.map(fmt)].join("\n");
-}
-
 async function main() {
   const options = parseOptions();
   if (options.help) {
@@ -248,6 +151,24 @@ async function main() {
     return result;
   };
 
+  // The bare-runtime reference, alone on the machine's cores, first and again last (bench/reference.mjs).
+  const withReference = !options.external && !options.skipReference;
+  const reference = (when) =>
+    measureReference({
+      when,
+      connections: options.connections,
+      warmupS: options.warmup,
+      durationS: options.duration,
+      maxRequests: options.maxRequests,
+      log,
+      aborted: () => aborted,
+      onStop: (stop) => cleanups.push(stop),
+    });
+  const referenceRows = withReference ? await time("referenceMs", () => reference("first")) : [];
+  if (aborted) return;
+  // Stops whichever SCIM Worker runs now (the first one, or the one after seeding).
+  let stopCurrent = async () => {};
+
   let origin;
   let tenant;
   // The server's processes: SERVER_PID, or the workerd processes this run spawned, looked up
@@ -264,8 +185,6 @@ async function main() {
     const persistDir = await time("migrateMs", () => createPersistDir());
     cleanups.push(() => (options.keepData ? log(`data kept in ${persistDir}`) : removePersistDir(persistDir)));
     const adminToken = newAdminToken();
-    // Stops whichever worker runs now (the first one, or the one after seeding).
-    let stopCurrent = async () => {};
     cleanups.push(() => stopCurrent());
     const start = () =>
       startWorker({ persistDir, adminToken, raiseRateLimits: options.rateLimit === "raised", onStop: (stop) => (stopCurrent = stop) });
@@ -316,6 +235,10 @@ async function main() {
     serverPids: await serverPids(),
     serverRssMb: await rssMb(await serverPids()),
   });
+  for (const row of referenceRows) {
+    await write({ ...row, run: runTag });
+    console.log(JSON.stringify(row));
+  }
 
   // Warm the server up (JIT, SQLite page cache) before the first, ceiling, scenario.
   const warmupMs = Math.max(1000, options.warmup * 2000);
@@ -342,7 +265,7 @@ async function main() {
   for (const scenario of scenarios) {
     if (aborted) break;
     const connections = scenario.connections ?? options.connections;
-    const base = { type: "scenario", run: runTag, scenario: scenario.name, endpoint: scenario.endpoint, connections, users: options.users };
+    const base = { type: "scenario", run: runTag, scenario: scenario.name, endpoint: scenario.endpoint, reference: referenceOf(scenario), connections, users: options.users };
     if (scenario.group) base.groupMembers = scenario.group.size;
     if (Date.now() > deadline) {
       const row = { ...base, status: "skipped", note: `--max-minutes ${options.maxMinutes} reached`, rps: 0, errors: 0 };
@@ -421,16 +344,30 @@ async function main() {
     await sleep(PAUSE_BETWEEN_SCENARIOS_MS);
   }
 
+  if (withReference && !aborted) {
+    await stopCurrent();
+    for (const row of await reference("last")) {
+      referenceRows.push(row);
+      await write({ ...row, run: runTag });
+      console.log(JSON.stringify(row));
+    }
+  }
+
   const ceilings = rows.filter((r) => (r.scenario === CEILING || r.scenario === CEILING_END) && r.status === "ok" && r.rps > 0);
   const ceilingRps = ceilings.length ? Math.round((ceilings.reduce((sum, r) => sum + r.rps, 0) / ceilings.length) * 10) / 10 : 0;
+  const rates = referenceRates(referenceRows);
   const summary = {
     type: "summary",
     run: runTag,
     ceiling: { scenarios: ceilings.map((r) => r.scenario), rps: ceilingRps },
+    reference: rates,
     scenarios: rows.map((r) => ({
       scenario: r.scenario,
       rps: r.rps,
       fractionOfCeiling: r.status === "unavailable" || r.status === "skipped" || !ceilingRps ? null : Math.round((r.rps / ceilingRps) * 1000) / 1000,
+      reference: r.reference,
+      fractionOfReference: fractionOfReference(r, rates).rps,
+      cpuFractionOfReference: fractionOfReference(r, rates).cpu,
       p50: r.latencyMs?.p50 ?? null,
       p99: r.latencyMs?.p99 ?? null,
       status: r.status,
@@ -444,9 +381,10 @@ async function main() {
     `\n${options.users} users (+${options.spare} spare), groups ${plan.groups.map((g) => g.size).join("/")}, ${options.connections} connections, ` +
       `${options.warmup}+${options.duration} s per scenario; ${machine.cores} cores, ${machine.memoryGb} GB, ${machine.node}; ${summary.totalS} s total\n`,
   );
-  console.log(table(rows, ceilingRps));
+  const [refFirst, refLast] = [referenceRows.filter((r) => !r.scenario.endsWith("-end")), referenceRows.filter((r) => r.scenario.endsWith("-end"))];
+  console.log(table([...refFirst, ...rows, ...refLast], ceilingRps, rates));
   console.log(`\nresults: ${resultsFile}`);
-  const bad = rows.filter((r) => r.status === "errors" || r.status === "wrong-answer");
+  const bad = [...referenceRows, ...rows].filter((r) => r.status === "errors" || r.status === "wrong-answer");
   if (bad.length) log(`${bad.length} scenario(s) with errors or wrong answers: ${bad.map((r) => r.scenario).join(", ")}`);
   if (bad.length && options.strict) process.exitCode = 1;
 }

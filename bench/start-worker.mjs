@@ -100,16 +100,17 @@ export async function raisedRateLimits() {
 }
 
 /**
- * Starts the Worker on 127.0.0.1 (port 0: the OS picks a free one) against `persistDir`.
+ * Starts the Worker (`config`: the SCIM Worker's wrangler.toml unless given, e.g. the bare-runtime
+ * reference's) on 127.0.0.1 (port 0: the OS picks a free one) against `persistDir`.
  * `raiseRateLimits`: see raisedRateLimits. `onStop(stop)` is called as soon as there is
  * something to stop. Returns { url, stop() }; stop() is idempotent.
  */
-export async function startWorker({ persistDir, adminToken, raiseRateLimits = true, onStop = () => {}, logLevel = "error" }) {
+export async function startWorker({ config = CONFIG, persistDir, adminToken, raiseRateLimits = true, onStop = () => {}, logLevel = "error" }) {
   const { unstable_startWorker } = await import("wrangler");
   const bindings = { ADMIN_TOKEN: { type: "secret_text", value: adminToken } };
   if (raiseRateLimits) Object.assign(bindings, await raisedRateLimits());
   const worker = await unstable_startWorker({
-    config: CONFIG,
+    config,
     bindings,
     dev: {
       persist: persistDir,

@@ -71,6 +71,27 @@ describe("coalescing members-only PATCHes in the Durable Object", () => {
     expect(versions).toEqual(['W/"11"', 'W/"11"']);
   });
 
+  it("logs one row per coalesced PATCH inside that same batch", async () => {
+    const tenant = await createTenant();
+    const users = await newUsers(tenant, 6);
+    const group = await newGroup(tenant, "Coalesced log");
+    const coordinator = await recordCoordinator(tenant.id);
+    const held = await holdQueue(tenant.id);
+    const sent = users.map((user) => patch(tenant, group.id, add(user)));
+    await gathered(held, 6);
+    coordinator.reset();
+    held.release();
+    expect(await Promise.all(sent.map(async (r) => (await r).status))).toEqual(users.map(() => 204));
+
+    expect(coordinator.roundTrips.length, "one batch for all six").toBe(1);
+    const logInserts = coordinator.roundTrips[0]?.statements.filter((s) => /^insert into "request_log"/i.test(s.sql)) ?? [];
+    expect(logInserts).toHaveLength(6);
+    // The rows are committed with the batch, not after the responses: no poll needed.
+    const log = await (await admin(`/tenants/${tenant.id}/log`)).json<{ entries: { method: string; path: string; status: number }[] }>();
+    const patches = log.entries.filter((e) => e.method === "PATCH");
+    expect(patches.map((e) => [e.status, e.path])).toEqual(users.map(() => [204, `/scim/v2/${tenant.id}/Groups/${group.id}`]));
+  });
+
   it("answers each PATCH of a failed batch on its own: an unknown member fails alone, its neighbours apply", async () => {
     const tenant = await createTenant();
     const [first, last] = await newUsers(tenant, 2);

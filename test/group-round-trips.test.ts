@@ -5,12 +5,14 @@
  * batch), and so is a PATCH of members only (Entra's; it needs nothing of the stored group). A
  * PATCH that touches the document is two (the read it applies to, then the write), one when it
  * changes nothing and asks no members back. Pinned at 10 and at 1,000 members: no count grows
- * with the group.
+ * with the group. The request's provisioning-log row rides in the DO's write batch: the
+ * Worker has no D1 round trip left after the response (but the once-a-minute last-used stamp);
+ * only a PATCH that writes nothing is logged after the response.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { recordCoordinator } from "./support/coordinator";
-import { countingEnv, send } from "./support/counting-env";
+import { countingEnv, send, type StatementRecord } from "./support/counting-env";
 import { attachSeededMembers } from "./support/group-seed";
 import { createTenant, SCIM_JSON, type TestTenant } from "./support/http";
 import { seedUsers } from "./support/seed";
@@ -26,7 +28,15 @@ interface Cost {
   kvReads: number;
   /** D1 round trips of the Durable Object, all of which the response waited for. */
   coordinatorD1: number;
+  /** Where the request's log row was written: in the DO's committed batch, or by the Worker after the response. */
+  logged: { inBatch: number; after: number };
+  /** The Worker's D1 round trips after the response, the last-used stamp left out. */
+  workerAfter: number;
 }
+
+const isLogInsert = (s: StatementRecord) => /^insert into "request_log"/i.test(s.sql);
+// The once-a-minute stamp's batch also clears the tenant's failed-authentication aggregates.
+const isLastUsedStamp = (s: StatementRecord) => /^(update "tenants" set "token_last_used_at"|delete from "auth_failures")/i.test(s.sql);
 
 const patch = (...Operations: unknown[]) => ({ schemas: [PATCH_OP], Operations });
 
@@ -51,6 +61,11 @@ describe.each([10, 1_000])("group writes on a group of %i members", (size) => {
         workerD1: sent.before.d1RoundTrips,
         kvReads: sent.before.kvReads,
         coordinatorD1: coordinator.roundTrips.length,
+        logged: {
+          inBatch: coordinator.roundTrips.filter((t) => !t.failed).flatMap((t) => t.statements).filter(isLogInsert).length,
+          after: sent.backgroundStatements.filter(isLogInsert).length,
+        },
+        workerAfter: sent.backgroundStatements.filter((s) => !isLastUsedStamp(s)).length,
       });
       return text;
     }
@@ -77,15 +92,17 @@ describe.each([10, 1_000])("group writes on a group of %i members", (size) => {
     const replaced = await call("PUT", "PUT", at, { schemas: [GROUP], displayName: `Eng ${size}`, members: [{ value: seeded.userId(2) }, { value: seeded.userId(3) }] });
     await call("DELETE", "DELETE", at);
 
+    const inBatch = { logged: { inBatch: 1, after: 0 }, workerAfter: 0 };
     expect(costs).toEqual([
-      { name: "POST", status: 201, workerD1: 0, kvReads: 1, coordinatorD1: 1 },
-      { name: "PATCH add 1", status: 204, workerD1: 0, kvReads: 1, coordinatorD1: 1 },
-      { name: "PATCH remove 1", status: 204, workerD1: 0, kvReads: 1, coordinatorD1: 1 },
-      { name: "PATCH rename and add 1 (Okta)", status: 204, workerD1: 0, kvReads: 1, coordinatorD1: 2 },
-      { name: "PATCH rename, answered with the group", status: 200, workerD1: 0, kvReads: 1, coordinatorD1: 2 },
-      { name: "PATCH that changes nothing", status: 200, workerD1: 0, kvReads: 1, coordinatorD1: 1 },
-      { name: "PUT", status: 200, workerD1: 0, kvReads: 1, coordinatorD1: 1 },
-      { name: "DELETE", status: 204, workerD1: 0, kvReads: 1, coordinatorD1: 1 },
+      { name: "POST", status: 201, workerD1: 0, kvReads: 1, coordinatorD1: 1, ...inBatch },
+      { name: "PATCH add 1", status: 204, workerD1: 0, kvReads: 1, coordinatorD1: 1, ...inBatch },
+      { name: "PATCH remove 1", status: 204, workerD1: 0, kvReads: 1, coordinatorD1: 1, ...inBatch },
+      { name: "PATCH rename and add 1 (Okta)", status: 204, workerD1: 0, kvReads: 1, coordinatorD1: 2, ...inBatch },
+      { name: "PATCH rename, answered with the group", status: 200, workerD1: 0, kvReads: 1, coordinatorD1: 2, ...inBatch },
+      // Nothing to write, so nothing to carry the row: the Worker logs it after the response.
+      { name: "PATCH that changes nothing", status: 200, workerD1: 0, kvReads: 1, coordinatorD1: 1, logged: { inBatch: 0, after: 1 }, workerAfter: 1 },
+      { name: "PUT", status: 200, workerD1: 0, kvReads: 1, coordinatorD1: 1, ...inBatch },
+      { name: "DELETE", status: 204, workerD1: 0, kvReads: 1, coordinatorD1: 1, ...inBatch },
     ]);
     // The answers read back inside the write's batch show the state that write committed.
     expect(JSON.parse(created)).toMatchObject({ displayName: `Engineering ${size}`, members: [{ value: seeded.userId(1) }, { value: seeded.userId(2) }] });

@@ -12,6 +12,7 @@ interface LogEntry {
   scimType: string | null;
   detail: string | null;
   userAgent: string | null;
+  durationMs: number;
 }
 
 async function logOf(tenantId: string): Promise<LogEntry[]> {
@@ -38,6 +39,9 @@ describe("provisioning log", () => {
     ]);
     expect(entries[0]?.path).toContain('filter=userName eq');
     expect(entries[0]?.userAgent).toBe("Okta SCIM Client 1.0.0");
+    // The created user's row rode in the create's own batch; it reads like any other.
+    expect(entries[2]).toMatchObject({ path: `/scim/v2/${tenant.id}/Users`, userAgent: "Okta SCIM Client 1.0.0", detail: null });
+    for (const entry of entries) expect(Number.isInteger(entry.durationMs) && entry.durationMs >= 0, JSON.stringify(entry)).toBe(true);
     const text = JSON.stringify(entries);
     expect(text).not.toContain("s3cret");
     expect(text).not.toContain(tenant.token);

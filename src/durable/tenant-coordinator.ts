@@ -7,6 +7,9 @@
  * are coalesced: they run as one D1 batch, in their order, so a burst costs one round trip
  * instead of one each. If that batch fails, nothing was written, and each runs alone to get
  * its own answer (one unknown member must not fail its neighbours).
+ *
+ * Each write carries the request's provisioning-log row into its own batch (WriteAuth.log),
+ * one row per PATCH in a coalesced batch too, and tells the Worker it did (`loggedStatus`).
  */
 import { DurableObject } from "cloudflare:workers";
 import { ScimError, type ScimType } from "../scim/errors";
@@ -14,19 +17,23 @@ import type { PatchOperation } from "../scim/patch";
 import type { ScimDocument } from "../scim/schema";
 import { type AuthFailureReason, AuthenticationRefused } from "../storage/auth-failures";
 import { database } from "../storage/database";
-import { isGuardFailure, TenantDb } from "../storage/tenant-db";
+import { isGuardFailure, type LogDraft, TenantDb } from "../storage/tenant-db";
 import { createGroup, type StoredGroup } from "../storage/groups";
 import { deleteGroupWrite, type MemberPatch, memberPatchOf, patchGroupWrite, patchMembers, patchMembersTogether, replaceGroupWrite } from "./group-writes";
 
-/** Who is writing: the tenant and the token hash the Worker authenticated. */
+/** Who is writing: the tenant and the token hash the Worker authenticated, and the request's log row. */
 export interface WriteAuth {
   tenantId: string;
   tokenHash: string;
+  log: LogDraft | undefined;
 }
 
-/** RPC carries plain data: SCIM errors travel as values and are rebuilt by the Worker. */
+/**
+ * RPC carries plain data: SCIM errors travel as values and are rebuilt by the Worker.
+ * `loggedStatus` is set when the write's batch carried the request's log row.
+ */
 export type Outcome<T> =
-  | { ok: true; value: T }
+  | { ok: true; value: T; loggedStatus?: number }
   | {
       ok: false;
       error: { status: number; scimType?: ScimType; detail: string; headers: Record<string, string>; authFailure?: AuthFailureReason };
@@ -48,12 +55,16 @@ function failure(error: unknown): Outcome<never> {
   };
 }
 
-async function capture<T>(task: () => Promise<T>): Promise<Outcome<T>> {
+async function capture<T>(tdb: TenantDb, task: () => Promise<T>): Promise<Outcome<T>> {
   try {
-    return { ok: true, value: await task() };
+    return succeeded(tdb, await task());
   } catch (error) {
     return failure(error);
   }
+}
+
+function succeeded<T>(tdb: TenantDb, value: T): Outcome<T> {
+  return tdb.loggedStatus === undefined ? { ok: true, value } : { ok: true, value, loggedStatus: tdb.loggedStatus };
 }
 
 export function unwrapOutcome<T>(outcome: Outcome<T>): T {
@@ -87,7 +98,7 @@ async function applyMemberPatches(queued: readonly QueuedMemberPatch[]): Promise
     if (queued.length > 1) {
       const together = await patchMembersTogether(queued.map((q) => q.patch));
       if (together.applied) {
-        queued.forEach((q, i) => q.resolve({ ok: true, value: together.groups[i] }));
+        queued.forEach((q, i) => q.resolve(succeeded(q.patch.tdb, together.groups[i])));
         return;
       }
       // Expected when one of them is refused (its guard names why); anything else is worth seeing.
@@ -98,7 +109,7 @@ async function applyMemberPatches(queued: readonly QueuedMemberPatch[]): Promise
     }
     for (const q of queued) {
       try {
-        q.resolve(await capture(() => patchMembers(q.patch)));
+        q.resolve(await capture(q.patch.tdb, () => patchMembers(q.patch)));
       } catch (error) {
         q.reject(error);
       }
@@ -114,10 +125,10 @@ export class TenantCoordinator extends DurableObject<Cloudflare.Env> {
   private gathering: { entries: QueuedMemberPatch[]; named: number } | undefined;
 
   /** Runs `task` after every write queued before it; a failure does not stall the queue. */
-  private serialized<T>(task: () => Promise<T>): Promise<Outcome<T>> {
+  private serialized<T>(tdb: TenantDb, task: () => Promise<T>): Promise<Outcome<T>> {
     // Nothing queued after this task may join a batch queued before it.
     this.gathering = undefined;
-    const run = this.queue.then(() => capture(task));
+    const run = this.queue.then(() => capture(tdb, task));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -144,11 +155,13 @@ export class TenantCoordinator extends DurableObject<Cloudflare.Env> {
   private tenantDb(auth: WriteAuth): TenantDb {
     const tdb = new TenantDb(database(this.env.DB), auth.tenantId, auth.tokenHash);
     tdb.scope = "groups";
+    tdb.log = auth.log;
     return tdb;
   }
 
   async createGroup(auth: WriteAuth, doc: ScimDocument, memberIds: string[]): Promise<Outcome<StoredGroup>> {
-    return this.serialized(() => createGroup(this.tenantDb(auth), doc, memberIds));
+    const tdb = this.tenantDb(auth);
+    return this.serialized(tdb, () => createGroup(tdb, doc, memberIds));
   }
 
   async replaceGroup(
@@ -158,7 +171,8 @@ export class TenantCoordinator extends DurableObject<Cloudflare.Env> {
     memberIds: string[],
     expectedVersion: number | undefined,
   ): Promise<Outcome<StoredGroup>> {
-    return this.serialized(() => replaceGroupWrite(this.tenantDb(auth), id, doc, memberIds, expectedVersion));
+    const tdb = this.tenantDb(auth);
+    return this.serialized(tdb, () => replaceGroupWrite(tdb, id, doc, memberIds, expectedVersion));
   }
 
   async patchGroup(
@@ -176,14 +190,15 @@ export class TenantCoordinator extends DurableObject<Cloudflare.Env> {
     } catch (error) {
       return failure(error);
     }
-    if (!memberPatch) return this.serialized(() => patchGroupWrite(tdb, id, operations, expectedVersion, withResult));
+    if (!memberPatch) return this.serialized(tdb, () => patchGroupWrite(tdb, id, operations, expectedVersion, withResult));
     if (named(memberPatch) <= COALESCE_MAX_MEMBERS) return this.queueMemberPatch(memberPatch);
-    return this.serialized(() => patchMembers(memberPatch));
+    return this.serialized(tdb, () => patchMembers(memberPatch));
   }
 
   async deleteGroup(auth: WriteAuth, id: string, expectedVersion: number | undefined): Promise<Outcome<null>> {
-    return this.serialized(async () => {
-      await deleteGroupWrite(this.tenantDb(auth), id, expectedVersion);
+    const tdb = this.tenantDb(auth);
+    return this.serialized(tdb, async () => {
+      await deleteGroupWrite(tdb, id, expectedVersion);
       return null;
     });
   }

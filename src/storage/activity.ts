@@ -30,3 +30,38 @@ export async function listRequestLog(db: Database, tenantId: string, before: num
 export async function appendRequestLog(db: Database, entry: NewRequestLog): Promise<void> {
   await db.insert(requestLog).values(entry);
 }
+
+/**
+ * A successful write's log row, known before its batch runs: everything but the duration is
+ * fixed by then (a success has no scimType or detail). Plain data, so the Worker can hand it
+ * to the tenant's Durable Object with the write.
+ */
+export interface SuccessLogDraft {
+  at: string;
+  method: string;
+  path: string;
+  userAgent: string | null;
+  /** Date.now() when the request arrived. */
+  startedMs: number;
+  /** The status the request answers when its write commits. */
+  status: number;
+}
+
+/**
+ * The insert that rides in the write's own batch. Its duration is the time from the
+ * request's arrival until this batch was built: the batch's own D1 time cannot be known
+ * inside it.
+ */
+export function successLogInsert(db: Database, tenantId: string, draft: SuccessLogDraft) {
+  return db.insert(requestLog).values({
+    tenantId,
+    at: draft.at,
+    method: draft.method,
+    path: draft.path,
+    status: draft.status,
+    scimType: null,
+    detail: null,
+    userAgent: draft.userAgent,
+    durationMs: Math.max(0, Date.now() - draft.startedMs),
+  });
+}

@@ -246,7 +246,8 @@ export const events = sqliteTable(
     at: text("at").notNull(),
     data: text("data", { mode: "json" }).$type<Record<string, unknown>>(),
   },
-  (t) => [index("events_tenant_seq").on(t.tenantId, t.seq)],
+  // events_at: retention deletes the oldest rows by time (migrations/0007).
+  (t) => [index("events_tenant_seq").on(t.tenantId, t.seq), index("events_at").on(t.at)],
 );
 
 /** The provisioning log: one row per SCIM request, no bodies, no secrets. */
@@ -264,7 +265,7 @@ export const requestLog = sqliteTable(
     userAgent: text("user_agent"),
     durationMs: integer("duration_ms").notNull(),
   },
-  (t) => [index("request_log_tenant_seq").on(t.tenantId, t.seq)],
+  (t) => [index("request_log_tenant_seq").on(t.tenantId, t.seq), index("request_log_at").on(t.at)],
 );
 
 /**

@@ -11,6 +11,7 @@ import { eq, type SQL, sql } from "drizzle-orm";
 import { ScimError, scimErrors } from "../scim/errors";
 import { hashesEqual } from "../tenancy/tokens";
 import { authFailureCount, refused } from "./auth-failures";
+import { type SuccessLogDraft, successLogInsert } from "./activity";
 import type { Database } from "./database";
 import { tenants, writeGuard } from "./schema";
 
@@ -69,6 +70,9 @@ interface TenantCheckRow {
   authFailures: number;
 }
 
+/** A request's log row before the route has named the status its write's success answers. */
+export type LogDraft = Omit<SuccessLogDraft, "status"> & { status?: number };
+
 export class TenantDb {
   scope: SyncScope = "none";
   /**
@@ -76,6 +80,15 @@ export class TenantDb {
    * then. Non-zero means the request that authenticated should reset them.
    */
   storedAuthFailures: number | undefined;
+  /**
+   * This request's provisioning-log row (routes/scim/request-log.ts). Once the route names
+   * its success status (logSuccessAs), the next write carries the row in its own batch, so a
+   * successful write costs no second D1 round trip; a failed batch writes nothing, its row
+   * included, and the failure is logged after the response as before.
+   */
+  log: LogDraft | undefined;
+  /** The status of the log row a committed write of this request carried, if one did. */
+  loggedStatus: number | undefined;
 
   constructor(
     readonly db: Database,
@@ -123,10 +136,30 @@ export class TenantDb {
     return [this.tokenGuard(), ...preconditions.map((p) => this.guard(p.kind, p.holds))];
   }
 
+  /** The status this request answers when its write commits: from now on a write logs it. */
+  logSuccessAs(status: number): void {
+    if (this.log) this.log.status = status;
+  }
+
+  /** The log row, when this request has one to commit with its write (at most once). */
+  private logStatements(): { items: BatchItem<"sqlite">[]; committed: () => void } {
+    const log = this.log;
+    if (log?.status === undefined) return { items: [], committed: () => undefined };
+    const status = log.status;
+    return {
+      items: [successLogInsert(this.db, this.tenantId, { ...log, status })],
+      committed: () => {
+        this.loggedStatus = status;
+        this.log = undefined;
+      },
+    };
+  }
+
   /** A write's statements behind its guards, to run with other writes in one batch (runTogether). */
   prepare(queries: readonly BatchItem<"sqlite">[], preconditions: readonly Precondition[] = []): PreparedWrite {
     const guards = this.guards(preconditions);
-    return { items: [...guards, ...queries], guards: guards.length };
+    const log = this.logStatements();
+    return { items: [...guards, ...log.items, ...queries], leading: guards.length + log.items.length, committed: log.committed };
   }
 
   /** Turns the tenant row into the request's verdict: 401 for a stale token, 403 when provisioning is off. */
@@ -147,9 +180,9 @@ export class TenantDb {
     }
   }
 
-  /** What the tenant's Durable Object needs to write on this request's behalf. */
-  get auth(): { tenantId: string; tokenHash: string } {
-    return { tenantId: this.tenantId, tokenHash: this.tokenHash };
+  /** What the tenant's Durable Object needs to write on this request's behalf, its log row included. */
+  get auth(): { tenantId: string; tokenHash: string; log: LogDraft | undefined } {
+    return { tenantId: this.tenantId, tokenHash: this.tokenHash, log: this.log };
   }
 
   /** A standalone check, for requests that touch no tenant data. One round trip. */
@@ -171,10 +204,12 @@ export class TenantDb {
    */
   async write<T extends Queries>(queries: T, preconditions: readonly Precondition[] = []): Promise<BatchResponse<T>> {
     const guards = this.guards(preconditions);
+    const log = this.logStatements();
     try {
-      const results = await this.db.batch([...guards, ...queries] as unknown as Queries);
-      // The first results belong to the guards; the runtime shape of the rest is exactly T's.
-      return results.slice(guards.length) as unknown as BatchResponse<T>;
+      const results = await this.db.batch([...guards, ...log.items, ...queries] as unknown as Queries);
+      log.committed();
+      // The first results belong to the guards and the log row; the runtime shape of the rest is exactly T's.
+      return results.slice(guards.length + log.items.length) as unknown as BatchResponse<T>;
     } catch (error) {
       const kind = failedGuard(error);
       if (kind === "tokenCurrent") await this.verify(); // throws the precise 401/403
@@ -184,23 +219,26 @@ export class TenantDb {
   }
 }
 
-/** One write's guards and statements (TenantDb.prepare). */
+/** One write's guards, log row and statements (TenantDb.prepare). */
 export interface PreparedWrite {
   items: BatchItem<"sqlite">[];
-  /** How many of `items` are guards. */
-  guards: number;
+  /** How many of `items` come before the write's own statements (its guards and log row). */
+  leading: number;
+  /** Called once the batch that carried the write has committed. */
+  committed: () => void;
 }
 
 /**
  * Runs several writes as one transaction, in order: all apply, or none do (any guard or
  * statement failing aborts the batch; run the writes one at a time to learn which and why).
- * Returns each write's own statement results, guards left out.
+ * Returns each write's own statement results, guards and log rows left out.
  */
 export async function runTogether(db: Database, writes: readonly PreparedWrite[]): Promise<unknown[][]> {
   const results: readonly unknown[] = await db.batch(writes.flatMap((w) => w.items) as unknown as Queries);
+  for (const w of writes) w.committed();
   let at = 0;
   return writes.map((w) => {
-    const own = results.slice(at + w.guards, at + w.items.length);
+    const own = results.slice(at + w.leading, at + w.items.length);
     at += w.items.length;
     return own;
   });

@@ -38,6 +38,8 @@ export interface StatementRecord {
   params: unknown[];
   /** D1's rows_read for this statement when the API reports it (batch/all/run, not raw/first). */
   rowsRead?: number;
+  /** D1's rows_written (rows and index entries changed), where rowsRead is reported. */
+  rowsWritten?: number;
 }
 
 export type RoundTripKind = "batch" | "first" | "all" | "run" | "raw" | "exec";
@@ -125,12 +127,12 @@ class CountingStatement implements D1PreparedStatement {
 
   run<T = Record<string, unknown>>(): Promise<D1Result<T>> {
     const { statement, trip } = this.record("run");
-    return settle(trip, this.real.run<T>(), (result) => (statement.rowsRead = result.meta.rows_read));
+    return settle(trip, this.real.run<T>(), (result) => recordMeta(statement, result));
   }
 
   all<T = Record<string, unknown>>(): Promise<D1Result<T>> {
     const { statement, trip } = this.record("all");
-    return settle(trip, this.real.all<T>(), (result) => (statement.rowsRead = result.meta.rows_read));
+    return settle(trip, this.real.all<T>(), (result) => recordMeta(statement, result));
   }
 
   raw<T = unknown[]>(options: { columnNames: true }): Promise<[string[], ...T[]]>;
@@ -139,6 +141,11 @@ class CountingStatement implements D1PreparedStatement {
     const { trip } = this.record("raw");
     return settle<[string[], ...T[]] | T[]>(trip, options?.columnNames ? this.real.raw<T>({ columnNames: true }) : this.real.raw<T>());
   }
+}
+
+function recordMeta(statement: StatementRecord, result: D1Result<unknown>): void {
+  statement.rowsRead = result.meta.rows_read;
+  statement.rowsWritten = result.meta.rows_written;
 }
 
 /** Marks the round trip settled when the real call settles, passing its outcome through. */
@@ -176,7 +183,7 @@ class CountingD1 implements D1Database {
     return settle(trip, this.real.batch<T>(counted.map((s) => s.real)), (results) =>
       results.forEach((result, i) => {
         const record = records[i];
-        if (record) record.rowsRead = result.meta.rows_read;
+        if (record) recordMeta(record, result);
       }),
     );
   }

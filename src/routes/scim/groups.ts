@@ -4,7 +4,7 @@
  */
 import { type Context, Hono } from "hono";
 import type { TenantCoordinator } from "../../durable/tenant-coordinator";
-import { unwrapOutcome } from "../../durable/tenant-coordinator";
+import { type Outcome, unwrapOutcome } from "../../durable/tenant-coordinator";
 import type { AppEnv } from "../../env";
 import { scimErrors, unwrap } from "../../scim/errors";
 import { listResponse } from "../../scim/list-response";
@@ -41,6 +41,18 @@ function coordinator(c: Ctx): GroupWriter {
   // recurses too deep on the JSON document type (TS2589), so the cast is required.
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
   return stub as unknown as GroupWriter;
+}
+
+/** The write's auth for the Durable Object, with the log row its success (`status`) commits. */
+function writeAuth(c: Ctx, status: number) {
+  c.var.tenantDb.logSuccessAs(status);
+  return c.var.tenantDb.auth;
+}
+
+/** The Durable Object's answer; notes when its write's batch carried this request's log row. */
+function settled<T>(c: Ctx, outcome: Outcome<T>): T {
+  if (outcome.ok && outcome.loggedStatus !== undefined) c.var.tenantDb.loggedStatus = outcome.loggedStatus;
+  return unwrapOutcome(outcome);
 }
 
 /** Splits a validated Group body into its document and member ids (members live in their own table). */
@@ -104,7 +116,7 @@ export const groupRoutes = new Hono<AppEnv>()
   .post("/.search", async (c) => list(c, parseWith(listQuerySchema, searchBody(await readJsonBody(c.req.raw)))))
   .post("/", async (c) => {
     const { doc, memberIds } = splitMembers(unwrap(parseResource(RESOURCE, await readJsonBody(c.req.raw))));
-    const group = unwrapOutcome(await coordinator(c).createGroup(c.var.tenantDb.auth, doc, memberIds));
+    const group = settled(c, await coordinator(c).createGroup(writeAuth(c, 201), doc, memberIds));
     return single(c, group, 201, parseWith(projectionQuerySchema, c.req.query()));
   })
   .get("/:id", async (c) => {
@@ -116,8 +128,8 @@ export const groupRoutes = new Hono<AppEnv>()
   })
   .put("/:id", async (c) => {
     const { doc, memberIds } = splitMembers(unwrap(parseResource(RESOURCE, await readJsonBody(c.req.raw))));
-    const outcome = await coordinator(c).replaceGroup(c.var.tenantDb.auth, c.req.param("id"), doc, memberIds, ifMatchVersion(c));
-    return single(c, unwrapOutcome(outcome), 200, parseWith(projectionQuerySchema, c.req.query()));
+    const outcome = await coordinator(c).replaceGroup(writeAuth(c, 200), c.req.param("id"), doc, memberIds, ifMatchVersion(c));
+    return single(c, settled(c, outcome), 200, parseWith(projectionQuerySchema, c.req.query()));
   })
   .patch("/:id", async (c) => {
     const operations = unwrap(parsePatchRequest(await readJsonBody(c.req.raw)));
@@ -125,12 +137,13 @@ export const groupRoutes = new Hono<AppEnv>()
     const wantsBody = c.req.query("attributes") !== undefined || c.req.query("excludedAttributes") !== undefined;
     const query = parseWith(projectionQuerySchema, c.req.query());
     const withResult = wantsBody ? { includeMembers: wantsDerived("members", query) } : undefined;
-    const outcome = await coordinator(c).patchGroup(c.var.tenantDb.auth, c.req.param("id"), operations, ifMatchVersion(c), withResult);
-    const group = unwrapOutcome(outcome);
+    const auth = writeAuth(c, wantsBody ? 200 : 204);
+    const outcome = await coordinator(c).patchGroup(auth, c.req.param("id"), operations, ifMatchVersion(c), withResult);
+    const group = settled(c, outcome);
     return group ? single(c, group, 200, query) : c.body(null, 204);
   })
   .delete("/:id", async (c) => {
-    unwrapOutcome(await coordinator(c).deleteGroup(c.var.tenantDb.auth, c.req.param("id"), ifMatchVersion(c)));
+    settled(c, await coordinator(c).deleteGroup(writeAuth(c, 204), c.req.param("id"), ifMatchVersion(c)));
     return c.body(null, 204);
   })
   .all("/", methodNotAllowed("GET, POST"))

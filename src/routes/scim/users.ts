@@ -87,6 +87,7 @@ export const userRoutes = new Hono<AppEnv>()
   .post("/.search", async (c) => list(c, parseWith(listQuerySchema, searchBody(await readJsonBody(c.req.raw)))))
   .post("/", async (c) => {
     const doc = unwrap(parseResource(RESOURCE, await readJsonBody(c.req.raw)));
+    c.var.tenantDb.logSuccessAs(201);
     const { user } = await createUser(c.var.tenantDb, doc);
     return single(c, user, 201);
   })
@@ -100,6 +101,7 @@ export const userRoutes = new Hono<AppEnv>()
     const id = c.req.param("id");
     const doc = unwrap(parseResource(RESOURCE, await readJsonBody(c.req.raw)));
     const expected = ifMatchVersion(c);
+    c.var.tenantDb.logSuccessAs(200);
     try {
       const user = await replaceUser(c.var.tenantDb, { id, doc, expectedVersion: expected, eventType: "user.replaced" }, true);
       return single(c, user);
@@ -111,6 +113,8 @@ export const userRoutes = new Hono<AppEnv>()
     const id = c.req.param("id");
     const operations = unwrap(parsePatchRequest(await readJsonBody(c.req.raw)));
     const ifMatch = ifMatchVersion(c);
+    // The write (of the attempt that commits) carries the log row; a PATCH that changes nothing is logged after the response.
+    c.var.tenantDb.logSuccessAs(200);
     for (let attempt = 1; ; attempt++) {
       const current = await readUser(c, id);
       requireVersion(ifMatch, current.version);
@@ -130,6 +134,7 @@ export const userRoutes = new Hono<AppEnv>()
   .delete("/:id", async (c) => {
     const id = c.req.param("id");
     const expected = ifMatchVersion(c);
+    c.var.tenantDb.logSuccessAs(204);
     try {
       await deleteUser(c.var.tenantDb, id, expected);
     } catch (error) {

@@ -1,0 +1,130 @@
+/**
+ * Characters a SCIM body may not carry: lone surrogates anywhere, and invisible characters in
+ * the names IdPs match on (userName, group displayName, externalId). Pure; no imports of ours
+ * beyond the errors.
+ */
+import { scimErrors } from "./errors";
+
+/**
+ * A UTF-16 surrogate without its partner. JSON allows `"\ud800"`, but such a string has no
+ * UTF-8 form: D1 would store a replacement character in the key columns while the JSON
+ * document keeps the escape, so the key and the document would disagree.
+ */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt): characters that render as
+ * nothing, so `ann\u00ADa` looks like `anna` to the IdP admin reading a list of names. They are
+ * refused rather than stripped: stripping would store a name the IdP did not send and then
+ * answer the next create of the visible name with a 409 the admin cannot explain; a 400 naming
+ * the attribute tells them exactly what to fix in the IdP's source attribute. Written out
+ * rather than `\p{Default_Ignorable_Code_Point}` so the set does not move with the runtime's
+ * Unicode version.
+ */
+const DEFAULT_IGNORABLE =
+  /[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\u{1bca0}-\u{1bca3}\u{1d173}-\u{1d17a}\u{e0000}-\u{e0fff}]/u;
+
+/** C0, DEL and C1 controls: never part of a name (log forging, terminal escapes). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
+
+const MAX_IDENTIFIER_LENGTH = 256;
+
+export function hasLoneSurrogate(value: string): boolean {
+  return LONE_SURROGATE.test(value);
+}
+
+export function hasDefaultIgnorable(value: string): boolean {
+  return DEFAULT_IGNORABLE.test(value);
+}
+
+/**
+ * True when the value holds a code point that NFC replaces by another one on its own: the
+ * canonical singletons and composition exclusions, such as the Kelvin sign U+212A (NFC: `K`),
+ * the Ohm sign, the Greek question mark (NFC: `;`) and the CJK compatibility ideographs. They
+ * are look-alikes of their replacement, and NFC text never contains them. (A decomposed `é`
+ * is not one: each of its code points is NFC on its own.)
+ */
+export function hasNfcReplacedCodePoint(value: string): boolean {
+  return firstNfcReplaced(value) !== undefined;
+}
+
+function firstNfcReplaced(value: string): string | undefined {
+  for (const ch of value) if (ch.normalize("NFC") !== ch) return ch;
+  return undefined;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The path (`emails[1].value`, `Operations[0].value.userName`) of the first string or key with a lone surrogate. */
+function findLoneSurrogate(value: unknown, path: string): string | undefined {
+  if (typeof value === "string") return hasLoneSurrogate(value) ? path : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findLoneSurrogate(value[i], `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (!isObject(value)) return undefined;
+  for (const key of Object.keys(value)) {
+    // A key with a lone surrogate is named by its escaped form: the raw key cannot be printed.
+    const at = path === "" ? key : `${path}.${key}`;
+    if (hasLoneSurrogate(key)) return path === "" ? JSON.stringify(key) : `${path}.${JSON.stringify(key)}`;
+    const found = findLoneSurrogate(value[key], at);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Refuses a body (POST, PUT or PATCH) with a lone surrogate in any string value or key, known
+ * attribute or not: 400 invalidValue naming where it is. Checked before anything is parsed, so
+ * nothing is stored.
+ */
+export function refuseLoneSurrogates(body: unknown): void {
+  const at = findLoneSurrogate(body, "");
+  if (at === undefined) return;
+  throw scimErrors.invalidValue(`"${at}" contains a lone UTF-16 surrogate (such as \\ud800), which is not a character; send valid Unicode text.`);
+}
+
+/**
+ * userName / group displayName: the names IdPs match on and unique indexes key on. NFC so one
+ * name has one spelling; no empty, overlong, control or invisible characters (near-duplicate
+ * names, log forging). Returns the NFC form that is stored.
+ */
+export function checkIdentifier(value: string, label: string): string {
+  const nfc = value.normalize("NFC");
+  if (nfc.trim() === "") throw scimErrors.invalidValue(`Attribute "${label}" must not be empty.`);
+  if ([...nfc].length > MAX_IDENTIFIER_LENGTH) {
+    throw scimErrors.invalidValue(`Attribute "${label}" must be at most ${MAX_IDENTIFIER_LENGTH} characters.`);
+  }
+  if (CONTROL.test(nfc)) throw scimErrors.invalidValue(`Attribute "${label}" must not contain control characters.`);
+  refuseDefaultIgnorable(nfc, label);
+  // NFC would store `Kate` for `\u212Aate` (Kelvin sign): a name the IdP did not send, equal to
+  // another user's. Refused, so the stored name is the one sent, up to composing accents.
+  const folded = firstNfcReplaced(value);
+  if (folded !== undefined) {
+    throw scimErrors.invalidValue(
+      `Attribute "${label}" contains U+${hex(folded)}, which Unicode normalisation replaces by the look-alike "${folded.normalize("NFC")}"; send that character instead.`,
+    );
+  }
+  return nfc;
+}
+
+/**
+ * externalId is case-exact and not normalised (the IdP's own key, RFC 7643 §3.1), but an
+ * invisible character in it would make two ids that look the same to the IdP admin.
+ */
+export function refuseDefaultIgnorable(value: string, label: string): void {
+  const match = DEFAULT_IGNORABLE.exec(value);
+  if (!match) return;
+  throw scimErrors.invalidValue(
+    `Attribute "${label}" must not contain invisible (default-ignorable) characters such as soft hyphens, zero-width or bidirectional formatting characters; found U+${hex(match[0])}.`,
+  );
+}
+
+function hex(ch: string): string {
+  return (ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0");
+}

@@ -5,6 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { countingEnv, send } from "./support/counting-env";
 import { expectScimError } from "./support/expect-scim-error";
 import { admin, bodyOf, createTenant, scim } from "./support/http";
 import { GROUP, USER } from "./support/urns";
@@ -244,6 +245,33 @@ describe("which account a SCIM user create links to", () => {
     const res = await scim(tenant, "/Users", { method: "POST", json });
     expect(res.status, await res.clone().text()).toBe(201);
     expect(await accountLink(tenant.id, "ceo")).toBeNull();
+  });
+});
+
+describe("the cost of looking for candidates", () => {
+  it("reads the accounts the userName and primary email name, not every unlinked account of the tenant", async () => {
+    const tenant = await createTenant();
+    const seeded = 500;
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${seeded})
+       INSERT INTO app_accounts (tenant_id, account_key, user_name_key, email_key, created_at)
+       SELECT ?, 'seed-' || i, 'seed' || i, 'seed' || i || '@corp.example', '2026-01-01T00:00:00Z' FROM n`,
+    ).bind(tenant.id).run();
+    const counting = countingEnv(env);
+    const json = { schemas: [USER], userName: "seed7", emails: [{ value: "seed7@corp.example", type: "work", primary: true }] };
+    const sent = await send(
+      counting,
+      new Request(`${tenant.baseUrl}/Users`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${tenant.token}`, "Content-Type": "application/scim+json" },
+        body: JSON.stringify(json),
+      }),
+    );
+    expect(sent.response.status, await sent.response.clone().text()).toBe(201);
+    const accountReads = sent.statements.filter((s) => s.sql.includes("app_accounts")).map((s) => ({ sql: s.sql.slice(0, 120), rowsRead: s.rowsRead }));
+    const total = accountReads.reduce((sum, s) => sum + (s.rowsRead ?? 0), 0);
+    expect(total, JSON.stringify(accountReads)).toBeLessThan(50);
+    expect(await accountLink(tenant.id, "seed-7")).not.toBeNull();
   });
 });
 

@@ -63,20 +63,25 @@ export function userLinkKeys(doc: ScimDocument): UserLinkKeys {
   return { userNameKey: linkingKey(doc.userName as string), emailKey: email === undefined ? null : linkingKey(email) };
 }
 
-/** Unlinked accounts of the tenant that the user's userName or primary email names. */
+/**
+ * Unlinked accounts of the tenant that the user's userName or primary email names. Written as
+ * a UNION of two index lookups: with `tenant_id = ? AND (a = ? OR b = ?)` SQLite walks the
+ * tenant's unlinked accounts through app_accounts_user instead (`+user_id` keeps it off that index).
+ */
 export function accountCandidates(tenantId: string, keys: UserLinkKeys): SQL {
-  const matches: SQL[] = [];
-  if (keys.userNameKey !== null) matches.push(sql`${appAccounts.userNameKey} = ${keys.userNameKey}`);
-  if (keys.emailKey !== null) matches.push(sql`${appAccounts.emailKey} = ${keys.emailKey}`);
-  const named = matches.length > 0 ? sql.join(matches, sql` OR `) : sql`0`;
-  return sql`${appAccounts.tenantId} = ${tenantId} AND ${appAccounts.userId} IS NULL AND (${named})`;
+  const lookups: SQL[] = [];
+  const ofTenant = sql`${appAccounts.tenantId} = ${tenantId}`;
+  if (keys.userNameKey !== null) lookups.push(sql`SELECT rowid FROM ${appAccounts} WHERE ${ofTenant} AND ${appAccounts.userNameKey} = ${keys.userNameKey}`);
+  if (keys.emailKey !== null) lookups.push(sql`SELECT rowid FROM ${appAccounts} WHERE ${ofTenant} AND ${appAccounts.emailKey} = ${keys.emailKey}`);
+  if (lookups.length === 0) return sql`0`;
+  return sql`rowid IN (${sql.join(lookups, sql` UNION `)}) AND +${appAccounts.userId} IS NULL`;
 }
 
 /** Unlinked app groups of the tenant with this displayName. */
 export function appGroupCandidates(tenantId: string, displayName: string): SQL {
   const key = linkingKey(displayName);
   if (key === null) return sql`0`;
-  return sql`${appGroups.tenantId} = ${tenantId} AND ${appGroups.groupId} IS NULL AND ${appGroups.displayNameKey} = ${key}`;
+  return sql`${appGroups.tenantId} = ${tenantId} AND ${appGroups.displayNameKey} = ${key} AND +${appGroups.groupId} IS NULL`;
 }
 
 /**

@@ -128,6 +128,18 @@ describe.each<Kind>(["Users", "Groups"])("lone surrogates in a %s body", (kind) 
     await expectRefusedAndUnchanged(tenant, kind, id, { method: "PATCH", json: pathless }, /Operations\[0\]\.value\./);
   });
 
+  it("finds one at the bottom of arrays nested 200,000 deep without a stack overflow", async () => {
+    const tenant = await createTenant();
+    const depth = 200_000;
+    const nested = (inner: string) => `${"[".repeat(depth)}${inner}${"]".repeat(depth)}`;
+    const body = (inner: string) => `{"schemas":["${SCHEMA[kind]}"],"${name}":"deep","nonStandard":${nested(inner)}}`;
+    const headers = { "Content-Type": "application/scim+json" };
+    const refused = await scim(tenant, `/${kind}`, { method: "POST", headers, body: body('"\\ud800"') });
+    expect((await expectScimError(refused, 400, "invalidValue")).detail).toContain("nonStandard[0][0]");
+    const accepted = await scim(tenant, `/${kind}`, { method: "POST", headers, body: body('"fine"') });
+    expect(accepted.status, await accepted.clone().text()).toBe(201);
+  });
+
   it("answers a filter with one without a 500: it matches nothing", async () => {
     const tenant = await createTenant();
     await create(tenant, kind, "ann");

@@ -57,23 +57,28 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** The path (`emails[1].value`, `Operations[0].value.userName`) of the first string or key with a lone surrogate. */
-function findLoneSurrogate(value: unknown, path: string): string | undefined {
-  if (typeof value === "string") return hasLoneSurrogate(value) ? path : undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findLoneSurrogate(value[i], `${path}[${i}]`);
-      if (found !== undefined) return found;
+/**
+ * The path (`emails[1].value`, `Operations[0].value.userName`) of the first string or key with
+ * a lone surrogate. Iterative: a 1 MB body can nest arrays 500,000 deep, past any call stack.
+ */
+function findLoneSurrogate(body: unknown): string | undefined {
+  const pending: { value: unknown; path: string }[] = [{ value: body, path: "" }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, path } = next;
+    if (typeof value === "string") {
+      if (hasLoneSurrogate(value)) return path;
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) pending.push({ value: value[i], path: `${path}[${i}]` });
+    } else if (isObject(value)) {
+      const keys = Object.keys(value);
+      // A key with a lone surrogate is named by its escaped form (JSON.stringify escapes it).
+      const badKey = keys.find(hasLoneSurrogate);
+      if (badKey !== undefined) return path === "" ? JSON.stringify(badKey) : `${path}.${JSON.stringify(badKey)}`;
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i] as string;
+        pending.push({ value: value[key], path: path === "" ? key : `${path}.${key}` });
+      }
     }
-    return undefined;
-  }
-  if (!isObject(value)) return undefined;
-  for (const key of Object.keys(value)) {
-    // A key with a lone surrogate is named by its escaped form: the raw key cannot be printed.
-    const at = path === "" ? key : `${path}.${key}`;
-    if (hasLoneSurrogate(key)) return path === "" ? JSON.stringify(key) : `${path}.${JSON.stringify(key)}`;
-    const found = findLoneSurrogate(value[key], at);
-    if (found !== undefined) return found;
   }
   return undefined;
 }
@@ -84,7 +89,7 @@ function findLoneSurrogate(value: unknown, path: string): string | undefined {
  * nothing is stored.
  */
 export function refuseLoneSurrogates(body: unknown): void {
-  const at = findLoneSurrogate(body, "");
+  const at = findLoneSurrogate(body);
   if (at === undefined) return;
   throw scimErrors.invalidValue(`"${at}" contains a lone UTF-16 surrogate (such as \\ud800), which is not a character; send valid Unicode text.`);
 }

@@ -279,9 +279,13 @@ describe("what the operator registers", () => {
   it.each([
     ["an account userName", "accounts/k", { userName: "\u212Aate" }],
     ["an app group displayName", "app-groups/k", { displayName: "\u212Aitchen" }],
-  ])("refuses the Kelvin sign in %s with 400 invalidValue (no SCIM value could link to it)", async (_label, path, json) => {
+    ["an account userName (a lone surrogate)", "accounts/k", { userName: "kate\ud800" }],
+    ["an app group displayName (a lone surrogate)", "app-groups/k", { displayName: "\udc00Kitchen" }],
+  ])("refuses the Kelvin sign or a lone surrogate in %s with 400 invalidValue (no SCIM value could link to it)", async (_label, path, json) => {
     const tenant = await createTenant();
     await expectScimError(await admin(`/tenants/${tenant.id}/${path}`, { method: "PUT", json }), 400, "invalidValue");
+    const [kind] = path.split("/");
+    expect((await admin(`/tenants/${tenant.id}/${kind}/k`)).status).toBe(404);
   });
 
   it("stores an ASCII key lower-cased and a non-ASCII one exactly (NFC): the SCIM side computes the same", async () => {

@@ -38,18 +38,21 @@ export function hasDefaultIgnorable(value: string): boolean {
 }
 
 /**
- * True when the value holds a code point that NFC replaces by another one on its own: the
- * canonical singletons and composition exclusions, such as the Kelvin sign U+212A (NFC: `K`),
- * the Ohm sign, the Greek question mark (NFC: `;`) and the CJK compatibility ideographs. They
- * are look-alikes of their replacement, and NFC text never contains them. (A decomposed `é`
- * is not one: each of its code points is NFC on its own.)
+ * True when the value holds a non-ASCII code point that NFC turns into ASCII: the Kelvin sign
+ * U+212A (NFC: `K`), the Greek question mark U+037E (`;`) and the Greek varia U+1FEF (`` ` ``).
+ * They are look-alikes that NFC alone would make equal to a plain ASCII name, which then folds
+ * case like one (`\u212Aate` → `Kate` → `kate`). Other code points NFC replaces (the Ohm sign,
+ * CJK compatibility ideographs, Devanagari letters with a nukta) stay non-ASCII, so they only
+ * ever match exactly, and real names use them.
  */
-export function hasNfcReplacedCodePoint(value: string): boolean {
-  return firstNfcReplaced(value) !== undefined;
+export function hasAsciiLookAlike(value: string): boolean {
+  return firstAsciiLookAlike(value) !== undefined;
 }
 
-function firstNfcReplaced(value: string): string | undefined {
-  for (const ch of value) if (ch.normalize("NFC") !== ch) return ch;
+const HAS_ASCII = /[\u0000-\u007f]/;
+
+function firstAsciiLookAlike(value: string): string | undefined {
+  for (const ch of value) if (ch > "\u007f" && HAS_ASCII.test(ch.normalize("NFC"))) return ch;
   return undefined;
 }
 
@@ -107,12 +110,12 @@ export function checkIdentifier(value: string, label: string): string {
   }
   if (CONTROL.test(nfc)) throw scimErrors.invalidValue(`Attribute "${label}" must not contain control characters.`);
   refuseDefaultIgnorable(nfc, label);
-  // NFC would store `Kate` for `\u212Aate` (Kelvin sign): a name the IdP did not send, equal to
-  // another user's. Refused, so the stored name is the one sent, up to composing accents.
-  const folded = firstNfcReplaced(value);
+  // NFC would store `Kate` for `\u212Aate` (Kelvin sign): a name the IdP did not send, equal
+  // (case-insensitively) to another user's. Refused rather than silently made ASCII.
+  const folded = firstAsciiLookAlike(value);
   if (folded !== undefined) {
     throw scimErrors.invalidValue(
-      `Attribute "${label}" contains U+${hex(folded)}, which Unicode normalisation replaces by the look-alike "${folded.normalize("NFC")}"; send that character instead.`,
+      `Attribute "${label}" contains U+${hex(folded)}, which Unicode normalisation replaces by the ASCII look-alike "${folded.normalize("NFC")}"; send that character instead.`,
     );
   }
   return nfc;

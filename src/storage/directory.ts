@@ -16,7 +16,7 @@ function registeredKey(value: string, field: string): string {
   const key = linkingKey(value);
   if (key === null) {
     throw scimErrors.invalidValue(
-      `"${field}" contains a character that Unicode normalisation replaces by a look-alike (such as the Kelvin sign U+212A); write the plain letter.`,
+      `"${field}" contains a character that Unicode normalisation replaces by an ASCII look-alike (such as the Kelvin sign U+212A); write the plain letter.`,
     );
   }
   return key;

@@ -15,7 +15,7 @@
  *   the operator cleaned up accounts. With linking off, any candidate answers 409 (as before).
  */
 import { type SQL, sql } from "drizzle-orm";
-import { hasNfcReplacedCodePoint } from "../scim/identifiers";
+import { hasAsciiLookAlike } from "../scim/identifiers";
 import { isPlainObject, type ScimDocument } from "../scim/schema";
 import { appAccounts, appGroups } from "./schema";
 
@@ -28,10 +28,10 @@ const ASCII_ONLY = /^[\u0000-\u007f]*$/;
  * value with any non-ASCII character is kept exactly (NFC): no Unicode case mapping, which
  * folds look-alikes (`toLowerCase()` turns the Kelvin sign into `k` and `İ` into `i̇`), and
  * no compatibility folding (NFKC would turn fullwidth `ｋ` into `k`). `null` (never links)
- * for a value with a code point NFC itself would fold into a look-alike (the Kelvin sign).
+ * for a value with a code point NFC itself turns into an ASCII look-alike (the Kelvin sign).
  */
 export function linkingKey(value: string): string | null {
-  if (hasNfcReplacedCodePoint(value)) return null;
+  if (hasAsciiLookAlike(value)) return null;
   const nfc = value.normalize("NFC");
   return ASCII_ONLY.test(nfc) ? nfc.replace(/[A-Z]/g, (c) => c.toLowerCase()) : nfc;
 }

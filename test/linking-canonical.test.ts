@@ -10,7 +10,7 @@ import { expectScimError } from "./support/expect-scim-error";
 import { admin, bodyOf, createTenant, scim } from "./support/http";
 import { GROUP, USER } from "./support/urns";
 
-type Email = { value: string; type?: string; primary?: boolean };
+type Email = { value: string; type?: string; primary?: boolean | string };
 
 interface UserCase {
   name: string;
@@ -59,6 +59,18 @@ const USER_CASES: UserCase[] = [
     name: "a primary home email links",
     accounts: { pat: { email: "pat@corp.example" } },
     user: { userName: "pat.smith", emails: [{ value: "pat@corp.example", type: "home", primary: true }] },
+    links: "pat",
+  },
+  {
+    name: "Entra's string \"True\" marks the primary email",
+    accounts: { pat: { email: "pat@corp.example" } },
+    user: {
+      userName: "pat.smith",
+      emails: [
+        { value: "pat@corp.example", type: "other", primary: "True" },
+        { value: "pat.smith@corp.example", type: "work", primary: "False" },
+      ],
+    },
     links: "pat",
   },
   {

@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env";
 import { scimErrors } from "../scim/errors";
+import { hasLoneSurrogate } from "../scim/identifiers";
 import { database } from "../storage/database";
 import {
   deleteAppAccount,
@@ -24,11 +25,17 @@ import { tenantSettingsFields } from "./tenant-settings";
 import { parseWith, validQuery } from "./validation";
 
 const key = z.string().min(1).max(200);
+/** A name the app's account or group is linked by; a lone surrogate has no UTF-8 form to key on. */
+const linkName = z
+  .string()
+  .min(1)
+  .max(256)
+  .refine((s) => !hasLoneSurrogate(s), "must be valid Unicode text (no lone surrogate)");
 const accountBody = z
-  .object({ userName: z.string().min(1).max(256).optional(), email: z.string().email().max(320).optional() })
+  .object({ userName: linkName.optional(), email: z.string().email().max(320).optional() })
   .strict()
   .refine((b) => b.userName !== undefined || b.email !== undefined, "give userName, email or both");
-const appGroupBody = z.object({ displayName: z.string().min(1).max(256) }).strict();
+const appGroupBody = z.object({ displayName: linkName }).strict();
 const grantsBody = z
   .object({ role: tenantSettingsFields.defaultRole.optional(), domains: tenantSettingsFields.domainRestrictions.optional() })
   .strict()

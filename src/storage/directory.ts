@@ -3,12 +3,24 @@
  * (for linking), the role/domains it assigns to IdP groups, and reads by insertion order.
  */
 import { and, asc, eq, gt } from "drizzle-orm";
-import { uniquenessKey } from "../scim/schema";
+import { scimErrors } from "../scim/errors";
 import type { Database } from "./database";
+import { linkingKey } from "./linking";
 import { appAccounts, appGroups, groups, users } from "./schema";
 
 export type AppAccountRow = typeof appAccounts.$inferSelect;
 export type AppGroupRow = typeof appGroups.$inferSelect;
+
+/** The stored key of a name the operator registers; one no SCIM value could link to is refused. */
+function registeredKey(value: string, field: string): string {
+  const key = linkingKey(value);
+  if (key === null) {
+    throw scimErrors.invalidValue(
+      `"${field}" contains a character that Unicode normalisation replaces by an ASCII look-alike (such as the Kelvin sign U+212A); write the plain letter.`,
+    );
+  }
+  return key;
+}
 
 export async function upsertAppAccount(
   db: Database,
@@ -16,9 +28,10 @@ export async function upsertAppAccount(
   accountKey: string,
   identity: { userName?: string | undefined; email?: string | undefined },
 ): Promise<AppAccountRow> {
+  // The same canonical form the SCIM create compares (storage/linking.ts).
   const keys = {
-    userNameKey: identity.userName === undefined ? null : uniquenessKey(identity.userName),
-    emailKey: identity.email === undefined ? null : identity.email.toLowerCase(),
+    userNameKey: identity.userName === undefined ? null : registeredKey(identity.userName, "userName"),
+    emailKey: identity.email === undefined ? null : registeredKey(identity.email, "email"),
   };
   const [row] = await db
     .insert(appAccounts)
@@ -46,7 +59,7 @@ export async function deleteAppAccount(db: Database, tenantId: string, accountKe
 }
 
 export async function upsertAppGroup(db: Database, tenantId: string, groupKey: string, displayName: string): Promise<AppGroupRow> {
-  const displayNameKey = uniquenessKey(displayName);
+  const displayNameKey = registeredKey(displayName, "displayName");
   const [row] = await db
     .insert(appGroups)
     .values({ tenantId, groupKey, displayNameKey, createdAt: new Date().toISOString() })

@@ -12,6 +12,7 @@ import type { MemberChanges } from "../scim/patch";
 import { type ScimDocument, uniquenessKey } from "../scim/schema";
 import { chunk, rowsPerStatement } from "./chunk";
 import type { Database } from "./database";
+import { anyCandidate, appGroupCandidates, onlyCandidate } from "./linking";
 import { qualified } from "./qualified";
 import { appGroups, events, groupMembers, groups, tenants, users } from "./schema";
 import { matchErrorChain, type Precondition, PreconditionFailed, runTogether, type TenantDb } from "./tenant-db";
@@ -253,7 +254,8 @@ export async function createGroup(tdb: TenantDb, doc: ScimDocument, memberIds: s
   const now = new Date().toISOString();
   const columns = indexedColumns(doc);
   const tenant = eq(tenants.id, tenantId);
-  const appGroupMatch = sql`${appGroups.tenantId} = ${tenantId} AND ${appGroups.groupId} IS NULL AND ${appGroups.displayNameKey} = ${columns.displayNameKey}`;
+  // Links to the only unlinked app group with this displayName (storage/linking.ts).
+  const candidates = appGroupCandidates(tenantId, columns.displayName);
   const linkingOff = sql`EXISTS (SELECT 1 FROM ${tenants} WHERE ${tenant} AND ${tenants.linkExistingUsers} = 0)`;
   try {
     return await writeAndReadBack(
@@ -271,7 +273,7 @@ export async function createGroup(tdb: TenantDb, doc: ScimDocument, memberIds: s
           version: 1,
           doc,
         }),
-        db.update(appGroups).set({ groupId: id, linkedAt: now }).where(appGroupMatch),
+        db.update(appGroups).set({ groupId: id, linkedAt: now }).where(onlyCandidate(appGroups, candidates)),
         db.update(tenants).set({ groupCount: sql`${tenants.groupCount} + 1` }).where(tenant),
         countInBlock(db, "Group", tenantId, id),
         db.insert(events).values({
@@ -286,7 +288,7 @@ export async function createGroup(tdb: TenantDb, doc: ScimDocument, memberIds: s
       ],
       [
         ...membersExist(tenantId, changes.add),
-        { kind: "noAccountConflict", holds: sql`NOT (${linkingOff} AND EXISTS (SELECT 1 FROM ${appGroups} WHERE ${appGroupMatch}))` },
+        { kind: "noAccountConflict", holds: sql`NOT (${linkingOff} AND ${anyCandidate(appGroups, candidates)})` },
       ],
       { id, includeMembers: true },
     );

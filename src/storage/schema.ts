@@ -174,7 +174,8 @@ export const userEmails = sqliteTable(
 
 /**
  * Accounts the host app had before SCIM (registered through the operator API). A SCIM
- * create with the same userName or email links to the account instead of answering 409.
+ * create with the same userName or primary email links to the account instead of answering
+ * 409. Keys are `linkingKey` forms (storage/linking.ts), never `uniquenessKey` ones.
  */
 export const appAccounts = sqliteTable(
   "app_accounts",
@@ -198,7 +199,7 @@ export const appAccounts = sqliteTable(
 
 /**
  * Groups the host app had before SCIM (operator API). A SCIM create with the same
- * displayName links to the app group, whose membership the IdP then owns.
+ * displayName (`linkingKey` form) links to the app group, whose membership the IdP then owns.
  */
 export const appGroups = sqliteTable(
   "app_groups",

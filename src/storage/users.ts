@@ -2,13 +2,14 @@
  * Users in D1. Reads return the user's `groups` from the membership index in the same
  * statement; writes are single batches behind TenantDb's preconditions (one round trip).
  */
-import { and, eq, getTableColumns, inArray, type SQL, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, type SQL, sql } from "drizzle-orm";
 import { ScimError, scimErrors } from "../scim/errors";
 import { type ScimDocument, uniquenessKey } from "../scim/schema";
 import type { Database } from "./database";
 import { appAccounts, events, groupMembers, groups, tenants, userEmails, users } from "./schema";
 import { countInBlock, uncountFromBlock } from "./seq-blocks";
 import { chunk, rowsPerStatement } from "./chunk";
+import { accountCandidates, anyCandidate, onlyCandidate, userLinkKeys } from "./linking";
 import { offsetOf } from "./listing";
 import { qualified } from "./qualified";
 import { matchErrorChain, PreconditionFailed, type TenantDb } from "./tenant-db";
@@ -128,19 +129,13 @@ function userNameTaken(): ScimError {
   return scimErrors.uniqueness("A user with this userName already exists (userName is case-insensitive).");
 }
 
-/** Matches an unlinked app account by userName first, then by email. */
-function unlinkedAccountMatch(tenantId: string, userNameKey: string, emails: string[]): SQL {
-  const byEmail = emails.length ? sql` OR ${inArray(appAccounts.emailKey, emails)}` : sql``;
-  return sql`${appAccounts.tenantId} = ${tenantId} AND ${appAccounts.userId} IS NULL AND (${appAccounts.userNameKey} = ${userNameKey}${byEmail})`;
-}
-
 export async function createUser(tdb: TenantDb, doc: ScimDocument): Promise<{ user: StoredUser; linkedAccount: string | null }> {
   const { db, tenantId } = tdb;
   const id = crypto.randomUUID();
   const now = new Date().toISOString();
   const columns = indexedColumns(doc);
-  const emails = emailKeys(doc).slice(0, 20);
-  const match = unlinkedAccountMatch(tenantId, columns.userNameKey, emails);
+  // Linking rules (userName or primary email, one candidate only): storage/linking.ts.
+  const candidates = accountCandidates(tenantId, userLinkKeys(doc));
   const linkingOff = sql`EXISTS (SELECT 1 FROM ${tenants} WHERE ${tenants.id} = ${tenantId} AND ${tenants.linkExistingUsers} = 0)`;
   const linkedAccount = sql`(SELECT ${appAccounts.accountKey} FROM ${appAccounts} WHERE ${appAccounts.tenantId} = ${tenantId} AND ${appAccounts.userId} = ${id})`;
   try {
@@ -153,9 +148,7 @@ export async function createUser(tdb: TenantDb, doc: ScimDocument): Promise<{ us
         db
           .update(appAccounts)
           .set({ userId: id, linkedAt: now })
-          .where(
-            sql`rowid = (SELECT rowid FROM ${appAccounts} WHERE ${match} ORDER BY (${appAccounts.userNameKey} = ${columns.userNameKey}) DESC LIMIT 1)`,
-          )
+          .where(onlyCandidate(appAccounts, candidates))
           .returning({ accountKey: appAccounts.accountKey }),
         db
           .update(tenants)
@@ -176,7 +169,7 @@ export async function createUser(tdb: TenantDb, doc: ScimDocument): Promise<{ us
         // Variable in number, so last: the results above keep their positions.
         ...insertEmails(db, tenantId, id, doc),
       ] as const,
-      [{ kind: "noAccountConflict", holds: sql`NOT (${linkingOff} AND EXISTS (SELECT 1 FROM ${appAccounts} WHERE ${match}))` }],
+      [{ kind: "noAccountConflict", holds: sql`NOT (${linkingOff} AND ${anyCandidate(appAccounts, candidates)})` }],
     );
     const row = inserted[0];
     if (!row) throw new Error("user insert returned no row");
@@ -185,7 +178,7 @@ export async function createUser(tdb: TenantDb, doc: ScimDocument): Promise<{ us
     if (isUserNameConflict(error)) throw userNameTaken();
     if (error instanceof PreconditionFailed && error.kind === "noAccountConflict") {
       throw scimErrors.uniqueness(
-        "An account with this userName or email already exists in the application, and this tenant does not link existing accounts.",
+        "An account with this userName or primary email already exists in the application, and this tenant does not link existing accounts.",
       );
     }
     throw error;

@@ -4,6 +4,7 @@
  */
 import { ScimError, fail, ok, scimErrors, type Result } from "../errors";
 import { parsePatchPath, type PatchPath } from "../filter";
+import { refuseLoneSurrogates } from "../identifiers";
 import { SCHEMAS, isPlainObject, sameUrn } from "../schema";
 import type { PatchOpName, PatchOperation } from "./types";
 
@@ -48,6 +49,7 @@ function member(obj: Record<string, unknown>, name: string, where: string): unkn
 
 function parseOrThrow(body: unknown): PatchOperation[] {
   if (!isPlainObject(body)) throw scimErrors.invalidSyntax("The PATCH body must be a JSON object.");
+  refuseLoneSurrogates(body);
   const schemas = member(body, "schemas", "The body");
   if (!Array.isArray(schemas) || !schemas.some((s) => typeof s === "string" && sameUrn(s, PATCH_OP_SCHEMA))) {
     throw scimErrors.invalidSyntax(`"schemas" must include "${PATCH_OP_SCHEMA}".`);

@@ -3,6 +3,7 @@
  * RFC 7644 §3.3, §3.5.1), liberal where real IdPs need it (see /work/shared/IDP-BEHAVIOUR.md).
  */
 import { ScimError, fail, ok, scimErrors, type Result } from "../errors";
+import { checkIdentifier, refuseDefaultIgnorable, refuseLoneSurrogates } from "../identifiers";
 import { COMMON_ATTRIBUTES } from "./common";
 import { findAttribute, splitUrnPath, subAttributeOf } from "./lookup";
 import { resourceSchemas, sameUrn } from "./resource-types";
@@ -24,9 +25,8 @@ const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
  */
 const BARE_STRING_AS_VALUE = new Set(["roles", "manager"]);
 
-/** Characters never allowed in userName / group displayName: C0, DEL, C1, zero-width and bidi controls. */
-const FORBIDDEN_IDENTIFIER_CHARS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/u;
-const MAX_IDENTIFIER_LENGTH = 256;
+/** The client's identifier (RFC 7643 §3.1): no invisible characters, like the names. */
+const EXTERNAL_ID = COMMON_ATTRIBUTES.find((a) => a.name === "externalId");
 
 /** xsd:dateTime (RFC 7643 §2.3.5), e.g. `2011-05-13T04:42:34Z`; `Date.parse` alone accepts "1". */
 const DATE_TIME = /^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/;
@@ -101,6 +101,7 @@ export function parseAttributeValue(
 
 function parseOrThrow(resourceType: ResourceTypeName, body: unknown): ScimDocument {
   if (!isPlainObject(body)) throw scimErrors.invalidSyntax("The request body must be a JSON object.");
+  refuseLoneSurrogates(body);
   const { core, extensions } = resourceSchemas(resourceType);
   checkSchemas(resourceType, body);
 
@@ -181,8 +182,11 @@ function checkSchemas(resourceType: ResourceTypeName, body: Record<string, unkno
 
 function cleanTopLevel(attribute: AttributeDefinition, value: unknown, label: string): JsonValue | undefined {
   const cleaned = cleanAttribute(attribute, value, label);
+  if (typeof cleaned !== "string") return cleaned;
   // Writable unique strings are the names IdPs match on (userName, group displayName).
-  return typeof cleaned === "string" && attribute.uniqueness !== "none" ? checkIdentifier(cleaned, label) : cleaned;
+  if (attribute.uniqueness !== "none") return checkIdentifier(cleaned, label);
+  if (attribute === EXTERNAL_ID) refuseDefaultIgnorable(cleaned, label);
+  return cleaned;
 }
 
 /** One attribute's value, checked and cleaned; `undefined` when it amounts to nothing. */
@@ -274,20 +278,4 @@ function cleanScalar(attribute: AttributeDefinition, value: unknown, label: stri
       // RFC 7643 §2.3.8: a complex attribute has no complex sub-attributes.
       throw scimErrors.invalidValue(`Attribute "${label}" cannot be nested.`);
   }
-}
-
-/**
- * userName / group displayName: the names IdPs match on and unique indexes key on. NFC so one
- * name has one spelling; no empty, overlong or invisible-character names (spoofing, log forging).
- */
-function checkIdentifier(value: string, label: string): string {
-  const nfc = value.normalize("NFC");
-  if (nfc.trim() === "") throw scimErrors.invalidValue(`Attribute "${label}" must not be empty.`);
-  if ([...nfc].length > MAX_IDENTIFIER_LENGTH) {
-    throw scimErrors.invalidValue(`Attribute "${label}" must be at most ${MAX_IDENTIFIER_LENGTH} characters.`);
-  }
-  if (FORBIDDEN_IDENTIFIER_CHARS.test(nfc)) {
-    throw scimErrors.invalidValue(`Attribute "${label}" must not contain control, zero-width or bidirectional formatting characters.`);
-  }
-  return nfc;
 }

@@ -17,17 +17,14 @@ import { appGroups, events, groupMembers, groups, tenants, users } from "./schem
 import { matchErrorChain, type Precondition, PreconditionFailed, runTogether, type TenantDb } from "./tenant-db";
 import { offsetOf } from "./listing";
 import { countInBlock, uncountFromBlock } from "./seq-blocks";
+import { type MemberPage, type MemberRef, memberPageQuery, membersOfGroupsQuery, toMemberPage } from "./group-members";
+
+export type { MemberRef } from "./group-members";
 
 /** The most members one request may name (add, remove or replace): a documented bound. */
 export const MAX_MEMBERS_PER_REQUEST = 10_000;
 /** An event lists at most this many member ids per list; a longer list becomes its count. */
 const EVENT_MEMBER_IDS = 1000;
-
-export interface MemberRef {
-  value: string;
-  display: string | null;
-  type: "User" | "Group";
-}
 
 export interface StoredGroup {
   id: string;
@@ -38,8 +35,13 @@ export interface StoredGroup {
   role: string | null;
   domains: string[];
   memberCount: number;
-  /** Undefined when members were not read (excludedAttributes=members). */
+  /**
+   * Undefined when members were not read (excludedAttributes=members). Otherwise the first
+   * page of them (at most MEMBER_PAGE_ROWS): all of them unless `membersContinueAfter` says
+   * where the rest start (storage/group-members.ts reads them page by page).
+   */
   members?: MemberRef[];
+  membersContinueAfter?: string;
 }
 
 /** Member ids deduplicated once, here: the counts and existence checks below rely on it. */
@@ -56,16 +58,7 @@ type GroupRow = typeof groups.$inferSelect;
 const { tenantId: _tenant, seq: _seq, displayName: _name, displayNameKey: _key, externalId: _externalId, ...groupFields } =
   getTableColumns(groups);
 
-const memberDisplay = sql<string | null>`coalesce(json_extract(${qualified(users.doc)}, '$.displayName'), ${qualified(users.userName)})`;
-
-/** A group's members as JSON, computed per returned row (only when members are wanted). */
-const membersJson = sql<string>`(SELECT json_group_array(json_object('value', ${qualified(groupMembers.memberId)}, 'type', ${qualified(groupMembers.memberType)}, 'display', ${memberDisplay})) FROM ${groupMembers} LEFT JOIN ${users} ON ${qualified(users.tenantId)} = ${qualified(groupMembers.tenantId)} AND ${qualified(users.id)} = ${qualified(groupMembers.memberId)} WHERE ${qualified(groupMembers.tenantId)} = ${qualified(groups.tenantId)} AND ${qualified(groupMembers.groupId)} = ${qualified(groups.id)})`;
-
-function withMembers(includeMembers: boolean) {
-  return includeMembers ? { ...groupFields, membersJson } : { ...groupFields, membersJson: sql<null>`NULL` };
-}
-
-export function toStoredGroup(row: Pick<GroupRow, keyof typeof groupFields> & { membersJson: string | null }): StoredGroup {
+export function toStoredGroup(row: Pick<GroupRow, keyof typeof groupFields>, members?: MemberPage): StoredGroup {
   const group: StoredGroup = {
     id: row.id,
     doc: row.doc as ScimDocument,
@@ -76,13 +69,16 @@ export function toStoredGroup(row: Pick<GroupRow, keyof typeof groupFields> & { 
     domains: row.domains,
     memberCount: row.memberCount,
   };
-  if (row.membersJson !== null) group.members = JSON.parse(row.membersJson) as MemberRef[];
+  if (members) {
+    group.members = members.members;
+    if (members.continueAfter !== undefined) group.membersContinueAfter = members.continueAfter;
+  }
   return group;
 }
 
-function selectGroupQuery(db: Database, tenantId: string, id: string, includeMembers: boolean) {
+function selectGroupQuery(db: Database, tenantId: string, id: string) {
   return db
-    .select(withMembers(includeMembers))
+    .select(groupFields)
     .from(groups)
     .where(and(eq(groups.tenantId, tenantId), eq(groups.id, id)));
 }
@@ -97,12 +93,28 @@ export interface GroupPageQuery {
 
 export function selectGroupsPageQuery(db: Database, tenantId: string, page: GroupPageQuery) {
   return db
-    .select({ ...withMembers(page.includeMembers), seq: groups.seq })
+    .select({ ...groupFields, seq: groups.seq })
     .from(groups)
     .where(and(eq(groups.tenantId, tenantId), page.where))
     .orderBy(...page.orderBy)
     .limit(page.limit)
     .offset(offsetOf(page.offset));
+}
+
+/**
+ * The first page of members of a list page's groups, in the same batch as the page: the page's
+ * own query repeated as a subquery (same snapshot, so the same groups). Its parameters are
+ * bound again, in this statement only: each statement stays within D1's 100.
+ */
+export function selectPageMembersQuery(db: Database, tenantId: string, page: GroupPageQuery) {
+  const ids = db
+    .select({ id: groups.id })
+    .from(groups)
+    .where(and(eq(groups.tenantId, tenantId), page.where))
+    .orderBy(...page.orderBy)
+    .limit(page.limit)
+    .offset(offsetOf(page.offset));
+  return membersOfGroupsQuery(db, tenantId, ids);
 }
 
 export function countGroupsQuery(db: Database, tenantId: string, where: SQL | undefined) {
@@ -295,11 +307,21 @@ export async function createGroup(tdb: TenantDb, doc: ScimDocument, memberIds: s
   }
 }
 
+/** The group, and the first page of its members when asked: one round trip. */
 export async function readGroup(tdb: TenantDb, id: string, includeMembers: boolean): Promise<StoredGroup> {
-  const { results } = await tdb.read([selectGroupQuery(tdb.db, tdb.tenantId, id, includeMembers)] as const);
-  const row = results[0][0];
+  const { db, tenantId } = tdb;
+  const group = selectGroupQuery(db, tenantId, id);
+  if (!includeMembers) {
+    const { results } = await tdb.read([group] as const);
+    return toStoredGroup(found(results[0][0]));
+  }
+  const { results } = await tdb.read([group, memberPageQuery(db, tenantId, id)] as const);
+  return toStoredGroup(found(results[0][0]), toMemberPage(results[1]));
+}
+
+function found<T>(row: T | undefined): T {
   if (!row) throw scimErrors.notFound("No group with this id in this tenant.");
-  return toStoredGroup(row);
+  return row;
 }
 
 /** Which group a write reads back, in its own batch, for the response. */
@@ -310,7 +332,10 @@ export interface ReadBack {
 
 /**
  * Runs a write and reads the group back at the end of the same batch: one round trip, and
- * the response shows exactly the state this write committed.
+ * the response shows exactly the state this write committed. The read-back is the group row
+ * and at most the first page of its members, never the whole membership, so a large group
+ * cannot make the write's own batch fail (D1's 2 MB value and 50 MB result limits); the rest
+ * of a large group's members are read after the write committed (storage/group-members.ts).
  */
 async function writeAndReadBack(
   tdb: TenantDb,
@@ -318,20 +343,24 @@ async function writeAndReadBack(
   preconditions: Precondition[],
   readBack: ReadBack,
 ): Promise<StoredGroup> {
-  const query = readBackQuery(tdb, readBack);
-  const results = await tdb.write([...statements, query] as unknown as [BatchItem<"sqlite">], preconditions);
-  return readBackRow(results);
+  const queries = readBackQueries(tdb, readBack);
+  const results = await tdb.write([...statements, ...queries] as unknown as [BatchItem<"sqlite">], preconditions);
+  return readBackGroup(results, readBack);
 }
 
-function readBackQuery(tdb: TenantDb, readBack: ReadBack) {
-  return selectGroupQuery(tdb.db, tdb.tenantId, readBack.id, readBack.includeMembers);
+function readBackQueries(tdb: TenantDb, readBack: ReadBack): BatchItem<"sqlite">[] {
+  const group = selectGroupQuery(tdb.db, tdb.tenantId, readBack.id);
+  return readBack.includeMembers ? [group, memberPageQuery(tdb.db, tdb.tenantId, readBack.id)] : [group];
 }
 
-/** The group a write's batch read back: the last of its results. */
-function readBackRow(results: readonly unknown[]): StoredGroup {
-  const row = (results.at(-1) as Awaited<ReturnType<typeof readBackQuery>> | undefined)?.[0];
+type GroupRowRead = Awaited<ReturnType<typeof selectGroupQuery>>;
+
+/** The group a write's batch read back: its last results (the row, then the members' first page). */
+function readBackGroup(results: readonly unknown[], readBack: ReadBack): StoredGroup {
+  const [rows, members] = (readBack.includeMembers ? results.slice(-2) : results.slice(-1)) as [GroupRowRead, MemberRef[]?];
+  const row = rows[0];
   if (!row) throw new Error("a committed group write read back no group");
-  return toStoredGroup(row);
+  return toStoredGroup(row, members ? toMemberPage(members) : undefined);
 }
 
 export interface GroupUpdate {
@@ -375,8 +404,9 @@ export async function updateGroupsTogether(
   if (!first) return { applied: true, groups: [] };
   const prepared = jobs.map(({ tdb, update, readBack }) => {
     const plan = planGroupUpdate(tdb, update);
-    const query = readBack ? readBackQuery(tdb, { id: update.id, ...readBack }) : undefined;
-    return { query, write: tdb.prepare(query ? [...plan.statements, query] : plan.statements, plan.preconditions) };
+    const asked = readBack ? { id: update.id, ...readBack } : undefined;
+    const queries = asked ? readBackQueries(tdb, asked) : [];
+    return { asked, write: tdb.prepare([...plan.statements, ...queries], plan.preconditions) };
   });
   let results: unknown[][];
   try {
@@ -384,7 +414,7 @@ export async function updateGroupsTogether(
   } catch (error) {
     return { applied: false, error };
   }
-  return { applied: true, groups: prepared.map((p, i) => (p.query ? readBackRow(results[i] ?? []) : undefined)) };
+  return { applied: true, groups: prepared.map((p, i) => (p.asked ? readBackGroup(results[i] ?? [], p.asked) : undefined)) };
 }
 
 /** The statements and preconditions of a group update, and the member ids it adds. */

@@ -6,6 +6,7 @@ import { listResponse } from "../../scim/list-response";
 import { applyPatch, parsePatchRequest } from "../../scim/patch";
 import { etagOf, locationOf, renderResource, requireVersion } from "../../scim/resource";
 import { type JsonValue, parseResource, type ResourceTypeName } from "../../scim/schema";
+import { checkDocumentSize } from "../../storage/document-size";
 import { encodeCursor } from "../../storage/listing";
 import { explainStaleWrite, PreconditionFailed } from "../../storage/tenant-db";
 import {
@@ -87,6 +88,7 @@ export const userRoutes = new Hono<AppEnv>()
   .post("/.search", async (c) => list(c, parseWith(listQuerySchema, searchBody(await readJsonBody(c.req.raw)))))
   .post("/", async (c) => {
     const doc = unwrap(parseResource(RESOURCE, await readJsonBody(c.req.raw)));
+    checkDocumentSize(doc);
     const { user } = await createUser(c.var.tenantDb, doc);
     return single(c, user, 201);
   })
@@ -99,6 +101,7 @@ export const userRoutes = new Hono<AppEnv>()
   .put("/:id", async (c) => {
     const id = c.req.param("id");
     const doc = unwrap(parseResource(RESOURCE, await readJsonBody(c.req.raw)));
+    checkDocumentSize(doc);
     const expected = ifMatchVersion(c);
     try {
       const user = await replaceUser(c.var.tenantDb, { id, doc, expectedVersion: expected, eventType: "user.replaced" }, true);
@@ -118,6 +121,8 @@ export const userRoutes = new Hono<AppEnv>()
       if (!outcome.changed) return single(c, current);
       // The patched document must still be a valid User (e.g. userName cannot be removed).
       const doc = unwrap(parseResource(RESOURCE, outcome.doc));
+      // PATCH adds can grow a document past the body cap, one request at a time.
+      checkDocumentSize(doc);
       try {
         const user = await replaceUser(c.var.tenantDb, { id, doc, expectedVersion: current.version, eventType: "user.patched" }, true);
         return single(c, user);

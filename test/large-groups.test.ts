@@ -410,6 +410,19 @@ function memberIdsOf(group: GroupJson | undefined): string[] {
 describe("a 100,000-member group reads completely, every D1 value, row and result within the production limits", () => {
   // D1 refuses a string value over 2,000,000 bytes; the counting env refuses it too (support/d1-limits.ts).
   // 100,000 members as one json_group_array would be about 10 MB.
+  it("a group of one page (5,000 members) reads in the one round trip of today, GET by id and list alike; 5,001 members take two", async () => {
+    for (const [size, trips] of [[MEMBER_PAGE_ROWS, 1], [MEMBER_PAGE_ROWS + 1, 2]] as const) {
+      const fx = await groupWithMembers(size, 0, `Page ${size}`);
+      const one = await readFully(fx, "GET", `/Groups/${fx.group.id}`);
+      expect(new Set(memberIdsOf(JSON.parse(one.text) as GroupJson)).size, `${size}`).toBe(size);
+      expect(one.roundTrips, `GET /Groups/{id} of ${size}`).toBe(trips);
+      const listed = await readFully(fx, "GET", "/Groups");
+      const list = JSON.parse(listed.text) as { Resources: GroupJson[] };
+      expect(new Set(memberIdsOf(list.Resources[0])).size, `${size}`).toBe(size);
+      expect(listed.roundTrips, `GET /Groups with one group of ${size}`).toBe(trips);
+    }
+  });
+
   it("GET /Groups/{id} of 25,000 members (about 2.5 MB of member JSON, which local D1 returns but D1 refuses) stays within the limits", async () => {
     const fx = await groupWithMembers(25_000, 0, "Quarter");
     const read = await readFully(fx, "GET", `/Groups/${fx.group.id}`);

@@ -1,17 +1,13 @@
 /**
  * Response bodies of groups: one JSON string when every member was read with the group (a
  * group of at most one page of members: the common case, one D1 round trip), else a stream
- * that writes the group and then its members page by page, reading each page from D1 as the
- * client consumes the body. The Worker holds one page of members at a time, whatever the
- * group's size (Workers have 128 MB per isolate; a 100,000-member group is about 15 MB of JSON).
- *
- * Status and headers (ETag, Location) are decided before the first byte. A D1 failure in a
- * later page cuts the body short (the status was already sent); the client sees invalid JSON
- * rather than a partial group that parses.
+ * (stream-body.ts) that writes the group and then its members page by page, reading each page
+ * from D1 as the client consumes the body. The Worker holds one page of members at a time,
+ * whatever the group's size (a 100,000-member group is about 15 MB of JSON).
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
-import { SCIM_CONTENT_TYPE, scimErrors } from "../../scim/errors";
+import { scimErrors } from "../../scim/errors";
 import { listResponse } from "../../scim/list-response";
 import { locationOf, renderResource } from "../../scim/resource";
 import type { JsonObject, JsonValue } from "../../scim/schema";
@@ -20,6 +16,7 @@ import type { StoredGroup } from "../../storage/groups";
 import type { ProjectionQuery } from "./list-query";
 import { projectionOf } from "./listing";
 import { scimJson } from "./respond";
+import { splitAround, streamedJson } from "./stream-body";
 import { tenantBaseUrl } from "./urls";
 
 type Ctx = Context<AppEnv>;
@@ -42,17 +39,6 @@ export function renderGroup(c: Ctx, group: StoredGroup, query: ProjectionQuery):
     }));
   }
   return renderResource("Group", group, baseUrl, derived, projectionOf(query));
-}
-
-/** A value that cannot occur in a rendered group: where the streamed part goes. */
-const SLOT = `\u0000stream-slot-${crypto.randomUUID()}`;
-
-/** `outer` serialised around the value at `key`: the text before it and after it. */
-function splitAround(outer: JsonObject, key: string): [string, string] {
-  const text = JSON.stringify({ ...outer, [key]: SLOT });
-  const [before, after] = text.split(JSON.stringify(SLOT));
-  if (before === undefined || after === undefined) throw new Error("stream slot not found in the rendered JSON");
-  return [before, after];
 }
 
 /** The elements of a JSON array, without its brackets ("" for none). */
@@ -103,26 +89,11 @@ function checkPageBudget(groups: readonly StoredGroup[]): void {
   }
 }
 
-function streamed(parts: AsyncGenerator<string, void>, status: number, headers: Record<string, string>): Response {
-  const encoder = new TextEncoder();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const { value, done } = await parts.next();
-      if (done) controller.close();
-      else controller.enqueue(encoder.encode(value));
-    },
-    async cancel() {
-      await parts.return(undefined);
-    },
-  });
-  return new Response(body, { status, headers: { "Content-Type": SCIM_CONTENT_TYPE, ...headers } });
-}
-
 /** One group as the response: a single JSON string, or streamed when its members span pages. */
 export function groupResponse(c: Ctx, group: StoredGroup, status: number, headers: Record<string, string>, query: ProjectionQuery): Response {
   if (!streams(group)) return scimJson(renderGroup(c, group, query), status, headers);
   checkPageBudget([group]);
-  return streamed(groupJson(c, group, query), status, headers);
+  return streamedJson(groupJson(c, group, query), status, headers);
 }
 
 export interface GroupListPage {
@@ -149,7 +120,7 @@ export function groupListResponse(c: Ctx, page: GroupListPage, query: Projection
     }
     yield `]${after}`;
   }
-  return streamed(parts(), 200, {});
+  return streamedJson(parts(), 200, {});
 }
 
 /**

@@ -27,6 +27,7 @@ import { type ListQuery, listQuerySchema, type ProjectionQuery, projectionQueryS
 import { methodNotAllowed, planFromQuery, projectionOf, searchBody, wantsDerived } from "./listing";
 import { ifMatchVersion, notModified } from "./preconditions";
 import { scimJson } from "./respond";
+import { userListResponse } from "./user-list-body";
 import { tenantBaseUrl } from "./urls";
 
 const RESOURCE: ResourceTypeName = "User";
@@ -74,9 +75,17 @@ async function list(c: Ctx, query: ListQuery): Promise<Response> {
   const { results: [rows, totals] } = await tdb.read([page, total] as const);
   const pageRows = query.cursor !== undefined ? rows.slice(0, query.count) : rows;
   const next = query.cursor !== undefined && rows.length > query.count ? pageRows.at(-1) : undefined;
-  const resources = pageRows.map((row) => render(c, toStoredUser(row), query));
-  const startIndex = query.cursor !== undefined ? 1 : query.startIndex;
-  return scimJson(listResponse(resources, totals[0]?.total ?? 0, startIndex, next ? encodeCursor(next.seq) : undefined));
+  // Large documents are not inline in the page (D1's 50 MB result limit): see user-list-body.ts.
+  return userListResponse(
+    c,
+    {
+      rows: pageRows,
+      totalResults: totals[0]?.total ?? 0,
+      startIndex: query.cursor !== undefined ? 1 : query.startIndex,
+      ...(next ? { nextCursor: encodeCursor(next.seq) } : {}),
+    },
+    (row) => render(c, toStoredUser(row), query),
+  );
 }
 
 export const userRoutes = new Hono<AppEnv>()

@@ -449,13 +449,20 @@ describe("a 100,000-member group reads completely, every D1 value, row and resul
     expect(values).not.toHaveProperty("displayName");
   });
 
-  it("GET /Groups, attributes=members and POST /Groups/.search list the 100,000 members, and the small group beside it, completely", async () => {
+  it("GET /Groups, attributes=members and POST /Groups/.search list the 100,000 members and the small groups beside it (ids before and after the big one) completely", async () => {
     const big = await groupWithMembers(BIG, 0, "Everyone");
-    const small = await scim(big.tenant, "/Groups", {
-      method: "POST",
-      json: { schemas: [GROUP], displayName: "Few", members: userIds(big.seeded, 1, 3).map((value) => ({ value })) },
-    });
-    expect(small.status).toBe(201);
+    // Small groups whose ids sort before and after the big one's: the page's shared members
+    // statement (ordered by group id) then covers a group before the cut, the cut itself, and
+    // groups it never reached.
+    const smallIds: string[] = [];
+    for (let i = 1; i <= 40 && !(smallIds.some((id) => id < big.group.id) && smallIds.some((id) => id > big.group.id)); i++) {
+      const small = await scim(big.tenant, "/Groups", {
+        method: "POST",
+        json: { schemas: [GROUP], displayName: `Few ${i}`, members: userIds(big.seeded, i, i + 2).map((value) => ({ value })) },
+      });
+      expect(small.status).toBe(201);
+      smallIds.push((await bodyOf<GroupJson>(small)).id);
+    }
     const requests: [string, string, string, unknown?][] = [
       ["GET /Groups", "GET", "/Groups"],
       ["GET /Groups?attributes=members", "GET", "/Groups?attributes=members,displayName"],
@@ -470,8 +477,11 @@ describe("a 100,000-member group reads completely, every D1 value, row and resul
       expect(memberIdsOf(everyone), label).toHaveLength(BIG);
       expect(new Set(memberIdsOf(everyone)).size, label).toBe(BIG);
       expect(list.itemsPerPage, label).toBe(list.Resources.length);
-      const few = list.Resources.find((g) => g.displayName === "Few");
-      if (few) expect(memberIdsOf(few).sort(), label).toEqual(userIds(big.seeded, 1, 3).sort());
+      for (const few of list.Resources.filter((g) => g.displayName.startsWith("Few "))) {
+        const i = Number(few.displayName.slice(4));
+        expect(memberIdsOf(few).sort(), `${label}: ${few.displayName}`).toEqual(userIds(big.seeded, i, i + 2).sort());
+      }
+      if (!label.includes("cursor") && !label.includes("search")) expect(list.Resources, label).toHaveLength(smallIds.length + 1);
       if (label.includes("cursor")) expect(list.nextCursor, label).toEqual(expect.any(String));
     }
   });

@@ -11,7 +11,7 @@ import { scimErrors } from "../../scim/errors";
 import { listResponse } from "../../scim/list-response";
 import { locationOf, renderResource } from "../../scim/resource";
 import type { JsonObject, JsonValue } from "../../scim/schema";
-import { MEMBER_PAGE_ROWS, type MemberPage, type MemberRef, remainingMemberPages } from "../../storage/group-members";
+import { MEMBER_PAGE_ROWS, type MemberPage, type MemberRef, readMemberPage, remainingMemberPages } from "../../storage/group-members";
 import type { StoredGroup } from "../../storage/groups";
 import type { ProjectionQuery } from "./list-query";
 import { projectionOf } from "./listing";
@@ -52,7 +52,15 @@ function streams(group: StoredGroup): boolean {
 }
 
 /** The group as JSON text, piece by piece: its members after the first page are read on the way. */
-async function* groupJson(c: Ctx, group: StoredGroup, query: ProjectionQuery): AsyncGenerator<string, void> {
+async function* groupJson(c: Ctx, listed: StoredGroup, query: ProjectionQuery): AsyncGenerator<string, void> {
+  let group = listed;
+  if (streams(group) && (group.members?.length ?? 0) === 0) {
+    // A list's shared first statement did not reach this group: its first page is read now,
+    // so that the projection sees real members (it drops an empty list).
+    const { membersContinueAfter, ...plain } = group;
+    const page = await readMemberPage(c.var.tenantDb, group.id, membersContinueAfter);
+    group = { ...plain, members: page.members, ...(page.continueAfter !== undefined ? { membersContinueAfter: page.continueAfter } : {}) };
+  }
   const rendered = renderGroup(c, group, query);
   const first = rendered.members;
   if (!streams(group) || !Array.isArray(first)) {

@@ -14,7 +14,8 @@ import type { PatchOperation } from "../scim/patch";
 import type { ScimDocument } from "../scim/schema";
 import { database } from "../storage/database";
 import { isGuardFailure, TenantDb } from "../storage/tenant-db";
-import { createGroup, type StoredGroup } from "../storage/groups";
+import type { StoredGroup } from "../storage/group-reads";
+import { createGroup } from "../storage/groups";
 import { deleteGroupWrite, type MemberPatch, memberPatchOf, patchGroupWrite, patchMembers, patchMembersTogether, replaceGroupWrite } from "./group-writes";
 
 /** Who is writing: the tenant and the token hash the Worker authenticated. */

@@ -5,7 +5,7 @@
  * tenant's Durable Object calls them one at a time, or several members-only updates together
  * in one batch (updateGroupsTogether).
  */
-import { and, eq, getTableColumns, inArray, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { scimErrors } from "../scim/errors";
 import type { MemberChanges } from "../scim/patch";
@@ -15,34 +15,14 @@ import type { Database } from "./database";
 import { qualified } from "./qualified";
 import { appGroups, events, groupMembers, groups, tenants, users } from "./schema";
 import { matchErrorChain, type Precondition, PreconditionFailed, runTogether, type TenantDb } from "./tenant-db";
-import { offsetOf } from "./listing";
 import { countInBlock, uncountFromBlock } from "./seq-blocks";
-import { type MemberPage, type MemberRef, memberPageQuery, membersOfGroupsQuery, toMemberPage } from "./group-members";
-
-export type { MemberRef } from "./group-members";
+import { type MemberRef, memberPageQuery, toMemberPage } from "./group-members";
+import { selectGroupQuery, type StoredGroup, toStoredGroup } from "./group-reads";
 
 /** The most members one request may name (add, remove or replace): a documented bound. */
 export const MAX_MEMBERS_PER_REQUEST = 10_000;
 /** An event lists at most this many member ids per list; a longer list becomes its count. */
 const EVENT_MEMBER_IDS = 1000;
-
-export interface StoredGroup {
-  id: string;
-  doc: ScimDocument;
-  version: number;
-  createdAt: string;
-  lastModified: string;
-  role: string | null;
-  domains: string[];
-  memberCount: number;
-  /**
-   * Undefined when members were not read (excludedAttributes=members). Otherwise the first
-   * page of them (at most MEMBER_PAGE_ROWS): all of them unless `membersContinueAfter` says
-   * where the rest start (storage/group-members.ts reads them page by page).
-   */
-  members?: MemberRef[];
-  membersContinueAfter?: string;
-}
 
 /** Member ids deduplicated once, here: the counts and existence checks below rely on it. */
 function uniqueMembers(changes: MemberChanges): MemberChanges {
@@ -51,82 +31,6 @@ function uniqueMembers(changes: MemberChanges): MemberChanges {
 
 export function changesMembers(changes: MemberChanges): boolean {
   return changes.clear || changes.add.length > 0 || changes.remove.length > 0;
-}
-
-type GroupRow = typeof groups.$inferSelect;
-
-const { tenantId: _tenant, seq: _seq, displayName: _name, displayNameKey: _key, externalId: _externalId, ...groupFields } =
-  getTableColumns(groups);
-
-export function toStoredGroup(row: Pick<GroupRow, keyof typeof groupFields>, members?: MemberPage): StoredGroup {
-  const group: StoredGroup = {
-    id: row.id,
-    doc: row.doc as ScimDocument,
-    version: row.version,
-    createdAt: row.createdAt,
-    lastModified: row.lastModified,
-    role: row.role,
-    domains: row.domains,
-    memberCount: row.memberCount,
-  };
-  if (members) {
-    group.members = members.members;
-    if (members.continueAfter !== undefined) group.membersContinueAfter = members.continueAfter;
-  }
-  return group;
-}
-
-function selectGroupQuery(db: Database, tenantId: string, id: string) {
-  return db
-    .select(groupFields)
-    .from(groups)
-    .where(and(eq(groups.tenantId, tenantId), eq(groups.id, id)));
-}
-
-export interface GroupPageQuery {
-  where: SQL | undefined;
-  orderBy: SQL[];
-  limit: number;
-  offset: number | SQL;
-  includeMembers: boolean;
-}
-
-export function selectGroupsPageQuery(db: Database, tenantId: string, page: GroupPageQuery) {
-  return db
-    .select({ ...groupFields, seq: groups.seq })
-    .from(groups)
-    .where(and(eq(groups.tenantId, tenantId), page.where))
-    .orderBy(...page.orderBy)
-    .limit(page.limit)
-    .offset(offsetOf(page.offset));
-}
-
-/**
- * The first page of members of a list page's groups, in the same batch as the page: the page's
- * own query repeated as a subquery (same snapshot, so the same groups). Its parameters are
- * bound again, in this statement only: each statement stays within D1's 100.
- */
-export function selectPageMembersQuery(db: Database, tenantId: string, page: GroupPageQuery) {
-  const ids = db
-    .select({ id: groups.id })
-    .from(groups)
-    .where(and(eq(groups.tenantId, tenantId), page.where))
-    .orderBy(...page.orderBy)
-    .limit(page.limit)
-    .offset(offsetOf(page.offset));
-  return membersOfGroupsQuery(db, tenantId, ids);
-}
-
-export function countGroupsQuery(db: Database, tenantId: string, where: SQL | undefined) {
-  return db
-    .select({ total: sql<number>`count(*)` })
-    .from(groups)
-    .where(and(eq(groups.tenantId, tenantId), where));
-}
-
-/** totalResults of an unfiltered list: a counter kept by every write, not a scan. */
-export function groupCountQuery(db: Database, tenantId: string) {
-  return db.select({ total: tenants.groupCount }).from(tenants).where(eq(tenants.id, tenantId));
 }
 
 function indexedColumns(doc: ScimDocument) {
@@ -307,23 +211,6 @@ export async function createGroup(tdb: TenantDb, doc: ScimDocument, memberIds: s
   }
 }
 
-/** The group, and the first page of its members when asked: one round trip. */
-export async function readGroup(tdb: TenantDb, id: string, includeMembers: boolean): Promise<StoredGroup> {
-  const { db, tenantId } = tdb;
-  const group = selectGroupQuery(db, tenantId, id);
-  if (!includeMembers) {
-    const { results } = await tdb.read([group] as const);
-    return toStoredGroup(found(results[0][0]));
-  }
-  const { results } = await tdb.read([group, memberPageQuery(db, tenantId, id)] as const);
-  return toStoredGroup(found(results[0][0]), toMemberPage(results[1]));
-}
-
-function found<T>(row: T | undefined): T {
-  if (!row) throw scimErrors.notFound("No group with this id in this tenant.");
-  return row;
-}
-
 /** Which group a write reads back, in its own batch, for the response. */
 export interface ReadBack {
   id: string;
@@ -476,11 +363,4 @@ export async function deleteGroup(tdb: TenantDb, id: string, expectedVersion?: n
     ] as const,
     [{ kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${groups} WHERE ${current}${versionMatches})` }],
   );
-}
-
-export async function groupExists(tdb: TenantDb, id: string): Promise<boolean> {
-  const { results } = await tdb.read([
-    tdb.db.select({ id: groups.id }).from(groups).where(and(eq(groups.tenantId, tdb.tenantId), eq(groups.id, id))),
-  ] as const);
-  return results[0].length > 0;
 }

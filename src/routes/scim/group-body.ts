@@ -12,7 +12,7 @@ import { listResponse } from "../../scim/list-response";
 import { locationOf, renderResource } from "../../scim/resource";
 import type { JsonObject, JsonValue } from "../../scim/schema";
 import { MEMBER_PAGE_ROWS, type MemberPage, type MemberRef, readMemberPage, remainingMemberPages } from "../../storage/group-members";
-import type { StoredGroup } from "../../storage/groups";
+import type { StoredGroup } from "../../storage/group-reads";
 import type { ProjectionQuery } from "./list-query";
 import { projectionOf } from "./listing";
 import { scimJson } from "./respond";

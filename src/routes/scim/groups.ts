@@ -19,7 +19,7 @@ import {
   selectPageMembersQuery,
   type StoredGroup,
   toStoredGroup,
-} from "../../storage/groups";
+} from "../../storage/group-reads";
 import { encodeCursor } from "../../storage/listing";
 import { readJsonBody } from "../body";
 import { parseWith, validQuery } from "../validation";

@@ -486,6 +486,21 @@ describe("a 100,000-member group reads completely, every D1 value, row and resul
     }
   });
 
+  it("POST /Groups with 10,000 members answers all of them: the write's one batch reads back the first 5,000, the Worker the other 5,000", async () => {
+    const tenant = await createTenant();
+    const seeded = await seedUsers(env, tenant.id, { users: MAX_MEMBERS_PER_REQUEST });
+    const fx: Fixture = { tenant, seeded, group: { id: "", displayName: "", meta: { version: "" } }, coordinator: await recordCoordinator(tenant.id) };
+    const ids = userIds(seeded, 1, MAX_MEMBERS_PER_REQUEST);
+    const created = await measure(fx, "POST", "/Groups", { schemas: [GROUP], displayName: "Bulk", members: ids.map((value) => ({ value })) });
+    expect(worker.violations).toEqual([]);
+    expect(created.status, created.text.slice(0, 500)).toBe(201);
+    const body = JSON.parse(created.text) as GroupJson;
+    expect(new Set(memberIdsOf(body))).toEqual(new Set(ids));
+    expect(created.etag).toBe(body.meta.version);
+    expect(created.coordinatorRoundTrips, "the write and its read-back: one batch").toBe(1);
+    expect(worker.roundTrips.filter((t) => t.phase !== "background"), "the Worker reads the second page").toHaveLength(1);
+  });
+
   it("a PATCH answered with members (a rename and one add) commits and answers all 100,001: the write's batch reads back one page, the Worker the rest", async () => {
     const big = await groupWithMembers(BIG, 1, "Everyone");
     const newcomer = big.seeded.userId(BIG + 1);

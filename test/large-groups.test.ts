@@ -20,6 +20,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../src/routes/body";
+import { MAX_MEMBER_PAGES_PER_RESPONSE } from "../src/routes/scim/group-body";
 import { MEMBER_PAGE_ROWS } from "../src/storage/group-members";
 import { MAX_MEMBERS_PER_REQUEST } from "../src/storage/groups";
 import { recordCoordinator } from "./support/coordinator";
@@ -421,6 +422,20 @@ describe("a 100,000-member group reads completely, every D1 value, row and resul
       expect(new Set(memberIdsOf(list.Resources[0])).size, `${size}`).toBe(size);
       expect(listed.roundTrips, `GET /Groups with one group of ${size}`).toBe(trips);
     }
+  });
+
+  it(`refuses with 400 tooMany, before reading any member page, a response that would need more than ${MAX_MEMBER_PAGES_PER_RESPONSE} pages (D1's 1,000 queries per invocation)`, async () => {
+    const fx = await groupWithMembers(MEMBER_PAGE_ROWS + 1, 0, "Huge");
+    // As if the group had 5,000,000 members: the budget is decided from member_count.
+    await env.DB.prepare("UPDATE groups SET member_count = ? WHERE tenant_id = ? AND id = ?").bind(5_000_000, fx.tenant.id, fx.group.id).run();
+    for (const path of [`/Groups/${fx.group.id}`, "/Groups"]) {
+      const sent = await send(worker, new Request(`${fx.tenant.baseUrl}${path}`, { headers: { Authorization: `Bearer ${fx.tenant.token}` } }));
+      const error = await expectScimError(sent.response, 400, "tooMany");
+      expect(error.detail, path).toContain("excludedAttributes=members");
+      expect(worker.roundTrips.filter((t) => t.phase !== "background"), `${path}: only the first batch`).toHaveLength(1);
+    }
+    const excluded = await readFully(fx, "GET", `/Groups/${fx.group.id}?excludedAttributes=members`);
+    expect(excluded.status).toBe(200);
   });
 
   it("GET /Groups/{id} of 25,000 members (about 2.5 MB of member JSON, which local D1 returns but D1 refuses) stays within the limits", async () => {

@@ -20,6 +20,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../src/routes/body";
+import { MAX_MEMBER_PAGES_PER_RESPONSE } from "../src/routes/scim/group-body";
+import { MEMBER_PAGE_ROWS } from "../src/storage/group-members";
 import { MAX_MEMBERS_PER_REQUEST } from "../src/storage/groups";
 import { recordCoordinator } from "./support/coordinator";
 import { type CountingEnv, countingEnv, MAX_BOUND_PARAMETERS, send, type StatementRecord } from "./support/counting-env";
@@ -79,6 +81,7 @@ function userIds(seeded: Seeded, first: number, last: number): string[] {
 
 interface Measured {
   status: number;
+  etag: string | null;
   text: string;
   /** Statements the Worker sent before answering. */
   worker: StatementRecord[];
@@ -99,6 +102,7 @@ async function measure(fx: Fixture, method: string, path: string, json?: unknown
   expect(fx.coordinator.violations, "Durable Object statements within D1's parameter limit").toEqual([]);
   return {
     status: sent.response.status,
+    etag: sent.response.headers.get("ETag"),
     text: await sent.response.text(),
     worker: sent.statements,
     coordinator: trips.flatMap((t) => t.statements),
@@ -382,5 +386,150 @@ describe(`at most MAX_MEMBERS_PER_REQUEST (${MAX_MEMBERS_PER_REQUEST}) members p
     expect(resent.status, resent.text).toBe(204);
     const events = await env.DB.prepare("SELECT data FROM events WHERE tenant_id = ? AND type = 'group.members_changed' ORDER BY seq").bind(fx.tenant.id).all<{ data: string }>();
     expect(events.results.map((e) => JSON.parse(e.data) as unknown)[1]).toEqual({ replacedAll: false, added: [newcomer], removed: [] });
+  });
+});
+
+interface ReadFully {
+  status: number;
+  etag: string | null;
+  text: string;
+  /** D1 round trips of the Worker, the body's own included (a large group's body reads as it streams). */
+  roundTrips: number;
+}
+
+/** Sends a request and reads its whole body; every statement passes D1's production limits (send() and the reads after it). */
+async function readFully(fx: Fixture, method: string, path: string, json?: unknown): Promise<ReadFully> {
+  const measured = await measure(fx, method, path, json);
+  expect(worker.violations, "every Worker statement within D1's production limits").toEqual([]);
+  return { status: measured.status, etag: measured.etag, text: measured.text, roundTrips: worker.roundTrips.length };
+}
+
+function memberIdsOf(group: GroupJson | undefined): string[] {
+  return (group?.members ?? []).map((m) => m.value);
+}
+
+describe("a 100,000-member group reads completely, every D1 value, row and result within the production limits", () => {
+  // D1 refuses a string value over 2,000,000 bytes; the counting env refuses it too (support/d1-limits.ts).
+  // 100,000 members as one json_group_array would be about 10 MB.
+  it("a group of one page (5,000 members) reads in the one round trip of today, GET by id and list alike; 5,001 members take two", async () => {
+    for (const [size, trips] of [[MEMBER_PAGE_ROWS, 1], [MEMBER_PAGE_ROWS + 1, 2]] as const) {
+      const fx = await groupWithMembers(size, 0, `Page ${size}`);
+      const one = await readFully(fx, "GET", `/Groups/${fx.group.id}`);
+      expect(new Set(memberIdsOf(JSON.parse(one.text) as GroupJson)).size, `${size}`).toBe(size);
+      expect(one.roundTrips, `GET /Groups/{id} of ${size}`).toBe(trips);
+      const listed = await readFully(fx, "GET", "/Groups");
+      const list = JSON.parse(listed.text) as { Resources: GroupJson[] };
+      expect(new Set(memberIdsOf(list.Resources[0])).size, `${size}`).toBe(size);
+      expect(listed.roundTrips, `GET /Groups with one group of ${size}`).toBe(trips);
+    }
+  });
+
+  it(`refuses with 400 tooMany, before reading any member page, a response that would need more than ${MAX_MEMBER_PAGES_PER_RESPONSE} pages (D1's 1,000 queries per invocation)`, async () => {
+    const fx = await groupWithMembers(MEMBER_PAGE_ROWS + 1, 0, "Huge");
+    // As if the group had 5,000,000 members: the budget is decided from member_count.
+    await env.DB.prepare("UPDATE groups SET member_count = ? WHERE tenant_id = ? AND id = ?").bind(5_000_000, fx.tenant.id, fx.group.id).run();
+    for (const path of [`/Groups/${fx.group.id}`, "/Groups"]) {
+      const sent = await send(worker, new Request(`${fx.tenant.baseUrl}${path}`, { headers: { Authorization: `Bearer ${fx.tenant.token}` } }));
+      const error = await expectScimError(sent.response, 400, "tooMany");
+      expect(error.detail, path).toContain("excludedAttributes=members");
+      expect(worker.roundTrips.filter((t) => t.phase !== "background"), `${path}: only the first batch`).toHaveLength(1);
+    }
+    const excluded = await readFully(fx, "GET", `/Groups/${fx.group.id}?excludedAttributes=members`);
+    expect(excluded.status).toBe(200);
+  });
+
+  it("GET /Groups/{id} of 25,000 members (about 2.5 MB of member JSON, which local D1 returns but D1 refuses) stays within the limits", async () => {
+    const fx = await groupWithMembers(25_000, 0, "Quarter");
+    const read = await readFully(fx, "GET", `/Groups/${fx.group.id}`);
+    expect(read.status, read.text.slice(0, 500)).toBe(200);
+    expect(new Set(memberIdsOf(JSON.parse(read.text) as GroupJson)).size).toBe(25_000);
+    expect(read.roundTrips).toBe(5);
+  });
+
+  it("GET /Groups/{id} answers all 100,000 members, read in pages of 5,000: 20 D1 round trips, the first with the group", async () => {
+    const big = await groupWithMembers(BIG, 0, "Everyone");
+    const read = await readFully(big, "GET", `/Groups/${big.group.id}`);
+    expect(read.status, read.text.slice(0, 500)).toBe(200);
+    const body = JSON.parse(read.text) as GroupJson;
+    const ids = memberIdsOf(body);
+    expect(ids).toHaveLength(BIG);
+    expect(new Set(ids)).toEqual(new Set(userIds(big.seeded, 1, BIG)));
+    expect(body.meta.version).toBe(read.etag);
+    expect(read.roundTrips, "ceil(100,000 / 5,000) round trips").toBe(Math.ceil(BIG / MEMBER_PAGE_ROWS));
+
+    const projected = await readFully(big, "GET", `/Groups/${big.group.id}?attributes=members.value`);
+    const values = JSON.parse(projected.text) as { displayName?: string; members: Record<string, unknown>[] };
+    expect(values.members).toHaveLength(BIG);
+    expect(values.members.every((m) => Object.keys(m).join() === "value"), "attributes=members.value projects every page").toBe(true);
+    expect(values).not.toHaveProperty("displayName");
+  });
+
+  it("GET /Groups, attributes=members and POST /Groups/.search list the 100,000 members and the small groups beside it (ids before and after the big one) completely", async () => {
+    const big = await groupWithMembers(BIG, 0, "Everyone");
+    // Small groups whose ids sort before and after the big one's: the page's shared members
+    // statement (ordered by group id) then covers a group before the cut, the cut itself, and
+    // groups it never reached.
+    const smallIds: string[] = [];
+    for (let i = 1; i <= 40 && !(smallIds.some((id) => id < big.group.id) && smallIds.some((id) => id > big.group.id)); i++) {
+      const small = await scim(big.tenant, "/Groups", {
+        method: "POST",
+        json: { schemas: [GROUP], displayName: `Few ${i}`, members: userIds(big.seeded, i, i + 2).map((value) => ({ value })) },
+      });
+      expect(small.status).toBe(201);
+      smallIds.push((await bodyOf<GroupJson>(small)).id);
+    }
+    const requests: [string, string, string, unknown?][] = [
+      ["GET /Groups", "GET", "/Groups"],
+      ["GET /Groups?attributes=members", "GET", "/Groups?attributes=members,displayName"],
+      ["GET /Groups?count=1&cursor=", "GET", "/Groups?count=1&cursor="],
+      ["POST /Groups/.search", "POST", "/Groups/.search", { schemas: ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], filter: 'displayName sw "E"' }],
+    ];
+    for (const [label, method, path, json] of requests) {
+      const read = await readFully(big, method, path, json);
+      expect(read.status, `${label}: ${read.text.slice(0, 500)}`).toBe(200);
+      const list = JSON.parse(read.text) as { totalResults: number; itemsPerPage: number; Resources: GroupJson[]; nextCursor?: string };
+      const everyone = list.Resources.find((g) => g.displayName === "Everyone");
+      expect(memberIdsOf(everyone), label).toHaveLength(BIG);
+      expect(new Set(memberIdsOf(everyone)).size, label).toBe(BIG);
+      expect(list.itemsPerPage, label).toBe(list.Resources.length);
+      for (const few of list.Resources.filter((g) => g.displayName.startsWith("Few "))) {
+        const i = Number(few.displayName.slice(4));
+        expect(memberIdsOf(few).sort(), `${label}: ${few.displayName}`).toEqual(userIds(big.seeded, i, i + 2).sort());
+      }
+      if (!label.includes("cursor") && !label.includes("search")) expect(list.Resources, label).toHaveLength(smallIds.length + 1);
+      if (label.includes("cursor")) expect(list.nextCursor, label).toEqual(expect.any(String));
+    }
+  });
+
+  it("POST /Groups with 10,000 members answers all of them: the write's one batch reads back the first 5,000, the Worker the other 5,000", async () => {
+    const tenant = await createTenant();
+    const seeded = await seedUsers(env, tenant.id, { users: MAX_MEMBERS_PER_REQUEST });
+    const fx: Fixture = { tenant, seeded, group: { id: "", displayName: "", meta: { version: "" } }, coordinator: await recordCoordinator(tenant.id) };
+    const ids = userIds(seeded, 1, MAX_MEMBERS_PER_REQUEST);
+    const created = await measure(fx, "POST", "/Groups", { schemas: [GROUP], displayName: "Bulk", members: ids.map((value) => ({ value })) });
+    expect(worker.violations).toEqual([]);
+    expect(created.status, created.text.slice(0, 500)).toBe(201);
+    const body = JSON.parse(created.text) as GroupJson;
+    expect(new Set(memberIdsOf(body))).toEqual(new Set(ids));
+    expect(created.etag).toBe(body.meta.version);
+    expect(created.coordinatorRoundTrips, "the write and its read-back: one batch").toBe(1);
+    expect(worker.roundTrips.filter((t) => t.phase !== "background"), "the Worker reads the second page").toHaveLength(1);
+  });
+
+  it("a PATCH answered with members (a rename and one add) commits and answers all 100,001: the write's batch reads back one page, the Worker the rest", async () => {
+    const big = await groupWithMembers(BIG, 1, "Everyone");
+    const newcomer = big.seeded.userId(BIG + 1);
+    const sent = await readFully(
+      big,
+      "PATCH",
+      `/Groups/${big.group.id}?attributes=members,displayName`,
+      patchBody([{ op: "replace", path: "displayName", value: "Everyone 2" }, addOp([newcomer])]),
+    );
+    expect(sent.status, sent.text.slice(0, 500)).toBe(200);
+    const body = JSON.parse(sent.text) as GroupJson;
+    expect(body.displayName).toBe("Everyone 2");
+    expect(memberIdsOf(body)).toHaveLength(BIG + 1);
+    expect(memberIdsOf(body)).toContain(newcomer);
+    expect(await storedGroup(big.tenant.id, big.group.id)).toMatchObject({ displayName: "Everyone 2", memberCount: BIG + 1, rows: BIG + 1 });
   });
 });

@@ -7,7 +7,8 @@ import { unwrap } from "../scim/errors";
 import { applyPatch, type MemberChanges, memberOnlyPatch, type PatchOperation } from "../scim/patch";
 import { requireVersion } from "../scim/resource";
 import { parseResource, type ScimDocument } from "../scim/schema";
-import { changesMembers, deleteGroup, groupExists, readGroup, type StoredGroup, updateGroup, updateGroupsTogether } from "../storage/groups";
+import { groupExists, readGroup, type StoredGroup } from "../storage/group-reads";
+import { changesMembers, deleteGroup, updateGroup, updateGroupsTogether } from "../storage/groups";
 import { explainStaleWrite, type TenantDb } from "../storage/tenant-db";
 
 /** A group write whose precondition failed: 404, 412 or 409 (see explainStaleWrite). */

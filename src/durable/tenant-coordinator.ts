@@ -18,7 +18,8 @@ import type { ScimDocument } from "../scim/schema";
 import { type AuthFailureReason, AuthenticationRefused } from "../storage/auth-failures";
 import { database } from "../storage/database";
 import { isGuardFailure, type LogDraft, TenantDb } from "../storage/tenant-db";
-import { createGroup, type StoredGroup } from "../storage/groups";
+import type { StoredGroup } from "../storage/group-reads";
+import { createGroup } from "../storage/groups";
 import { deleteGroupWrite, type MemberPatch, memberPatchOf, patchGroupWrite, patchMembers, patchMembersTogether, replaceGroupWrite } from "./group-writes";
 
 /** Who is writing: the tenant and the token hash the Worker authenticated, and the request's log row. */

@@ -2,8 +2,9 @@
  * The operator's side of the directory: accounts and groups the host app already had
  * (for linking), the role/domains it assigns to IdP groups, and reads by insertion order.
  */
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import { scimErrors } from "../scim/errors";
+import { chunk, rowsPerStatement } from "./chunk";
 import type { Database } from "./database";
 import { linkingKey } from "./linking";
 import { appAccounts, appGroups, groups, users } from "./schema";
@@ -77,14 +78,44 @@ export async function findAppGroup(db: Database, tenantId: string, groupKey: str
     .get();
 }
 
-/** Users in insertion order after a cursor: the host app's full read, page by page. */
+/**
+ * A page's documents add up to at most this many bytes (one document more when the first is
+ * larger): D1 returns at most 50 MB per statement and a Worker has 128 MB, while a document
+ * may be 1 MiB. A page of large documents is cut short; `next` continues after its last row.
+ */
+export const DIRECTORY_PAGE_DOC_BYTES = 8 * 1024 * 1024;
+/** Documents up to this size come inline with the page (1,000 × 16 kB ≈ 16 MB); larger ones after it. */
+const INLINE_DOC_BYTES = 16_384;
+
+/**
+ * Users in insertion order after a cursor: the host app's full read, page by page. One round
+ * trip when the documents are small; large ones are read by id after the page, which is first
+ * cut to DIRECTORY_PAGE_DOC_BYTES.
+ */
 export async function listUsersAfter(db: Database, tenantId: string, after: number, limit: number) {
-  return db
-    .select({ seq: users.seq, id: users.id, userName: users.userName, active: users.active, lastModified: users.lastModified, doc: users.doc })
+  const docBytes = sql<number>`length(CAST(${users.doc} AS BLOB))`;
+  const inlineDoc = sql`CASE WHEN ${docBytes} <= ${sql.raw(String(INLINE_DOC_BYTES))} THEN ${users.doc} END`.mapWith(
+    (text: string): Record<string, unknown> | null => JSON.parse(text) as Record<string, unknown>,
+  );
+  const rows = await db
+    .select({ seq: users.seq, id: users.id, userName: users.userName, active: users.active, lastModified: users.lastModified, doc: inlineDoc, docBytes })
     .from(users)
     .where(and(eq(users.tenantId, tenantId), gt(users.seq, after)))
     .orderBy(asc(users.seq))
     .limit(limit);
+  let total = 0;
+  const page = rows.filter((row, i) => (total += row.docBytes) <= DIRECTORY_PAGE_DOC_BYTES || i === 0);
+  const large = page.filter((row) => row.doc === null).map((row) => row.id);
+  const docs = new Map<string, Record<string, unknown>>();
+  for (const ids of chunk(large, rowsPerStatement(1, 1))) {
+    const read = await db.select({ id: users.id, doc: users.doc }).from(users).where(and(eq(users.tenantId, tenantId), inArray(users.id, ids)));
+    for (const { id, doc } of read) docs.set(id, doc);
+  }
+  // A user deleted between the two reads is left out.
+  return page.flatMap(({ docBytes: _bytes, doc, ...row }) => {
+    const full = doc ?? docs.get(row.id);
+    return full ? [{ ...row, doc: full }] : [];
+  });
 }
 
 const groupSummary = {

@@ -5,7 +5,7 @@
  * tenant's Durable Object calls them one at a time, or several members-only updates together
  * in one batch (updateGroupsTogether).
  */
-import { and, eq, getTableColumns, inArray, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { scimErrors } from "../scim/errors";
 import type { MemberChanges } from "../scim/patch";
@@ -16,32 +16,14 @@ import { anyCandidate, appGroupCandidates, onlyCandidate } from "./linking";
 import { qualified } from "./qualified";
 import { appGroups, events, groupMembers, groups, tenants, users } from "./schema";
 import { matchErrorChain, type Precondition, PreconditionFailed, runTogether, type TenantDb } from "./tenant-db";
-import { offsetOf } from "./listing";
 import { countInBlock, uncountFromBlock } from "./seq-blocks";
+import { type MemberRef, memberPageQuery, toMemberPage } from "./group-members";
+import { selectGroupQuery, type StoredGroup, toStoredGroup } from "./group-reads";
 
 /** The most members one request may name (add, remove or replace): a documented bound. */
 export const MAX_MEMBERS_PER_REQUEST = 10_000;
 /** An event lists at most this many member ids per list; a longer list becomes its count. */
 const EVENT_MEMBER_IDS = 1000;
-
-export interface MemberRef {
-  value: string;
-  display: string | null;
-  type: "User" | "Group";
-}
-
-export interface StoredGroup {
-  id: string;
-  doc: ScimDocument;
-  version: number;
-  createdAt: string;
-  lastModified: string;
-  role: string | null;
-  domains: string[];
-  memberCount: number;
-  /** Undefined when members were not read (excludedAttributes=members). */
-  members?: MemberRef[];
-}
 
 /** Member ids deduplicated once, here: the counts and existence checks below rely on it. */
 function uniqueMembers(changes: MemberChanges): MemberChanges {
@@ -50,72 +32,6 @@ function uniqueMembers(changes: MemberChanges): MemberChanges {
 
 export function changesMembers(changes: MemberChanges): boolean {
   return changes.clear || changes.add.length > 0 || changes.remove.length > 0;
-}
-
-type GroupRow = typeof groups.$inferSelect;
-
-const { tenantId: _tenant, seq: _seq, displayName: _name, displayNameKey: _key, externalId: _externalId, ...groupFields } =
-  getTableColumns(groups);
-
-const memberDisplay = sql<string | null>`coalesce(json_extract(${qualified(users.doc)}, '$.displayName'), ${qualified(users.userName)})`;
-
-/** A group's members as JSON, computed per returned row (only when members are wanted). */
-const membersJson = sql<string>`(SELECT json_group_array(json_object('value', ${qualified(groupMembers.memberId)}, 'type', ${qualified(groupMembers.memberType)}, 'display', ${memberDisplay})) FROM ${groupMembers} LEFT JOIN ${users} ON ${qualified(users.tenantId)} = ${qualified(groupMembers.tenantId)} AND ${qualified(users.id)} = ${qualified(groupMembers.memberId)} WHERE ${qualified(groupMembers.tenantId)} = ${qualified(groups.tenantId)} AND ${qualified(groupMembers.groupId)} = ${qualified(groups.id)})`;
-
-function withMembers(includeMembers: boolean) {
-  return includeMembers ? { ...groupFields, membersJson } : { ...groupFields, membersJson: sql<null>`NULL` };
-}
-
-export function toStoredGroup(row: Pick<GroupRow, keyof typeof groupFields> & { membersJson: string | null }): StoredGroup {
-  const group: StoredGroup = {
-    id: row.id,
-    doc: row.doc as ScimDocument,
-    version: row.version,
-    createdAt: row.createdAt,
-    lastModified: row.lastModified,
-    role: row.role,
-    domains: row.domains,
-    memberCount: row.memberCount,
-  };
-  if (row.membersJson !== null) group.members = JSON.parse(row.membersJson) as MemberRef[];
-  return group;
-}
-
-function selectGroupQuery(db: Database, tenantId: string, id: string, includeMembers: boolean) {
-  return db
-    .select(withMembers(includeMembers))
-    .from(groups)
-    .where(and(eq(groups.tenantId, tenantId), eq(groups.id, id)));
-}
-
-export interface GroupPageQuery {
-  where: SQL | undefined;
-  orderBy: SQL[];
-  limit: number;
-  offset: number | SQL;
-  includeMembers: boolean;
-}
-
-export function selectGroupsPageQuery(db: Database, tenantId: string, page: GroupPageQuery) {
-  return db
-    .select({ ...withMembers(page.includeMembers), seq: groups.seq })
-    .from(groups)
-    .where(and(eq(groups.tenantId, tenantId), page.where))
-    .orderBy(...page.orderBy)
-    .limit(page.limit)
-    .offset(offsetOf(page.offset));
-}
-
-export function countGroupsQuery(db: Database, tenantId: string, where: SQL | undefined) {
-  return db
-    .select({ total: sql<number>`count(*)` })
-    .from(groups)
-    .where(and(eq(groups.tenantId, tenantId), where));
-}
-
-/** totalResults of an unfiltered list: a counter kept by every write, not a scan. */
-export function groupCountQuery(db: Database, tenantId: string) {
-  return db.select({ total: tenants.groupCount }).from(tenants).where(eq(tenants.id, tenantId));
 }
 
 function indexedColumns(doc: ScimDocument) {
@@ -297,13 +213,6 @@ export async function createGroup(tdb: TenantDb, doc: ScimDocument, memberIds: s
   }
 }
 
-export async function readGroup(tdb: TenantDb, id: string, includeMembers: boolean): Promise<StoredGroup> {
-  const { results } = await tdb.read([selectGroupQuery(tdb.db, tdb.tenantId, id, includeMembers)] as const);
-  const row = results[0][0];
-  if (!row) throw scimErrors.notFound("No group with this id in this tenant.");
-  return toStoredGroup(row);
-}
-
 /** Which group a write reads back, in its own batch, for the response. */
 export interface ReadBack {
   id: string;
@@ -312,7 +221,10 @@ export interface ReadBack {
 
 /**
  * Runs a write and reads the group back at the end of the same batch: one round trip, and
- * the response shows exactly the state this write committed.
+ * the response shows exactly the state this write committed. The read-back is the group row
+ * and at most the first page of its members, never the whole membership, so a large group
+ * cannot make the write's own batch fail (D1's 2 MB value and 50 MB result limits); the rest
+ * of a large group's members are read after the write committed (storage/group-members.ts).
  */
 async function writeAndReadBack(
   tdb: TenantDb,
@@ -320,20 +232,24 @@ async function writeAndReadBack(
   preconditions: Precondition[],
   readBack: ReadBack,
 ): Promise<StoredGroup> {
-  const query = readBackQuery(tdb, readBack);
-  const results = await tdb.write([...statements, query] as unknown as [BatchItem<"sqlite">], preconditions);
-  return readBackRow(results);
+  const queries = readBackQueries(tdb, readBack);
+  const results = await tdb.write([...statements, ...queries] as unknown as [BatchItem<"sqlite">], preconditions);
+  return readBackGroup(results, readBack);
 }
 
-function readBackQuery(tdb: TenantDb, readBack: ReadBack) {
-  return selectGroupQuery(tdb.db, tdb.tenantId, readBack.id, readBack.includeMembers);
+function readBackQueries(tdb: TenantDb, readBack: ReadBack): BatchItem<"sqlite">[] {
+  const group = selectGroupQuery(tdb.db, tdb.tenantId, readBack.id);
+  return readBack.includeMembers ? [group, memberPageQuery(tdb.db, tdb.tenantId, readBack.id)] : [group];
 }
 
-/** The group a write's batch read back: the last of its results. */
-function readBackRow(results: readonly unknown[]): StoredGroup {
-  const row = (results.at(-1) as Awaited<ReturnType<typeof readBackQuery>> | undefined)?.[0];
+type GroupRowRead = Awaited<ReturnType<typeof selectGroupQuery>>;
+
+/** The group a write's batch read back: its last results (the row, then the members' first page). */
+function readBackGroup(results: readonly unknown[], readBack: ReadBack): StoredGroup {
+  const [rows, members] = (readBack.includeMembers ? results.slice(-2) : results.slice(-1)) as [GroupRowRead, MemberRef[]?];
+  const row = rows[0];
   if (!row) throw new Error("a committed group write read back no group");
-  return toStoredGroup(row);
+  return toStoredGroup(row, members ? toMemberPage(members) : undefined);
 }
 
 export interface GroupUpdate {
@@ -377,8 +293,9 @@ export async function updateGroupsTogether(
   if (!first) return { applied: true, groups: [] };
   const prepared = jobs.map(({ tdb, update, readBack }) => {
     const plan = planGroupUpdate(tdb, update);
-    const query = readBack ? readBackQuery(tdb, { id: update.id, ...readBack }) : undefined;
-    return { query, write: tdb.prepare(query ? [...plan.statements, query] : plan.statements, plan.preconditions) };
+    const asked = readBack ? { id: update.id, ...readBack } : undefined;
+    const queries = asked ? readBackQueries(tdb, asked) : [];
+    return { asked, write: tdb.prepare([...plan.statements, ...queries], plan.preconditions) };
   });
   let results: unknown[][];
   try {
@@ -386,7 +303,7 @@ export async function updateGroupsTogether(
   } catch (error) {
     return { applied: false, error };
   }
-  return { applied: true, groups: prepared.map((p, i) => (p.query ? readBackRow(results[i] ?? []) : undefined)) };
+  return { applied: true, groups: prepared.map((p, i) => (p.asked ? readBackGroup(results[i] ?? [], p.asked) : undefined)) };
 }
 
 /** The statements and preconditions of a group update, and the member ids it adds. */
@@ -448,11 +365,4 @@ export async function deleteGroup(tdb: TenantDb, id: string, expectedVersion?: n
     ] as const,
     [{ kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${groups} WHERE ${current}${versionMatches})` }],
   );
-}
-
-export async function groupExists(tdb: TenantDb, id: string): Promise<boolean> {
-  const { results } = await tdb.read([
-    tdb.db.select({ id: groups.id }).from(groups).where(and(eq(groups.tenantId, tdb.tenantId), eq(groups.id, id))),
-  ] as const);
-  return results[0].length > 0;
 }

@@ -2,7 +2,7 @@
  * Users in D1. Reads return the user's `groups` from the membership index in the same
  * statement; writes are single batches behind TenantDb's preconditions (one round trip).
  */
-import { and, eq, getTableColumns, type SQL, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, type SQL, sql } from "drizzle-orm";
 import { ScimError, scimErrors } from "../scim/errors";
 import { type ScimDocument, uniquenessKey } from "../scim/schema";
 import type { Database } from "./database";
@@ -74,14 +74,35 @@ export interface PageQuery {
   includeGroups: boolean;
 }
 
+/**
+ * D1 returns at most 50 MB per statement, and a document may be 1 MiB (storage/document-size.ts):
+ * a page of 1,000 could be 1 GB. A list page therefore returns a document inline only up to
+ * LIST_INLINE_DOC_BYTES (16 kB × 1,001 rows ≈ 16 MB); a larger one comes back NULL with its
+ * size, and is read by id afterwards (selectUserDocsQuery), a few MB per statement.
+ */
+export const LIST_INLINE_DOC_BYTES = 16_384;
+const docBytes = sql<number>`length(CAST(${users.doc} AS BLOB))`;
+
 export function selectUsersPageQuery(db: Database, tenantId: string, page: PageQuery) {
+  // drizzle maps NULL to null without calling the decoder.
+  const inlineDoc = sql`CASE WHEN ${docBytes} <= ${sql.raw(String(LIST_INLINE_DOC_BYTES))} THEN ${users.doc} END`.mapWith(
+    (text: string): Record<string, unknown> | null => JSON.parse(text) as Record<string, unknown>,
+  );
   return db
-    .select({ ...withGroups(page.includeGroups), seq: users.seq })
+    .select({ ...withGroups(page.includeGroups), doc: inlineDoc, docBytes, seq: users.seq })
     .from(users)
     .where(and(eq(users.tenantId, tenantId), page.where))
     .orderBy(...page.orderBy)
     .limit(page.limit)
     .offset(offsetOf(page.offset));
+}
+
+/** The documents of some users of a list page that were too large to come inline. */
+export function selectUserDocsQuery(db: Database, tenantId: string, ids: string[]) {
+  return db
+    .select({ id: users.id, doc: users.doc })
+    .from(users)
+    .where(and(eq(users.tenantId, tenantId), inArray(users.id, ids)));
 }
 
 /** totalResults of an unfiltered list: a counter kept by every write, not a scan. */

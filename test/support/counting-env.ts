@@ -1,9 +1,13 @@
 /**
  * Counts the work a request does, on the real bindings (no mocked semantics): a D1 proxy that
  * records every statement (SQL, bound parameters, rows read) and every round trip, and a KV
- * proxy that counts reads. It also enforces D1's limit of 100 bound parameters per statement,
- * which local D1 does not: `bind()` with more throws, and `send()` rethrows it even when the
- * app turned the error into a 500.
+ * proxy that counts reads. It also enforces D1's production limits that local D1 does not
+ * (../shared/PRODUCTION-LIMITS.md, see d1-limits.ts): 100 bound parameters, a 100,000-byte
+ * statement, 32 arguments per SQL function and 2,000,000 bytes per bound value are checked
+ * at `bind()`/`prepare()`, which throws; 2,000,000 bytes per result value or row and 50 MB
+ * per result are checked on what D1 returns, which then throws as production D1 would fail
+ * the query. Each is recorded as a violation naming the statement, and `send()` rethrows it
+ * even when the app turned the error into a 500.
  *
  * Round trips, as D1 bills latency: each `batch()` is one, and so is each `first()`, `all()`,
  * `run()` or `raw()` of a statement outside a batch (and `exec()`). drizzle's D1 driver
@@ -19,6 +23,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../../src/index";
 import { MAX_BOUND_PARAMETERS } from "../../src/storage/chunk";
+import { resultViolation, statementViolation } from "./d1-limits";
 
 export { MAX_BOUND_PARAMETERS };
 
@@ -66,7 +71,7 @@ export interface CountingEnv {
   readonly counts: Counts;
   readonly roundTrips: readonly RoundTripRecord[];
   readonly kvReads: readonly KvReadRecord[];
-  /** Statements that tried to bind more than D1 allows (each also threw at bind()). */
+  /** Statements that broke one of D1's production limits (each also threw, see the file comment). */
   readonly violations: readonly string[];
   reset(): void;
 }
@@ -103,12 +108,18 @@ class CountingStatement implements D1PreparedStatement {
   ) {}
 
   bind(...values: unknown[]): D1PreparedStatement {
-    if (values.length > MAX_BOUND_PARAMETERS) {
-      const message = `D1 binds at most ${MAX_BOUND_PARAMETERS} parameters per statement; this one binds ${values.length}: ${describeSql(this.sql)}`;
-      this.recorder.violations.push(message);
-      throw new Error(message);
-    }
+    const problem =
+      values.length > MAX_BOUND_PARAMETERS
+        ? `D1 binds at most ${MAX_BOUND_PARAMETERS} parameters per statement; this one binds ${values.length}`
+        : statementViolation(this.sql, values);
+    if (problem !== undefined) violate(this.recorder, `${problem}: ${describeSql(this.sql)}`);
     return new CountingStatement(this.real.bind(...values), this.sql, values, this.recorder);
+  }
+
+  /** Fails like production D1 when what the statement returned breaks a result limit. */
+  checkResult(rows: readonly unknown[] | undefined): void {
+    const problem = resultViolation(rows ?? []);
+    if (problem !== undefined) violate(this.recorder, `${problem}: ${describeSql(this.sql)}`);
   }
 
   private record(kind: RoundTripKind): { statement: StatementRecord; trip: RoundTripRecord } {
@@ -122,30 +133,44 @@ class CountingStatement implements D1PreparedStatement {
   first<T = Record<string, unknown>>(): Promise<T | null>;
   first<T>(colName?: string): Promise<T | null> {
     const { trip } = this.record("first");
-    return settle(trip, colName === undefined ? this.real.first<T>() : this.real.first<T>(colName));
+    return settle(trip, colName === undefined ? this.real.first<T>() : this.real.first<T>(colName), (row) => this.checkResult(row === null ? [] : [row]));
   }
 
   run<T = Record<string, unknown>>(): Promise<D1Result<T>> {
     const { statement, trip } = this.record("run");
-    return settle(trip, this.real.run<T>(), (result) => recordMeta(statement, result));
+    return settle(trip, this.real.run<T>(), (result) => {
+      recordMeta(statement, result);
+      this.checkResult(result.results);
+    });
   }
 
   all<T = Record<string, unknown>>(): Promise<D1Result<T>> {
     const { statement, trip } = this.record("all");
-    return settle(trip, this.real.all<T>(), (result) => recordMeta(statement, result));
+    return settle(trip, this.real.all<T>(), (result) => {
+      recordMeta(statement, result);
+      this.checkResult(result.results);
+    });
   }
 
   raw<T = unknown[]>(options: { columnNames: true }): Promise<[string[], ...T[]]>;
   raw<T = unknown[]>(options?: { columnNames?: false }): Promise<T[]>;
   raw<T = unknown[]>(options?: { columnNames?: boolean }): Promise<[string[], ...T[]] | T[]> {
     const { trip } = this.record("raw");
-    return settle<[string[], ...T[]] | T[]>(trip, options?.columnNames ? this.real.raw<T>({ columnNames: true }) : this.real.raw<T>());
+    return settle<[string[], ...T[]] | T[]>(trip, options?.columnNames ? this.real.raw<T>({ columnNames: true }) : this.real.raw<T>(), (rows) =>
+      this.checkResult(rows),
+    );
   }
 }
 
 function recordMeta(statement: StatementRecord, result: D1Result<unknown>): void {
   statement.rowsRead = result.meta.rows_read;
   statement.rowsWritten = result.meta.rows_written;
+}
+
+/** Records a broken limit and throws it, as D1 in production would refuse the statement. */
+function violate(recorder: Recorder, message: string): never {
+  recorder.violations.push(message);
+  throw new Error(message);
 }
 
 /** Marks the round trip settled when the real call settles, passing its outcome through. */
@@ -169,6 +194,8 @@ class CountingD1 implements D1Database {
   ) {}
 
   prepare(query: string): D1PreparedStatement {
+    const problem = statementViolation(query, []);
+    if (problem !== undefined) violate(this.recorder, `${problem}: ${describeSql(query)}`);
     return new CountingStatement(this.real.prepare(query), query, [], this.recorder);
   }
 
@@ -184,6 +211,7 @@ class CountingD1 implements D1Database {
       results.forEach((result, i) => {
         const record = records[i];
         if (record) recordMeta(record, result);
+        counted[i]?.checkResult(result.results);
       }),
     );
   }
@@ -264,8 +292,8 @@ let inFlight = false;
 /**
  * Sends one request through the app's own fetch handler with the counting env, and splits
  * the counts at the response (see the file comment). One request at a time: the split relies
- * on no other request's work settling in between. Throws when a statement broke D1's
- * parameter limit or a D1/KV call was still unsettled after waitUntil (a floating promise).
+ * on no other request's work settling in between. Throws when a statement broke one of D1's
+ * production limits or a D1/KV call was still unsettled after waitUntil (a floating promise).
  */
 export async function send(counting: CountingEnv, request: Request): Promise<Sent> {
   if (inFlight) throw new Error("send(): one counted request at a time");

@@ -9,21 +9,23 @@ import type { AppEnv } from "../../env";
 import { scimErrors, unwrap } from "../../scim/errors";
 import { listResponse } from "../../scim/list-response";
 import { parsePatchRequest } from "../../scim/patch";
-import { etagOf, locationOf, renderResource } from "../../scim/resource";
-import { type JsonValue, parseResource, type ResourceTypeName, type ScimDocument } from "../../scim/schema";
+import { etagOf, locationOf } from "../../scim/resource";
+import { parseResource, type ResourceTypeName, type ScimDocument } from "../../scim/schema";
 import {
   countGroupsQuery,
   groupCountQuery,
   readGroup,
   selectGroupsPageQuery,
+  selectPageMembersQuery,
   type StoredGroup,
   toStoredGroup,
-} from "../../storage/groups";
+} from "../../storage/group-reads";
 import { encodeCursor } from "../../storage/listing";
 import { readJsonBody } from "../body";
 import { parseWith, validQuery } from "../validation";
 import { type ListQuery, listQuerySchema, type ProjectionQuery, projectionQuerySchema } from "./list-query";
-import { methodNotAllowed, planFromQuery, projectionOf, searchBody, wantsDerived } from "./listing";
+import { firstMemberPages, groupListResponse, groupResponse } from "./group-body";
+import { methodNotAllowed, planFromQuery, searchBody, wantsDerived } from "./listing";
 import { ifMatchVersion, notModified } from "./preconditions";
 import { scimJson } from "./respond";
 import { tenantBaseUrl } from "./urls";
@@ -70,24 +72,10 @@ function splitMembers(doc: ScimDocument): { doc: ScimDocument; memberIds: string
   return { doc: rest, memberIds };
 }
 
-function render(c: Ctx, group: StoredGroup, query: ProjectionQuery) {
-  const baseUrl = tenantBaseUrl(c);
-  const derived: Record<string, JsonValue> = {};
-  if (group.members) {
-    derived.members = group.members.map((m) => ({
-      value: m.value,
-      ...(m.display !== null ? { display: m.display } : {}),
-      type: m.type,
-      $ref: locationOf(baseUrl, "User", m.value),
-    }));
-  }
-  return renderResource(RESOURCE, group, baseUrl, derived, projectionOf(query));
-}
-
 function single(c: Ctx, group: StoredGroup, status: number, query: ProjectionQuery) {
   const headers: Record<string, string> = { ETag: etagOf(group.version) };
   if (status === 201) headers.Location = locationOf(tenantBaseUrl(c), RESOURCE, group.id);
-  return scimJson(render(c, group, query), status, headers);
+  return groupResponse(c, group, status, headers, query);
 }
 
 async function list(c: Ctx, query: ListQuery): Promise<Response> {
@@ -98,13 +86,25 @@ async function list(c: Ctx, query: ListQuery): Promise<Response> {
     const { results: [totals] } = await tdb.read([total] as const);
     return scimJson(listResponse([], totals[0]?.total ?? 0, query.startIndex));
   }
-  const page = selectGroupsPageQuery(tdb.db, tdb.tenantId, { ...plan, includeMembers: wantsDerived("members", query) });
-  const { results: [rows, totals] } = await tdb.read([page, total] as const);
+  const pageQuery = { ...plan, includeMembers: wantsDerived("members", query) };
+  const page = selectGroupsPageQuery(tdb.db, tdb.tenantId, pageQuery);
+  // The page's first members ride in the same batch, as rows (never one aggregated value).
+  const members = pageQuery.includeMembers ? selectPageMembersQuery(tdb.db, tdb.tenantId, pageQuery) : undefined;
+  const { results } = members ? await tdb.read([page, total, members] as const) : await tdb.read([page, total] as const);
+  const [rows, totals] = results;
   const pageRows = query.cursor !== undefined ? rows.slice(0, query.count) : rows;
   const next = query.cursor !== undefined && rows.length > query.count ? pageRows.at(-1) : undefined;
-  const resources = pageRows.map((row) => render(c, toStoredGroup(row), query));
-  const startIndex = query.cursor !== undefined ? 1 : query.startIndex;
-  return scimJson(listResponse(resources, totals[0]?.total ?? 0, startIndex, next ? encodeCursor(next.seq) : undefined));
+  const stored = pageRows.map((row) => toStoredGroup(row));
+  return groupListResponse(
+    c,
+    {
+      groups: results[2] ? firstMemberPages(stored, results[2]) : stored,
+      totalResults: totals[0]?.total ?? 0,
+      startIndex: query.cursor !== undefined ? 1 : query.startIndex,
+      ...(next ? { nextCursor: encodeCursor(next.seq) } : {}),
+    },
+    query,
+  );
 }
 
 export const groupRoutes = new Hono<AppEnv>()

@@ -6,6 +6,7 @@ import { listResponse } from "../../scim/list-response";
 import { applyPatch, parsePatchRequest } from "../../scim/patch";
 import { etagOf, locationOf, renderResource, requireVersion } from "../../scim/resource";
 import { type JsonValue, parseResource, type ResourceTypeName } from "../../scim/schema";
+import { checkDocumentSize } from "../../storage/document-size";
 import { encodeCursor } from "../../storage/listing";
 import { explainStaleWrite, PreconditionFailed } from "../../storage/tenant-db";
 import {
@@ -26,6 +27,7 @@ import { type ListQuery, listQuerySchema, type ProjectionQuery, projectionQueryS
 import { methodNotAllowed, planFromQuery, projectionOf, searchBody, wantsDerived } from "./listing";
 import { ifMatchVersion, notModified } from "./preconditions";
 import { scimJson } from "./respond";
+import { userListResponse } from "./user-list-body";
 import { tenantBaseUrl } from "./urls";
 
 const RESOURCE: ResourceTypeName = "User";
@@ -73,9 +75,17 @@ async function list(c: Ctx, query: ListQuery): Promise<Response> {
   const { results: [rows, totals] } = await tdb.read([page, total] as const);
   const pageRows = query.cursor !== undefined ? rows.slice(0, query.count) : rows;
   const next = query.cursor !== undefined && rows.length > query.count ? pageRows.at(-1) : undefined;
-  const resources = pageRows.map((row) => render(c, toStoredUser(row), query));
-  const startIndex = query.cursor !== undefined ? 1 : query.startIndex;
-  return scimJson(listResponse(resources, totals[0]?.total ?? 0, startIndex, next ? encodeCursor(next.seq) : undefined));
+  // Large documents are not inline in the page (D1's 50 MB result limit): see user-list-body.ts.
+  return userListResponse(
+    c,
+    {
+      rows: pageRows,
+      totalResults: totals[0]?.total ?? 0,
+      startIndex: query.cursor !== undefined ? 1 : query.startIndex,
+      ...(next ? { nextCursor: encodeCursor(next.seq) } : {}),
+    },
+    (row) => render(c, toStoredUser(row), query),
+  );
 }
 
 export const userRoutes = new Hono<AppEnv>()
@@ -87,6 +97,7 @@ export const userRoutes = new Hono<AppEnv>()
   .post("/.search", async (c) => list(c, parseWith(listQuerySchema, searchBody(await readJsonBody(c.req.raw)))))
   .post("/", async (c) => {
     const doc = unwrap(parseResource(RESOURCE, await readJsonBody(c.req.raw)));
+    checkDocumentSize(doc);
     c.var.tenantDb.logSuccessAs(201);
     const { user } = await createUser(c.var.tenantDb, doc);
     return single(c, user, 201);
@@ -100,6 +111,7 @@ export const userRoutes = new Hono<AppEnv>()
   .put("/:id", async (c) => {
     const id = c.req.param("id");
     const doc = unwrap(parseResource(RESOURCE, await readJsonBody(c.req.raw)));
+    checkDocumentSize(doc);
     const expected = ifMatchVersion(c);
     c.var.tenantDb.logSuccessAs(200);
     try {
@@ -122,6 +134,8 @@ export const userRoutes = new Hono<AppEnv>()
       if (!outcome.changed) return single(c, current);
       // The patched document must still be a valid User (e.g. userName cannot be removed).
       const doc = unwrap(parseResource(RESOURCE, outcome.doc));
+      // PATCH adds can grow a document past the body cap, one request at a time.
+      checkDocumentSize(doc);
       try {
         const user = await replaceUser(c.var.tenantDb, { id, doc, expectedVersion: current.version, eventType: "user.patched" }, true);
         return single(c, user);

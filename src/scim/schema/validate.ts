@@ -27,6 +27,13 @@ const BARE_STRING_AS_VALUE = new Set(["roles", "manager"]);
 
 /** The client's identifier (RFC 7643 §3.1): no invisible characters, like the names. */
 const EXTERNAL_ID = COMMON_ATTRIBUTES.find((a) => a.name === "externalId");
+/**
+ * externalId has its own indexed column, and a user's displayName is every group's member
+ * `display`: both stay short so a row stays far under D1's 2 MB row limit and a page of
+ * 5,000 members far under its 50 MB result limit (storage/group-members.ts).
+ */
+const MAX_NAME_LENGTH = 1024;
+const CAPPED_NAMES = new Set(["externalId", "displayName"]);
 
 /** xsd:dateTime (RFC 7643 §2.3.5), e.g. `2011-05-13T04:42:34Z`; `Date.parse` alone accepts "1". */
 const DATE_TIME = /^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/;
@@ -186,7 +193,15 @@ function cleanTopLevel(attribute: AttributeDefinition, value: unknown, label: st
   // Writable unique strings are the names IdPs match on (userName, group displayName).
   if (attribute.uniqueness !== "none") return checkIdentifier(cleaned, label);
   if (attribute === EXTERNAL_ID) refuseDefaultIgnorable(cleaned, label);
+  if (CAPPED_NAMES.has(attribute.name)) checkLength(cleaned, label, MAX_NAME_LENGTH);
   return cleaned;
+}
+
+/** At most `max` characters (code points), counted only when the UTF-16 length could pass it. */
+function checkLength(value: string, label: string, max: number): void {
+  if (value.length > max && [...value].length > max) {
+    throw scimErrors.invalidValue(`Attribute "${label}" must be at most ${max} characters.`);
+  }
 }
 
 /** One attribute's value, checked and cleaned; `undefined` when it amounts to nothing. */

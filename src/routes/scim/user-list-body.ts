@@ -1,0 +1,80 @@
+/**
+ * A ListResponse of users whose documents did not all come inline with the page (each one
+ * over LIST_INLINE_DOC_BYTES, storage/users.ts). D1 returns at most 50 MB per statement and a
+ * Worker has 128 MB: the large documents are read by id in order, at most DOC_BYTES_PER_READ
+ * per statement, and each user is written to the stream as soon as its document is there,
+ * so the Worker holds one such read at a time. A page of 1,000 users of 1 MiB each is read in
+ * 1 + ceil(1,000 MiB / 8 MiB) = 126 round trips instead of one 1 GB result.
+ */
+import type { Context } from "hono";
+import type { AppEnv } from "../../env";
+import { listResponse } from "../../scim/list-response";
+import type { JsonObject, ScimDocument } from "../../scim/schema";
+import { rowsPerStatement } from "../../storage/chunk";
+import { selectUserDocsQuery } from "../../storage/users";
+import { scimJson } from "./respond";
+import { splitAround, streamedJson } from "./stream-body";
+
+type Ctx = Context<AppEnv>;
+
+/** The most document bytes one follow-up statement returns (well under D1's 50 MB result). */
+export const DOC_BYTES_PER_READ = 8 * 1024 * 1024;
+
+/** A page row as read: `doc` is null when it was too large to come inline, `docBytes` its size. */
+export interface PageRow {
+  id: string;
+  doc: Record<string, unknown> | null;
+  docBytes: number;
+}
+
+export interface UserListPage<R extends PageRow> {
+  rows: R[];
+  totalResults: number;
+  startIndex: number;
+  nextCursor?: string;
+}
+
+/** The next run of rows without their document, as many as one read may return. */
+function nextRead<R extends PageRow>(rows: readonly R[], from: number): R[] {
+  const run: R[] = [];
+  let bytes = 0;
+  for (let i = from; i < rows.length; i++) {
+    const row = rows[i];
+    if (!row || row.doc !== null) continue;
+    if (run.length > 0 && (bytes + row.docBytes > DOC_BYTES_PER_READ || run.length >= rowsPerStatement(1, 2))) break;
+    run.push(row);
+    bytes += row.docBytes;
+  }
+  return run;
+}
+
+/** The ListResponse: one JSON string when every document came inline, else streamed user by user. */
+export function userListResponse<R extends PageRow>(c: Ctx, page: UserListPage<R>, render: (row: R & { doc: ScimDocument }) => JsonObject): Response {
+  const { rows, totalResults, startIndex, nextCursor } = page;
+  const inline = (row: R): (R & { doc: ScimDocument }) | undefined => (row.doc !== null ? { ...row, doc: row.doc as ScimDocument } : undefined);
+  const allInline = rows.map(inline);
+  if (allInline.every((r) => r !== undefined)) return scimJson(listResponse(allInline.map(render), totalResults, startIndex, nextCursor));
+  const tdb = c.var.tenantDb;
+  const envelope = listResponse([], totalResults, startIndex, nextCursor) as unknown as JsonObject;
+  const [before, after] = splitAround({ ...envelope, itemsPerPage: rows.length }, "Resources");
+  async function* parts(): AsyncGenerator<string, void> {
+    yield `${before}[`;
+    let written = false;
+    let docs = new Map<string, ScimDocument>();
+    for (const [i, row] of rows.entries()) {
+      let doc = (row.doc as ScimDocument | null) ?? docs.get(row.id);
+      if (doc === undefined) {
+        const ids = nextRead(rows, i).map((r) => r.id);
+        const { results } = await tdb.read([selectUserDocsQuery(tdb.db, tdb.tenantId, ids)] as const);
+        docs = new Map(results[0].map((r) => [r.id, r.doc as ScimDocument]));
+        doc = docs.get(row.id);
+      }
+      // A user deleted since the page was read is left out, as a later page would not show it.
+      if (doc === undefined) continue;
+      yield `${written ? "," : ""}${JSON.stringify(render({ ...row, doc }))}`;
+      written = true;
+    }
+    yield `]${after}`;
+  }
+  return streamedJson(parts(), 200, {});
+}

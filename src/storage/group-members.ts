@@ -1,0 +1,95 @@
+/**
+ * A group's members, read in pages of rows. D1 refuses any string value or row over 2 MB and
+ * any result over 50 MB (../shared/PRODUCTION-LIMITS.md): one json_group_array of a group's
+ * members passes 2 MB at about 20,000 members, so members are never aggregated into one
+ * value. Each statement returns at most MEMBER_PAGE_ROWS + 1 plain rows (the extra row only
+ * says whether more follow), in primary-key order (tenant_id, group_id, member_id), and the
+ * next page seeks past the last member id (keyset paging: an index SEARCH, no OFFSET walk).
+ *
+ * Bounds per statement: a row is a member id (36 bytes), its type and its display name cut to
+ * MEMBER_DISPLAY_CHARS characters (at most 4 bytes each), so about 4.2 kB at worst and 5,000
+ * rows at most about 21 MB, well under 50 MB; typically 100 bytes a row, 0.5 MB a page.
+ */
+import { and, eq, gt, inArray, sql, type SQLWrapper } from "drizzle-orm";
+import type { Database } from "./database";
+import { qualified } from "./qualified";
+import { groupMembers, users } from "./schema";
+import type { TenantDb } from "./tenant-db";
+
+/** Members per statement. A group of n members is read in ceil(n / MEMBER_PAGE_ROWS) of them. */
+export const MEMBER_PAGE_ROWS = 5000;
+/** A member's display (its user's displayName or userName) is cut to this many characters. */
+export const MEMBER_DISPLAY_CHARS = 1024;
+
+export interface MemberRef {
+  value: string;
+  display: string | null;
+  type: "User" | "Group";
+}
+
+/** Where a group's member list stands after a page: complete, or to be continued after a member id. */
+export interface MemberPage {
+  members: MemberRef[];
+  /** The last member id read when more members follow; undefined when the list is complete. */
+  continueAfter?: string;
+}
+
+const memberColumns = {
+  value: groupMembers.memberId,
+  type: groupMembers.memberType,
+  display: sql<string | null>`substr(coalesce(json_extract(${qualified(users.doc)}, '$.displayName'), ${qualified(users.userName)}), 1, ${sql.raw(String(MEMBER_DISPLAY_CHARS))})`,
+};
+
+const memberUser = and(eq(users.tenantId, groupMembers.tenantId), eq(users.id, groupMembers.memberId));
+
+/** One page of one group's members, after `after` (a member id) when given. */
+export function memberPageQuery(db: Database, tenantId: string, groupId: string, after?: string) {
+  return db
+    .select(memberColumns)
+    .from(groupMembers)
+    .leftJoin(users, memberUser)
+    .where(and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.groupId, groupId), after === undefined ? undefined : gt(groupMembers.memberId, after)))
+    .orderBy(groupMembers.groupId, groupMembers.memberId)
+    .limit(MEMBER_PAGE_ROWS + 1);
+}
+
+/**
+ * The first page of members of several groups together (a list page's groups, selected by
+ * `groupIds`, a subquery), ordered by group then member: small groups all fit one statement.
+ */
+export function membersOfGroupsQuery(db: Database, tenantId: string, groupIds: SQLWrapper) {
+  return db
+    .select({ groupId: groupMembers.groupId, ...memberColumns })
+    .from(groupMembers)
+    .leftJoin(users, memberUser)
+    .where(and(eq(groupMembers.tenantId, tenantId), inArray(groupMembers.groupId, groupIds)))
+    .orderBy(groupMembers.groupId, groupMembers.memberId)
+    .limit(MEMBER_PAGE_ROWS + 1);
+}
+
+/** A page's rows as read (up to MEMBER_PAGE_ROWS + 1): the members, and where to go on. */
+export function toMemberPage(rows: readonly MemberRef[]): MemberPage {
+  const members = rows.slice(0, MEMBER_PAGE_ROWS).map(({ value, display, type }) => ({ value, display, type }));
+  if (rows.length <= MEMBER_PAGE_ROWS) return { members };
+  return { members, continueAfter: members.at(-1)?.value ?? "" };
+}
+
+/** Reads the next page of a group's members (one D1 round trip, the token check with it). */
+export async function readMemberPage(tdb: TenantDb, groupId: string, after: string | undefined): Promise<MemberPage> {
+  const { results } = await tdb.read([memberPageQuery(tdb.db, tdb.tenantId, groupId, after)] as const);
+  return toMemberPage(results[0]);
+}
+
+/**
+ * The members after a first page, page by page, one round trip each: the caller holds one
+ * page at a time. Pages read after the first are not one snapshot with it: a member added or
+ * removed while a large group is read may or may not show.
+ */
+export async function* remainingMemberPages(tdb: TenantDb, groupId: string, first: MemberPage): AsyncGenerator<MemberRef[], void> {
+  let after = first.continueAfter;
+  while (after !== undefined) {
+    const page = await readMemberPage(tdb, groupId, after);
+    if (page.members.length > 0) yield page.members;
+    after = page.continueAfter;
+  }
+}

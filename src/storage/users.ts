@@ -246,6 +246,16 @@ export async function replaceUser(tdb: TenantDb, change: Replacement, includeGro
   }
 }
 
+/**
+ * A deleted user leaves every group it was in, and each of those groups really changed: its
+ * version and lastModified move (an IdP's If-None-Match must not answer 304 for a group that
+ * lost a member) and the operator's feed gets a `group.members_changed` per group. One UPDATE
+ * bumps every group however many there are; events are written for the first
+ * DELETED_USER_GROUP_EVENTS groups (by group id), and `user.deleted` carries how many groups
+ * the user left, so a feed reader knows when it saw only part of them.
+ */
+export const DELETED_USER_GROUP_EVENTS = 1000;
+
 /** Deletes a user and its memberships in one round trip. Throws PreconditionFailed when absent. */
 export async function deleteUser(tdb: TenantDb, id: string, expectedVersion?: number): Promise<void> {
   const { db, tenantId } = tdb;
@@ -253,16 +263,45 @@ export async function deleteUser(tdb: TenantDb, id: string, expectedVersion?: nu
   const current = and(eq(users.tenantId, tenantId), eq(users.id, id));
   const versionMatches = expectedVersion === undefined ? sql`` : sql` AND ${users.version} = ${expectedVersion}`;
   const memberships = and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.memberId, id));
+  const groupEvent = {
+    seq: sql<number>`NULL`.as("seq"),
+    tenantId: sql<string>`${tenantId}`.as("tenant_id"),
+    type: sql<string>`'group.members_changed'`.as("type"),
+    resourceType: sql<string>`'Group'`.as("resource_type"),
+    resourceId: sql<string>`${groupMembers.groupId}`.as("resource_id"),
+    at: sql<string>`${now}`.as("at"),
+    data: sql<string>`json_object('replacedAll', json('false'), 'added', json('[]'), 'removed', json_array(${id}))`.as("data"),
+  };
+  const groupsLeft = sql`(SELECT count(*) FROM ${groupMembers} WHERE ${memberships})`;
   await tdb.write(
     [
+      // Everything that reads the memberships comes before they are deleted.
       db
         .update(groups)
-        .set({ memberCount: sql`${groups.memberCount} - 1` })
+        .set({ memberCount: sql`${groups.memberCount} - 1`, version: sql`${groups.version} + 1`, lastModified: now })
         .where(
           and(
             eq(groups.tenantId, tenantId),
             sql`${groups.id} IN (SELECT ${groupMembers.groupId} FROM ${groupMembers} WHERE ${memberships})`,
           ),
+        ),
+      db.insert(events).values({
+        tenantId,
+        type: "user.deleted",
+        resourceType: "User",
+        resourceId: id,
+        at: now,
+        data: sql`json_object('groupsLeft', ${groupsLeft})`,
+      }),
+      db
+        .insert(events)
+        .select(
+          db
+            .select(groupEvent)
+            .from(groupMembers)
+            .where(memberships)
+            .orderBy(groupMembers.groupId)
+            .limit(DELETED_USER_GROUP_EVENTS),
         ),
       db.delete(groupMembers).where(memberships),
       db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, id))),
@@ -279,7 +318,6 @@ export async function deleteUser(tdb: TenantDb, id: string, expectedVersion?: nu
         .where(eq(tenants.id, tenantId)),
       uncountFromBlock(db, "User", tenantId, id),
       db.delete(users).where(current),
-      db.insert(events).values({ tenantId, type: "user.deleted", resourceType: "User", resourceId: id, at: now }),
     ] as const,
     [{ kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${users} WHERE ${current}${versionMatches})` }],
   );

@@ -19,6 +19,7 @@ import {
   subAttributeOf,
   uniquenessKey,
 } from "../scim/schema";
+import { foldCase, foldedFor, keyedForSubstring } from "./case-fold";
 import { qualified } from "./qualified";
 import { groupMembers, groups, userEmails, users } from "./schema";
 
@@ -186,7 +187,7 @@ function comparison(ctx: Context, operand: Operand, operator: CompareOp, raw: Fi
     throw scimErrors.invalidFilter(`'${operator}' cannot compare with null.`);
   }
   const value = comparable(operand, operator, raw);
-  const expr = operand.caseExact || operand.keyed || typeof value !== "string" ? operand.expr : sql`lower(${operand.expr})`;
+  const expr = caseFolded(ctx, operand, operator, value);
   // Bare comparisons, so SQLite can use an index on the column; NULL (absent) reads as false here.
   switch (operator) {
     case "eq":
@@ -212,6 +213,18 @@ function comparison(ctx: Context, operand: Operand, operator: CompareOp, raw: Fi
       return sql`substr(${expr}, -${bind(ctx, [...value].length)}) = ${bind(ctx, value)}`;
     }
   }
+}
+
+/** The operand as compared with `value`: folded when the attribute is not caseExact (case-fold.ts). */
+function caseFolded(ctx: Context, operand: Operand, operator: CompareOp, value: string | number): SQL {
+  if (operand.caseExact || typeof value !== "string") return operand.expr;
+  const binder = (v: string) => bind(ctx, v);
+  if (operand.keyed) return isSubstringSearch(operator) ? keyedForSubstring(operand.expr, value, binder) : operand.expr;
+  return foldedFor(operand.expr, value, binder);
+}
+
+function isSubstringSearch(operator: CompareOp): boolean {
+  return operator === "co" || operator === "sw" || operator === "ew";
 }
 
 /**
@@ -243,8 +256,8 @@ function comparable(operand: Operand, operator: CompareOp, value: string | numbe
     default: {
       if (typeof value === "boolean") throw scimErrors.invalidFilter(`Expected a string, got ${value}.`);
       const text = String(value);
-      if (operand.keyed) return uniquenessKey(text);
-      return operand.caseExact ? text : text.toLowerCase();
+      if (operand.keyed) return isSubstringSearch(operator) ? foldCase(text.normalize("NFC")) : uniquenessKey(text);
+      return operand.caseExact ? text : foldCase(text);
     }
   }
 }

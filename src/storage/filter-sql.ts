@@ -162,14 +162,24 @@ function membershipCondition(ctx: Context, filter: Filter, side: "group" | "user
         return sql`EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${owner})`;
       }
       if (isValue && filter.op === "compare" && filter.operator === "eq" && typeof filter.value === "string") {
-        const other = side === "group" ? groupMembers.memberId : groupMembers.groupId;
-        return sql`EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${owner} AND ${other} = ${bind(ctx, filter.value)})`;
+        if (side === "group") return groupsOfMember(ctx, filter.value);
+        // A user's `groups.value eq`: a scan within the budget (filter-cost.ts); a group's members are read at GET /Groups/{id}.
+        return sql`EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${owner} AND ${groupMembers.groupId} = ${bind(ctx, filter.value)})`;
       }
       throw scimErrors.invalidFilter(`Membership can only be filtered with value eq "<id>" or value pr.`);
     }
     case "valuePath":
       throw scimErrors.invalidFilter("Value filters cannot be nested.");
   }
+}
+
+/**
+ * `members[value eq "id"]`: the member's groups through group_members_member, then those groups
+ * by seq (the rowid), so the page reads them in page order and never walks the tenant's groups
+ * (filter-cost.ts counts this filter as narrowing).
+ */
+function groupsOfMember(ctx: Context, memberId: string): SQL {
+  return sql`${qualified(groups.seq)} IN (SELECT "member_group"."seq" FROM ${groupMembers} JOIN ${groups} AS "member_group" ON "member_group"."tenant_id" = ${qualified(groupMembers.tenantId)} AND "member_group"."id" = ${qualified(groupMembers.groupId)} WHERE ${qualified(groupMembers.tenantId)} = ${bind(ctx, ctx.tenantId)} AND ${qualified(groupMembers.memberId)} = ${bind(ctx, memberId)})`;
 }
 
 function leafOn(ctx: Context, operand: Operand, leaf: Leaf): SQL {

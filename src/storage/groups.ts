@@ -12,10 +12,11 @@ import type { MemberChanges } from "../scim/patch";
 import { type ScimDocument, uniquenessKey } from "../scim/schema";
 import { chunk, rowsPerStatement } from "./chunk";
 import type { Database } from "./database";
+import { countedMatches, type ScanReason, tenantSize } from "./filter-cost";
 import { qualified } from "./qualified";
 import { appGroups, events, groupMembers, groups, tenants, users } from "./schema";
 import { matchErrorChain, type Precondition, PreconditionFailed, runTogether, type TenantDb } from "./tenant-db";
-import { offsetOf } from "./listing";
+import { limitOf, offsetOf } from "./listing";
 import { countInBlock, uncountFromBlock } from "./seq-blocks";
 
 /** The most members one request may name (add, remove or replace): a documented bound. */
@@ -90,7 +91,7 @@ function selectGroupQuery(db: Database, tenantId: string, id: string, includeMem
 export interface GroupPageQuery {
   where: SQL | undefined;
   orderBy: SQL[];
-  limit: number;
+  limit: number | SQL;
   offset: number | SQL;
   includeMembers: boolean;
 }
@@ -101,20 +102,19 @@ export function selectGroupsPageQuery(db: Database, tenantId: string, page: Grou
     .from(groups)
     .where(and(eq(groups.tenantId, tenantId), page.where))
     .orderBy(...page.orderBy)
-    .limit(page.limit)
+    .limit(limitOf(page.limit))
     .offset(offsetOf(page.offset));
 }
 
-export function countGroupsQuery(db: Database, tenantId: string, where: SQL | undefined) {
-  return db
-    .select({ total: sql<number>`count(*)` })
-    .from(groups)
-    .where(and(eq(groups.tenantId, tenantId), where));
+/** totalResults of a filtered list, and the tenant's size, within the scan budget (filter-cost.ts). */
+export function countGroupsQuery(db: Database, tenantId: string, where: SQL | undefined, scan: ScanReason | undefined) {
+  const matches = countedMatches("Group", tenantId, and(eq(groups.tenantId, tenantId), where) ?? sql`1`, scan);
+  return db.select({ total: sql<number>`count(*)`, tenantSize: tenantSize("Group", tenantId) }).from(matches);
 }
 
 /** totalResults of an unfiltered list: a counter kept by every write, not a scan. */
 export function groupCountQuery(db: Database, tenantId: string) {
-  return db.select({ total: tenants.groupCount }).from(tenants).where(eq(tenants.id, tenantId));
+  return db.select({ total: tenants.groupCount, tenantSize: sql<number>`${tenants.groupCount}`.as("tenant_size") }).from(tenants).where(eq(tenants.id, tenantId));
 }
 
 function indexedColumns(doc: ScimDocument) {

@@ -9,7 +9,8 @@ import type { Database } from "./database";
 import { appAccounts, events, groupMembers, groups, tenants, userEmails, users } from "./schema";
 import { countInBlock, uncountFromBlock } from "./seq-blocks";
 import { chunk, rowsPerStatement } from "./chunk";
-import { offsetOf } from "./listing";
+import { limitOf, offsetOf } from "./listing";
+import { countedMatches, type ScanReason, tenantSize } from "./filter-cost";
 import { qualified } from "./qualified";
 import { matchErrorChain, PreconditionFailed, type TenantDb } from "./tenant-db";
 
@@ -68,7 +69,7 @@ export function selectUserQuery(db: Database, tenantId: string, id: string, incl
 export interface PageQuery {
   where: SQL | undefined;
   orderBy: SQL[];
-  limit: number;
+  limit: number | SQL;
   offset: number | SQL;
   includeGroups: boolean;
 }
@@ -79,20 +80,19 @@ export function selectUsersPageQuery(db: Database, tenantId: string, page: PageQ
     .from(users)
     .where(and(eq(users.tenantId, tenantId), page.where))
     .orderBy(...page.orderBy)
-    .limit(page.limit)
+    .limit(limitOf(page.limit))
     .offset(offsetOf(page.offset));
 }
 
 /** totalResults of an unfiltered list: a counter kept by every write, not a scan. */
 export function userCountQuery(db: Database, tenantId: string) {
-  return db.select({ total: tenants.userCount }).from(tenants).where(eq(tenants.id, tenantId));
+  return db.select({ total: tenants.userCount, tenantSize: sql<number>`${tenants.userCount}`.as("tenant_size") }).from(tenants).where(eq(tenants.id, tenantId));
 }
 
-export function countUsersQuery(db: Database, tenantId: string, where: SQL | undefined) {
-  return db
-    .select({ total: sql<number>`count(*)` })
-    .from(users)
-    .where(and(eq(users.tenantId, tenantId), where));
+/** totalResults of a filtered list, and the tenant's size, within the scan budget (filter-cost.ts). */
+export function countUsersQuery(db: Database, tenantId: string, where: SQL | undefined, scan: ScanReason | undefined) {
+  const matches = countedMatches("User", tenantId, and(eq(users.tenantId, tenantId), where) ?? sql`1`, scan);
+  return db.select({ total: sql<number>`count(*)`, tenantSize: tenantSize("User", tenantId) }).from(matches);
 }
 
 /** The columns IdPs match on, derived from the document. */

@@ -19,6 +19,7 @@ import {
   type StoredGroup,
   toStoredGroup,
 } from "../../storage/groups";
+import { requireScanBudget } from "../../storage/filter-cost";
 import { encodeCursor } from "../../storage/listing";
 import { readJsonBody } from "../body";
 import { parseWith, validQuery } from "../validation";
@@ -81,13 +82,15 @@ function single(c: Ctx, group: StoredGroup, status: number, query: ProjectionQue
 async function list(c: Ctx, query: ListQuery): Promise<Response> {
   const tdb = c.var.tenantDb;
   const plan = planFromQuery(RESOURCE, tdb.tenantId, query);
-  const total = plan.filter ? countGroupsQuery(tdb.db, tdb.tenantId, plan.filter) : groupCountQuery(tdb.db, tdb.tenantId);
+  const total = plan.filter ? countGroupsQuery(tdb.db, tdb.tenantId, plan.filter, plan.scan) : groupCountQuery(tdb.db, tdb.tenantId);
   if (query.count === 0 && query.cursor === undefined) {
     const { results: [totals] } = await tdb.read([total] as const);
+    requireScanBudget(RESOURCE, plan.scan, totals[0]?.tenantSize ?? 0);
     return scimJson(listResponse([], totals[0]?.total ?? 0, query.startIndex));
   }
   const page = selectGroupsPageQuery(tdb.db, tdb.tenantId, { ...plan, includeMembers: wantsDerived("members", query) });
   const { results: [rows, totals] } = await tdb.read([page, total] as const);
+  requireScanBudget(RESOURCE, plan.scan, totals[0]?.tenantSize ?? 0);
   const pageRows = query.cursor !== undefined ? rows.slice(0, query.count) : rows;
   const next = query.cursor !== undefined && rows.length > query.count ? pageRows.at(-1) : undefined;
   const resources = pageRows.map((row) => render(c, toStoredGroup(row), query));

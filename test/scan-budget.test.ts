@@ -8,12 +8,13 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { SCAN_BUDGET } from "../src/storage/filter-cost";
+import { SCAN_BUDGET } from "../src/storage/scan-budget";
 import { countingEnv, send, type Sent } from "./support/counting-env";
 import { expectScimError } from "./support/expect-scim-error";
 import { bodyOf, createTenant, scim, type TestTenant } from "./support/http";
 import type { ListJson } from "./support/scim-json";
 import { type Seeded, seedUsers } from "./support/seed";
+import { PATCH_OP, USER } from "./support/urns";
 
 const counting = countingEnv(env);
 /** One past the budget: every scan on this tenant must be refused. */
@@ -117,5 +118,69 @@ describe(`a tenant of ${BIG.toLocaleString("en")} users and groups (past the sca
     const body = await bodyOf<ListJson<{ userName: string }>>(narrowed.response);
     expect(narrowed.response.status, JSON.stringify(body).slice(0, 300)).toBe(200);
     expect(body.Resources.map((r) => r.userName)).toEqual([bigSeeded.userName(2), bigSeeded.userName(3)]);
+  });
+});
+
+describe("the scan budget weighs document size", () => {
+  async function docChars(tenantId: string): Promise<{ counter: number; truth: number }> {
+    const row = await env.DB.prepare(
+      "SELECT user_doc_chars AS counter, (SELECT coalesce(sum(length(doc)), 0) FROM users WHERE tenant_id = tenants.id) AS truth FROM tenants WHERE id = ?",
+    )
+      .bind(tenantId)
+      .first<{ counter: number; truth: number }>();
+    if (!row) throw new Error("tenant row missing");
+    return row;
+  }
+
+  it("keeps tenants.user_doc_chars equal to the sum of the tenant's documents through create, replace, patch and delete", async () => {
+    const tenant = await createTenant();
+    const created = await scim(tenant, "/Users", { method: "POST", json: { schemas: [USER], userName: "size@example.com", title: "x".repeat(5000) } });
+    const { id } = await bodyOf<{ id: string }>(created);
+    expect(created.status).toBe(201);
+    const afterCreate = await docChars(tenant.id);
+    expect(afterCreate.counter).toBeGreaterThan(5000);
+    expect(afterCreate.counter).toBe(afterCreate.truth);
+
+    const put = await scim(tenant, `/Users/${id}`, { method: "PUT", json: { schemas: [USER], userName: "size@example.com", title: "y".repeat(20_000) } });
+    expect(put.status, await put.text()).toBe(200);
+    const afterPut = await docChars(tenant.id);
+    expect(afterPut.counter).toBe(afterPut.truth);
+    expect(afterPut.counter).toBeGreaterThan(20_000);
+
+    const patched = await scim(tenant, `/Users/${id}`, { method: "PATCH", json: { schemas: [PATCH_OP], Operations: [{ op: "replace", path: "title", value: "short" }] } });
+    expect(patched.status, await patched.text()).toBe(200);
+    const afterPatch = await docChars(tenant.id);
+    expect(afterPatch.counter).toBe(afterPatch.truth);
+    expect(afterPatch.counter).toBeLessThan(1000);
+
+    expect((await scim(tenant, `/Users/${id}`, { method: "DELETE" })).status).toBe(204);
+    expect(await docChars(tenant.id)).toEqual({ counter: 0, truth: 0 });
+  });
+
+  it("answers one term over 40 users of 500 KB, and refuses 26 terms (26 × 20 MB of documents) with 400 before reading them", async () => {
+    const tenant = await createTenant();
+    const seeded = await seedUsers(env, tenant.id, { users: 40 });
+    const big = "z".repeat(500_000);
+    for (let i = 1; i <= 40; i++) {
+      const res = await scim(tenant, `/Users/${seeded.userId(i)}`, {
+        method: "PATCH",
+        json: { schemas: [PATCH_OP], Operations: [{ op: "replace", path: "title", value: `${i}:${big}` }] },
+      });
+      expect(res.status).toBe(200);
+    }
+    const size = await docChars(tenant.id);
+    expect(size.counter).toBe(size.truth);
+    expect(size.counter).toBeGreaterThan(20_000_000);
+
+    const one = await get(tenant, list("Users", 'emails[value co "home3"]', "&attributes=id"));
+    const body = await bodyOf<ListJson<{ id: string }>>(one.response);
+    expect(one.response.status, JSON.stringify(body).slice(0, 300)).toBe(200);
+    expect(body.totalResults).toBe(11); // home3, home30 … home39
+
+    const terms = Array.from({ length: 26 }, (_, i) => `emails[value co "nobody${i}"]`).join(" or ");
+    const many = await get(tenant, list("Users", terms, "&attributes=id"));
+    const error = await expectScimError(many.response, 400, "invalidFilter");
+    expect(error.detail).toMatch(/MB of documents/);
+    expect(rowsRead(many), describeSent(many)).toBeLessThanOrEqual(REFUSED_ROWS);
   });
 });

@@ -8,23 +8,14 @@
  * value, mirroring the indexes filter-sql.ts compiles to: `id`, `externalId`, `userName` /
  * group `displayName` (their keys), `emails` / `emails.value` (user_emails), and a group's
  * `members[value eq …]` (group_members by member). `and` narrows when either side does, `or`
- * when both do, `not` never. Everything else is a scan, answered only within SCAN_BUDGET:
+ * when both do, `not` never. Everything else is a scan, answered only within the scan budget
+ * (scan-budget.ts):
  * `co`/`sw`/`ew`/`gt`/`pr` on indexed columns (they walk the tenant's index range),
  * `active eq` alone (half the tenant), and `meta.created`/`meta.lastModified` (indexed, but a
  * bulk import shares timestamps and a range can cover the tenant).
  */
-import { type SQL, sql } from "drizzle-orm";
-import { scimErrors } from "../scim/errors";
 import type { AttrPath, Filter } from "../scim/filter";
 import { findAttribute, type ResourceTypeName, resourceSchemas, sameUrn } from "../scim/schema";
-import { tenants } from "./schema";
-
-/**
- * The most resources of a tenant a scanning list request may read: a tenant with more gets
- * 400 for it. At 10,000 documents a scan stays well under D1's 30 s per query even for large
- * documents with a few terms (measured: about 0.7 ms per MB of documents per term).
- */
-export const SCAN_BUDGET = 10_000;
 
 /** Attributes whose equality the indexes answer, per resource type (for the 400's detail too). */
 export const NARROWING_ATTRIBUTES: Record<ResourceTypeName, readonly string[]> = {
@@ -98,50 +89,33 @@ function relative(filter: Filter): Filter {
   return filter;
 }
 
-/** Why a list request would read the whole tenant: its filter, or its sort. */
-export type ScanReason = "filter" | "sort";
-
 /**
- * A page's LIMIT that is 0 when the tenant holds more than SCAN_BUDGET resources of the type
- * (from the counter every create and delete keeps). SQLite checks a LIMIT of 0 before the
- * loop starts, so a refused scan reads no row of the table; a WHERE term would not do, since
- * SQLite evaluates a subquery term per row.
+ * How many times a scan parses each document: one per term that reads the JSON document
+ * (json_extract, or one json_each per value filter), none for indexed columns and membership.
+ * The scan budget weighs the tenant's document text by it (measured: about 0.7 ms per MB of
+ * documents per term).
  */
-export function budgetedLimit(resourceType: ResourceTypeName, tenantId: string, limit: number): SQL {
-  const counter = resourceType === "User" ? tenants.userCount : tenants.groupCount;
-  return sql`(CASE WHEN (SELECT ${counter} FROM ${tenants} WHERE ${tenants.id} = ${tenantId}) <= ${sql.raw(String(SCAN_BUDGET))} THEN ${limit} ELSE 0 END)`;
-}
-
-/**
- * The rows a filtered list counts for totalResults, as a derived table: past the scan budget
- * its LIMIT is 0 and the count reads nothing. (A derived table, so the filter's expression
- * tree is no deeper than in the page query: SQLite caps it at depth 100.)
- */
-export function countedMatches(resourceType: ResourceTypeName, tenantId: string, matching: SQL, scan: ScanReason | undefined): SQL {
-  const table = resourceType === "User" ? "users" : "groups";
-  const limit = scan ? sql` LIMIT ${budgetedLimit(resourceType, tenantId, SCAN_BUDGET)}` : sql``;
-  return sql`(SELECT 1 FROM ${sql.identifier(table)} WHERE ${matching}${limit}) AS matches`;
-}
-
-/** The tenant's number of users or groups, for requireScanBudget. */
-export function tenantSize(resourceType: ResourceTypeName, tenantId: string) {
-  const counter = resourceType === "User" ? tenants.userCount : tenants.groupCount;
-  return sql<number>`(SELECT ${counter} FROM ${tenants} WHERE ${tenants.id} = ${tenantId})`.as("tenant_size");
-}
-
-/** The 400 for a scanning request on a tenant past the budget; nothing else is an error. */
-export function requireScanBudget(resourceType: ResourceTypeName, scan: ScanReason | undefined, tenantSize: number): void {
-  if (!scan || tenantSize <= SCAN_BUDGET) return;
-  const plural = resourceType === "User" ? "users" : "groups";
-  const indexed = NARROWING_ATTRIBUTES[resourceType].join(", ");
-  const budget = SCAN_BUDGET.toLocaleString("en");
-  if (scan === "filter") {
-    throw scimErrors.invalidFilter(
-      `This filter would scan all ${tenantSize.toLocaleString("en")} ${plural} of the tenant; a filter that no index narrows is answered for tenants of at most ${budget} ${plural}. ` +
-        `Indexed attributes: ${indexed} (eq); combine the filter with one of them using 'and'.`,
-    );
+export function jsonTerms(resourceType: ResourceTypeName, filter: Filter): number {
+  switch (filter.op) {
+    case "and":
+    case "or":
+      return jsonTerms(resourceType, filter.left) + jsonTerms(resourceType, filter.right);
+    case "not":
+      return jsonTerms(resourceType, filter.filter);
+    case "present":
+    case "compare":
+    case "valuePath":
+      return readsDocument(resourceType, filter.path) ? 1 : 0;
   }
-  throw scimErrors.invalidValue(
-    `sortBy sorts all ${tenantSize.toLocaleString("en")} ${plural} of the tenant; sorting is answered for tenants of at most ${budget} ${plural}, or with a filter on an indexed attribute (${indexed}, eq).`,
-  );
+}
+
+/** Whether a path is answered from the JSON document rather than a column or group_members. */
+export function readsDocument(resourceType: ResourceTypeName, path: AttrPath): boolean {
+  if (path.attr.toLowerCase() === "meta") return false;
+  const match = findAttribute(resourceType, { ...path, sub: undefined });
+  if (!match) return true;
+  if (!sameUrn(match.schema.id, resourceSchemas(resourceType).core.id)) return true;
+  const name = match.attribute.name;
+  const columns = resourceType === "User" ? ["id", "externalId", "userName", "active", "groups"] : ["id", "externalId", "displayName", "members"];
+  return path.sub !== undefined && !match.attribute.multiValued ? true : !columns.includes(name);
 }

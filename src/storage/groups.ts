@@ -12,7 +12,7 @@ import type { MemberChanges } from "../scim/patch";
 import { type ScimDocument, uniquenessKey } from "../scim/schema";
 import { chunk, rowsPerStatement } from "./chunk";
 import type { Database } from "./database";
-import { countedMatches, type ScanReason, tenantSize } from "./filter-cost";
+import { countedMatches, type ScanPlan, tenantSizeFields } from "./scan-budget";
 import { qualified } from "./qualified";
 import { appGroups, events, groupMembers, groups, tenants, users } from "./schema";
 import { matchErrorChain, type Precondition, PreconditionFailed, runTogether, type TenantDb } from "./tenant-db";
@@ -107,14 +107,14 @@ export function selectGroupsPageQuery(db: Database, tenantId: string, page: Grou
 }
 
 /** totalResults of a filtered list, and the tenant's size, within the scan budget (filter-cost.ts). */
-export function countGroupsQuery(db: Database, tenantId: string, where: SQL | undefined, scan: ScanReason | undefined) {
+export function countGroupsQuery(db: Database, tenantId: string, where: SQL | undefined, scan: ScanPlan | undefined) {
   const matches = countedMatches("Group", tenantId, and(eq(groups.tenantId, tenantId), where) ?? sql`1`, scan);
-  return db.select({ total: sql<number>`count(*)`, tenantSize: tenantSize("Group", tenantId) }).from(matches);
+  return db.select({ total: sql<number>`count(*)`, ...tenantSizeFields("Group", tenantId) }).from(matches);
 }
 
 /** totalResults of an unfiltered list: a counter kept by every write, not a scan. */
 export function groupCountQuery(db: Database, tenantId: string) {
-  return db.select({ total: tenants.groupCount, tenantSize: sql<number>`${tenants.groupCount}`.as("tenant_size") }).from(tenants).where(eq(tenants.id, tenantId));
+  return db.select({ total: tenants.groupCount, ...tenantSizeFields("Group", tenantId) }).from(tenants).where(eq(tenants.id, tenantId));
 }
 
 function indexedColumns(doc: ScimDocument) {

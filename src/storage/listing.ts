@@ -6,7 +6,8 @@ import { and, asc, desc, gt, type SQL } from "drizzle-orm";
 import { scimErrors } from "../scim/errors";
 import type { AttrPath, Filter } from "../scim/filter";
 import type { ResourceTypeName } from "../scim/schema";
-import { budgetedLimit, isNarrowing, type ScanReason } from "./filter-cost";
+import { isNarrowing, jsonTerms, readsDocument } from "./filter-cost";
+import { budgetedLimit, type ScanPlan } from "./scan-budget";
 import { compileFilter, sortExpression } from "./filter-sql";
 import { groups, users } from "./schema";
 import { seekToIndex } from "./seq-blocks";
@@ -36,7 +37,7 @@ export interface ListPlan {
    * scan budget, the count is countedMatches(…, scan), and the caller checks the tenant's size
    * (requireScanBudget).
    */
-  scan?: ScanReason;
+  scan?: ScanPlan;
 }
 
 const CURSOR_PREFIX = "c1.";
@@ -56,8 +57,8 @@ export function planListing(resourceType: ResourceTypeName, tenantId: string, re
   const table = resourceType === "User" ? users : groups;
   const filter = request.filter ? compileFilter(resourceType, tenantId, request.filter) : undefined;
   const narrowing = request.filter !== undefined && isNarrowing(resourceType, request.filter);
-  const scan: ScanReason | undefined = request.filter && !narrowing ? "filter" : request.sortBy && !narrowing ? "sort" : undefined;
-  const limit = (n: number) => (scan ? { limit: budgetedLimit(resourceType, tenantId, n), scan } : { limit: n });
+  const scan = scanOf(resourceType, request, narrowing);
+  const limit = (n: number) => (scan ? { limit: budgetedLimit(resourceType, tenantId, scan, n), scan } : { limit: n });
   if (request.cursor !== undefined) {
     if (request.sortBy) throw scimErrors.invalidValue("sortBy cannot be combined with cursor paging.");
     const after = gt(table.seq, decodeCursor(request.cursor));
@@ -70,6 +71,13 @@ export function planListing(resourceType: ResourceTypeName, tenantId: string, re
   const direction = request.sortOrder === "descending" ? desc : asc;
   const orderBy = request.sortBy ? [direction(sortExpression(resourceType, request.sortBy)), asc(table.seq)] : [asc(table.seq)];
   return { filter, where: filter, orderBy, offset: request.startIndex - 1, ...limit(request.count) };
+}
+
+/** A list that reads the whole tenant: a filter no index narrows, or a sort without one. */
+function scanOf(resourceType: ResourceTypeName, request: ListRequest, narrowing: boolean): ScanPlan | undefined {
+  if (narrowing || (!request.filter && !request.sortBy)) return undefined;
+  const terms = (request.filter ? jsonTerms(resourceType, request.filter) : 0) + (request.sortBy && readsDocument(resourceType, request.sortBy) ? 1 : 0);
+  return { reason: request.filter ? "filter" : "sort", jsonTerms: terms };
 }
 
 /** Drizzle types OFFSET as a number but renders whatever it is given; an SQL skip is embedded as is. */

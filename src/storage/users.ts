@@ -10,7 +10,7 @@ import { appAccounts, events, groupMembers, groups, tenants, userEmails, users }
 import { countInBlock, uncountFromBlock } from "./seq-blocks";
 import { chunk, rowsPerStatement } from "./chunk";
 import { limitOf, offsetOf } from "./listing";
-import { countedMatches, type ScanReason, tenantSize } from "./filter-cost";
+import { countedMatches, type ScanPlan, tenantSizeFields } from "./scan-budget";
 import { qualified } from "./qualified";
 import { matchErrorChain, PreconditionFailed, type TenantDb } from "./tenant-db";
 
@@ -86,13 +86,21 @@ export function selectUsersPageQuery(db: Database, tenantId: string, page: PageQ
 
 /** totalResults of an unfiltered list: a counter kept by every write, not a scan. */
 export function userCountQuery(db: Database, tenantId: string) {
-  return db.select({ total: tenants.userCount, tenantSize: sql<number>`${tenants.userCount}`.as("tenant_size") }).from(tenants).where(eq(tenants.id, tenantId));
+  return db.select({ total: tenants.userCount, ...tenantSizeFields("User", tenantId) }).from(tenants).where(eq(tenants.id, tenantId));
 }
 
 /** totalResults of a filtered list, and the tenant's size, within the scan budget (filter-cost.ts). */
-export function countUsersQuery(db: Database, tenantId: string, where: SQL | undefined, scan: ScanReason | undefined) {
+export function countUsersQuery(db: Database, tenantId: string, where: SQL | undefined, scan: ScanPlan | undefined) {
   const matches = countedMatches("User", tenantId, and(eq(users.tenantId, tenantId), where) ?? sql`1`, scan);
-  return db.select({ total: sql<number>`count(*)`, tenantSize: tenantSize("User", tenantId) }).from(matches);
+  return db.select({ total: sql<number>`count(*)`, ...tenantSizeFields("User", tenantId) }).from(matches);
+}
+
+/**
+ * The stored document's length, as SQL (0 when absent): tenants.user_doc_chars follows every
+ * write, measured by SQLite itself so that it always equals sum(length(doc)).
+ */
+function storedDocChars(tenantId: string, id: string): SQL {
+  return sql`coalesce((SELECT length(${qualified(users.doc)}) FROM ${users} WHERE ${qualified(users.tenantId)} = ${tenantId} AND ${qualified(users.id)} = ${id}), 0)`;
 }
 
 /** The columns IdPs match on, derived from the document. */
@@ -162,6 +170,7 @@ export async function createUser(tdb: TenantDb, doc: ScimDocument): Promise<{ us
           .set({
             userCount: sql`${tenants.userCount} + 1`,
             activeUserCount: sql`${tenants.activeUserCount} + ${columns.active ? 1 : 0}`,
+            userDocChars: sql`${tenants.userDocChars} + ${storedDocChars(tenantId, id)}`,
           })
           .where(eq(tenants.id, tenantId)),
         db.insert(events).values({
@@ -217,12 +226,19 @@ export async function replaceUser(tdb: TenantDb, change: Replacement, includeGro
       [
         db
           .update(tenants)
-          .set({ activeUserCount: sql`${tenants.activeUserCount} + ${columns.active ? 1 : 0} - ${storedActive}` })
+          .set({
+            activeUserCount: sql`${tenants.activeUserCount} + ${columns.active ? 1 : 0} - ${storedActive}`,
+            userDocChars: sql`${tenants.userDocChars} - ${storedDocChars(tenantId, id)}`,
+          })
           .where(eq(tenants.id, tenantId)),
         db
           .update(users)
           .set({ ...columns, doc, lastModified: now, version: sql`${users.version} + 1` })
           .where(current),
+        db
+          .update(tenants)
+          .set({ userDocChars: sql`${tenants.userDocChars} + ${storedDocChars(tenantId, id)}` })
+          .where(eq(tenants.id, tenantId)),
         db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, id))),
         ...insertEmails(db, tenantId, id, doc),
         db.insert(events).values({
@@ -314,6 +330,7 @@ export async function deleteUser(tdb: TenantDb, id: string, expectedVersion?: nu
         .set({
           userCount: sql`${tenants.userCount} - 1`,
           activeUserCount: sql`${tenants.activeUserCount} - (SELECT ${users.active} FROM ${users} WHERE ${current})`,
+          userDocChars: sql`${tenants.userDocChars} - ${storedDocChars(tenantId, id)}`,
         })
         .where(eq(tenants.id, tenantId)),
       uncountFromBlock(db, "User", tenantId, id),

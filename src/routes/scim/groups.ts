@@ -19,7 +19,7 @@ import {
   type StoredGroup,
   toStoredGroup,
 } from "../../storage/groups";
-import { requireScanBudget } from "../../storage/filter-cost";
+import { requireScanBudget } from "../../storage/scan-budget";
 import { encodeCursor } from "../../storage/listing";
 import { readJsonBody } from "../body";
 import { parseWith, validQuery } from "../validation";
@@ -85,12 +85,12 @@ async function list(c: Ctx, query: ListQuery): Promise<Response> {
   const total = plan.filter ? countGroupsQuery(tdb.db, tdb.tenantId, plan.filter, plan.scan) : groupCountQuery(tdb.db, tdb.tenantId);
   if (query.count === 0 && query.cursor === undefined) {
     const { results: [totals] } = await tdb.read([total] as const);
-    requireScanBudget(RESOURCE, plan.scan, totals[0]?.tenantSize ?? 0);
+    requireScanBudget(RESOURCE, plan.scan, totals[0]);
     return scimJson(listResponse([], totals[0]?.total ?? 0, query.startIndex));
   }
   const page = selectGroupsPageQuery(tdb.db, tdb.tenantId, { ...plan, includeMembers: wantsDerived("members", query) });
   const { results: [rows, totals] } = await tdb.read([page, total] as const);
-  requireScanBudget(RESOURCE, plan.scan, totals[0]?.tenantSize ?? 0);
+  requireScanBudget(RESOURCE, plan.scan, totals[0]);
   const pageRows = query.cursor !== undefined ? rows.slice(0, query.count) : rows;
   const next = query.cursor !== undefined && rows.length > query.count ? pageRows.at(-1) : undefined;
   const resources = pageRows.map((row) => render(c, toStoredGroup(row), query));

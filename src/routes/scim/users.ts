@@ -9,7 +9,7 @@ import { listResponse } from "../../scim/list-response";
 import { parsePatchRequest } from "../../scim/patch";
 import { etagOf, locationOf, renderResource } from "../../scim/resource";
 import { type JsonValue, parseResource, type ResourceTypeName } from "../../scim/schema";
-import { requireScanBudget } from "../../storage/filter-cost";
+import { requireScanBudget } from "../../storage/scan-budget";
 import { encodeCursor } from "../../storage/listing";
 import { explainStaleWrite } from "../../storage/tenant-db";
 import {
@@ -77,11 +77,11 @@ async function list(c: Ctx, query: ListQuery): Promise<Response> {
   const page = selectUsersPageQuery(tdb.db, tdb.tenantId, { ...plan, includeGroups });
   if (query.count === 0 && query.cursor === undefined) {
     const { results: [totals] } = await tdb.read([total] as const);
-    requireScanBudget(RESOURCE, plan.scan, totals[0]?.tenantSize ?? 0);
+    requireScanBudget(RESOURCE, plan.scan, totals[0]);
     return scimJson(listResponse([], totals[0]?.total ?? 0, query.startIndex));
   }
   const { results: [rows, totals] } = await tdb.read([page, total] as const);
-  requireScanBudget(RESOURCE, plan.scan, totals[0]?.tenantSize ?? 0);
+  requireScanBudget(RESOURCE, plan.scan, totals[0]);
   const pageRows = query.cursor !== undefined ? rows.slice(0, query.count) : rows;
   const next = query.cursor !== undefined && rows.length > query.count ? pageRows.at(-1) : undefined;
   const resources = pageRows.map((row) => render(c, toStoredUser(row), query));

@@ -4,13 +4,15 @@
  * operator's feed hears of it through `group.members_changed`. (Deactivation removes no
  * membership, so it changes no group.)
  */
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
+import type { TenantCoordinator } from "../src/durable/tenant-coordinator";
 import { DELETED_USER_GROUP_EVENTS } from "../src/storage/users";
 import { admin, bodyOf, createTenant, scim, type TestTenant } from "./support/http";
 import type { GroupJson } from "./support/scim-json";
 import { seedUsers } from "./support/seed";
-import { GROUP, USER } from "./support/urns";
+import { GROUP, PATCH_OP, USER } from "./support/urns";
 
 interface FeedEvent {
   type: string;
@@ -114,4 +116,71 @@ describe("DELETE /Users/{id} of a group member", () => {
     expect(JSON.parse(deleted?.data ?? "null")).toEqual({ groupsLeft: groupCount });
   });
 
+});
+
+const PAUSED = "pausedForTest";
+
+/**
+ * Pauses the tenant's Durable Object right after its next D1 batch (a group PATCH's read) until
+ * `proceed()`, so a test can run a Worker-side write exactly between that read and its write.
+ */
+async function pauseAfterNextBatch(tenantId: string): Promise<{ paused(): Promise<boolean>; proceed(): void }> {
+  const stub = env.TENANT_COORDINATOR.getByName(tenantId);
+  let proceed = (): void => undefined;
+  const gate = new Promise<void>((resolve) => (proceed = resolve));
+  const original = await runInDurableObject(stub, (instance: TenantCoordinator) => {
+    const own = Reflect.get(instance, "env") as Cloudflare.Env;
+    let first = true;
+    const db = new Proxy(own.DB, {
+      get(target, property) {
+        const value: unknown = Reflect.get(target, property, target);
+        if (property !== "batch") return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        return async (statements: D1PreparedStatement[]) => {
+          const results = await target.batch(statements);
+          if (first) {
+            first = false;
+            Reflect.set(instance, PAUSED, true);
+            await gate;
+          }
+          return results;
+        };
+      },
+    });
+    Reflect.set(instance, "env", { ...own, DB: db });
+    return own;
+  });
+  onTestFinished(async () => {
+    proceed();
+    await runInDurableObject(stub, (instance: TenantCoordinator) => {
+      Reflect.set(instance, "env", original);
+    });
+  });
+  // Asked through runInDurableObject: a promise resolved inside the object would resume the
+  // test in the object's I/O context, where the test's own fetches are not allowed.
+  const paused = () => runInDurableObject(stub, (instance: TenantCoordinator) => Reflect.get(instance, PAUSED) === true);
+  return { paused, proceed };
+}
+
+describe("a group PATCH racing the deletion of one of its members", () => {
+  it("re-reads and applies when the deletion bumped the group's version between its read and its write (204, both changes kept)", async () => {
+    const tenant = await createTenant();
+    const [leaver, stayer] = [await newUser(tenant), await newUser(tenant)];
+    const group = await newGroup(tenant, [leaver, stayer]);
+    const { paused, proceed } = await pauseAfterNextBatch(tenant.id);
+
+    // Okta's rename PATCH touches the document: the Durable Object reads the group, then writes.
+    const renaming = scim(tenant, `/Groups/${group.id}`, {
+      method: "PATCH",
+      json: { schemas: [PATCH_OP], Operations: [{ op: "replace", value: { id: group.id, displayName: "Renamed" } }] },
+    });
+    await expect.poll(paused).toBe(true);
+    expect((await scim(tenant, `/Users/${leaver}`, { method: "DELETE" })).status).toBe(204);
+    proceed();
+    const renamed = await renaming;
+    expect(renamed.status, await renamed.text()).toBe(204);
+
+    const body = await bodyOf<GroupJson>(await scim(tenant, `/Groups/${group.id}`));
+    expect(body.displayName).toBe("Renamed");
+    expect((body.members ?? []).map((m) => m.value)).toEqual([stayer]);
+  });
 });

@@ -124,7 +124,7 @@ const PAUSED = "pausedForTest";
  * Pauses the tenant's Durable Object right after its next D1 batch (a group PATCH's read) until
  * `proceed()`, so a test can run a Worker-side write exactly between that read and its write.
  */
-async function pauseAfterNextBatch(tenantId: string): Promise<{ paused(): Promise<boolean>; proceed(): void }> {
+async function pauseAfterNextBatch(tenantId: string): Promise<{ paused: () => Promise<boolean>; proceed: () => void }> {
   const stub = env.TENANT_COORDINATOR.getByName(tenantId);
   let proceed = (): void => undefined;
   const gate = new Promise<void>((resolve) => (proceed = resolve));

@@ -9,8 +9,8 @@
  * group `displayName` (their keys), `emails` / `emails.value` (user_emails), and a group's
  * `members[value eq …]` (group_members by member). `and` narrows when either side does, `or`
  * when both do, `not` never. Everything else is a scan, answered only within the scan budget
- * (scan-budget.ts):
- * `co`/`sw`/`ew`/`gt`/`pr` on indexed columns (they walk the tenant's index range),
+ * (scan-budget.ts), including `co`/`sw`/`ew`/`gt`/`pr` on indexed columns (they walk the
+ * tenant's index range),
  * `active eq` alone (half the tenant), and `meta.created`/`meta.lastModified` (indexed, but a
  * bulk import shares timestamps and a range can cover the tenant).
  */

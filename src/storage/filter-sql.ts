@@ -19,6 +19,7 @@ import {
   subAttributeOf,
   uniquenessKey,
 } from "../scim/schema";
+import { foldCase, foldedFor, keyedForSubstring } from "./case-fold";
 import { qualified } from "./qualified";
 import { groupMembers, groups, userEmails, users } from "./schema";
 
@@ -161,14 +162,24 @@ function membershipCondition(ctx: Context, filter: Filter, side: "group" | "user
         return sql`EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${owner})`;
       }
       if (isValue && filter.op === "compare" && filter.operator === "eq" && typeof filter.value === "string") {
-        const other = side === "group" ? groupMembers.memberId : groupMembers.groupId;
-        return sql`EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${owner} AND ${other} = ${bind(ctx, filter.value)})`;
+        if (side === "group") return groupsOfMember(ctx, filter.value);
+        // A user's `groups.value eq`: a scan within the budget (filter-cost.ts); a group's members are read at GET /Groups/{id}.
+        return sql`EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${owner} AND ${groupMembers.groupId} = ${bind(ctx, filter.value)})`;
       }
       throw scimErrors.invalidFilter(`Membership can only be filtered with value eq "<id>" or value pr.`);
     }
     case "valuePath":
       throw scimErrors.invalidFilter("Value filters cannot be nested.");
   }
+}
+
+/**
+ * `members[value eq "id"]`: the member's groups through group_members_member, then those groups
+ * by seq (the rowid), so the page reads them in page order and never walks the tenant's groups
+ * (filter-cost.ts counts this filter as narrowing).
+ */
+function groupsOfMember(ctx: Context, memberId: string): SQL {
+  return sql`${qualified(groups.seq)} IN (SELECT "member_group"."seq" FROM ${groupMembers} JOIN ${groups} AS "member_group" ON "member_group"."tenant_id" = ${qualified(groupMembers.tenantId)} AND "member_group"."id" = ${qualified(groupMembers.groupId)} WHERE ${qualified(groupMembers.tenantId)} = ${bind(ctx, ctx.tenantId)} AND ${qualified(groupMembers.memberId)} = ${bind(ctx, memberId)})`;
 }
 
 function leafOn(ctx: Context, operand: Operand, leaf: Leaf): SQL {
@@ -186,7 +197,7 @@ function comparison(ctx: Context, operand: Operand, operator: CompareOp, raw: Fi
     throw scimErrors.invalidFilter(`'${operator}' cannot compare with null.`);
   }
   const value = comparable(operand, operator, raw);
-  const expr = operand.caseExact || operand.keyed || typeof value !== "string" ? operand.expr : sql`lower(${operand.expr})`;
+  const expr = caseFolded(ctx, operand, operator, value);
   // Bare comparisons, so SQLite can use an index on the column; NULL (absent) reads as false here.
   switch (operator) {
     case "eq":
@@ -212,6 +223,18 @@ function comparison(ctx: Context, operand: Operand, operator: CompareOp, raw: Fi
       return sql`substr(${expr}, -${bind(ctx, [...value].length)}) = ${bind(ctx, value)}`;
     }
   }
+}
+
+/** The operand as compared with `value`: folded when the attribute is not caseExact (case-fold.ts). */
+function caseFolded(ctx: Context, operand: Operand, operator: CompareOp, value: string | number): SQL {
+  if (operand.caseExact || typeof value !== "string") return operand.expr;
+  const binder = (v: string) => bind(ctx, v);
+  if (operand.keyed) return isSubstringSearch(operator) ? keyedForSubstring(operand.expr, value, binder) : operand.expr;
+  return foldedFor(operand.expr, value, binder);
+}
+
+function isSubstringSearch(operator: CompareOp): boolean {
+  return operator === "co" || operator === "sw" || operator === "ew";
 }
 
 /**
@@ -243,8 +266,8 @@ function comparable(operand: Operand, operator: CompareOp, value: string | numbe
     default: {
       if (typeof value === "boolean") throw scimErrors.invalidFilter(`Expected a string, got ${value}.`);
       const text = String(value);
-      if (operand.keyed) return uniquenessKey(text);
-      return operand.caseExact ? text : text.toLowerCase();
+      if (operand.keyed) return isSubstringSearch(operator) ? foldCase(text.normalize("NFC")) : uniquenessKey(text);
+      return operand.caseExact ? text : foldCase(text);
     }
   }
 }

@@ -29,6 +29,8 @@ export const tenants = sqliteTable(
     tokenCreatedAt: text("token_created_at"),
     tokenLastUsedAt: text("token_last_used_at"),
     userCount: integer("user_count").notNull().default(0),
+    /** Sum of length(doc) of the tenant's users (characters): what a scan filter reads (filter-cost.ts). */
+    userDocChars: integer("user_doc_chars").notNull().default(0),
     activeUserCount: integer("active_user_count").notNull().default(0),
     groupCount: integer("group_count").notNull().default(0),
     createdAt: text("created_at").notNull(),

@@ -124,8 +124,10 @@ export async function seedUsers(env: Cloudflare.Env, tenantId: string, options: 
       )
       .bind(1, count, tenantId, userPrefix, tenantId, userPrefix),
     db
-      .prepare("UPDATE tenants SET user_count = user_count + ?, active_user_count = active_user_count + ? WHERE id = ?")
-      .bind(count, count, tenantId),
+      .prepare(
+        "UPDATE tenants SET user_count = user_count + ?, active_user_count = active_user_count + ?, user_doc_chars = (SELECT coalesce(sum(length(doc)), 0) FROM users WHERE tenant_id = ?) WHERE id = ?",
+      )
+      .bind(count, count, tenantId, tenantId),
     // The live counts per seq block that startIndex paging seeks with (src/storage/seq-blocks.ts).
     db
       .prepare(

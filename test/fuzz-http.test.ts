@@ -19,6 +19,7 @@ import {
   idInPath,
   listParameters,
   encodeQueryValue,
+  mostly,
   patchBody,
   resourceBody,
   searchBody,
@@ -194,7 +195,7 @@ const listRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
   {
     weight: 9,
     arbitrary: fc
-      .tuple(resource, fc.option(filter, { nil: undefined, freq: 8 }), fc.option(listParameters, { nil: undefined, freq: 3 }), fc.boolean())
+      .tuple(resource, mostly(filter), mostly(listParameters, 3), fc.boolean())
       .map(([r, f, params, empty]): FuzzRequest => ({
         method: "GET",
         path: `/${r.endpoint}?${f === undefined ? "" : `filter=${encodeQueryValue(f)}`}${params ?? ""}`,

@@ -76,7 +76,7 @@ const comparison = fc.tuple(attribute, operator, compValue).map(([a, op, v]) => 
 const presence = attribute.map((a) => `${a} pr`);
 const simpleTerm = fc.oneof({ weight: 3, arbitrary: comparison }, { weight: 1, arbitrary: presence });
 const valueFilter = fc
-  .tuple(multiValued, fc.array(simpleTerm, { minLength: 1, maxLength: 3 }), fc.constantFrom(" and ", " or "), fc.option(comparison, { nil: undefined }))
+  .tuple(multiValued, fc.array(simpleTerm, { minLength: 1, maxLength: 3 }), fc.constantFrom(" and ", " or "), fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: comparison }))
   .map(([attr, terms, join, then]) => `${attr}[${terms.join(join).replaceAll(/\b(emails|members|groups)\./g, "")}]${then ? `.${then.replace(/^\S+/, "value")}` : ""}`);
 const term = fc.oneof({ weight: 5, arbitrary: simpleTerm }, { weight: 2, arbitrary: valueFilter });
 
@@ -142,17 +142,22 @@ export const json: fc.Arbitrary<string> = fc.letrec<{ value: string }>((tie) => 
 
 /** A value that looks like what the attribute takes, or any JSON. */
 const plausibleValue = fc.oneof(
-  { weight: 3, arbitrary: json },
+  { weight: 6, arbitrary: json },
   { weight: 1, arbitrary: fc.array(fc.tuple(fc.constantFrom("value", "type", "primary", "display", "$ref"), json), { maxLength: 4 }).map((e) => `[${object(e)}]`) },
   { weight: 1, arbitrary: fc.constantFrom(`[{"value":"${USER_ID}"}]`, `{"value":"${USER_ID}"}`, `[{"value":"${GROUP_ID}","type":"Group"}]`, `{"givenName":"A","familyName":"B"}`) },
   { weight: 1, arbitrary: fc.integer({ min: 990, max: 1010 }).map((n) => `[${Array.from({ length: n }, (_, i) => `{"value":"e${i}@x.io"}`).join(",")}]`) },
   { weight: 1, arbitrary: fc.constantFrom(64, 65, 1000, 100_000).map((n) => `${"[".repeat(n)}${"]".repeat(n)}`) },
 );
 
+/** `arbitrary` most of the time, else undefined (fc.option's nil comes more often in small sizes). */
+export function mostly<T>(arbitrary: fc.Arbitrary<T>, absentOneIn = 8): fc.Arbitrary<T | undefined> {
+  return fc.oneof({ weight: absentOneIn - 1, arbitrary }, { weight: 1, arbitrary: fc.constant(undefined) });
+}
+
 /** `schemas`: right most of the time (or the body never gets past it), else anything. */
 function schemasFor(urn: string): fc.Arbitrary<string> {
   return fc.oneof(
-    { weight: 6, arbitrary: fc.constant(`["${urn}"]`) },
+    { weight: 12, arbitrary: fc.constant(`["${urn}"]`) },
     { weight: 1, arbitrary: fc.constantFrom(`["${USER}","${ENTERPRISE}"]`, `["${urn.toUpperCase()}"]`, `"${urn}"`) },
     { weight: 2, arbitrary: fc.oneof(fc.constantFrom(`["${USER}"]`, `["${GROUP}"]`, `["${PATCH_OP}"]`, `["urn:x"]`, "[]", "null"), json) },
   );
@@ -167,10 +172,10 @@ const crowdedAttribute = fc
 export function resourceBody(urn: string): fc.Arbitrary<string> {
   return fc
     .tuple(
-      fc.option(schemasFor(urn), { nil: undefined, freq: 8 }),
-      fc.option(text, { nil: undefined, freq: 8 }),
+      mostly(schemasFor(urn)),
+      mostly(text),
       fc.array(fc.tuple(key, plausibleValue), { maxLength: 5 }),
-      fc.option(crowdedAttribute, { nil: undefined, freq: 6 }),
+      fc.oneof({ weight: 5, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: crowdedAttribute }),
     )
     .map(([schemas, name, entries, crowded]) => {
       const all: [string, string][] = [];
@@ -181,7 +186,11 @@ export function resourceBody(urn: string): fc.Arbitrary<string> {
     });
 }
 
-const opName = fc.oneof(fc.constantFrom("add", "remove", "replace", "Add", "Replace", "REMOVE"), fc.constantFrom("move", "copy", "test", ""), text);
+const opName = fc.oneof(
+  { weight: 30, arbitrary: fc.constantFrom("add", "remove", "replace", "Add", "Replace", "REMOVE") },
+  { weight: 1, arbitrary: fc.constantFrom("move", "copy", "test", "") },
+  { weight: 1, arbitrary: text },
+);
 const patchPath = fc.oneof(
   { weight: 4, arbitrary: attribute },
   { weight: 2, arbitrary: valueFilter },
@@ -189,7 +198,7 @@ const patchPath = fc.oneof(
   { weight: 1, arbitrary: filter },
 );
 const operation = fc
-  .tuple(fc.option(opName, { nil: undefined, freq: 8 }), fc.option(patchPath, { nil: undefined }), fc.option(plausibleValue, { nil: undefined }), fc.array(fc.tuple(key, json), { maxLength: 1 }))
+  .tuple(mostly(opName, 12), mostly(patchPath, 4), mostly(plausibleValue, 4), fc.array(fc.tuple(key, json), { maxLength: 1 }))
   .map(([op, path, value, extra]) => {
     const entries: [string, string][] = [];
     if (op !== undefined) entries.push(["op", JSON.stringify(op)]);
@@ -199,12 +208,12 @@ const operation = fc
   });
 /** A PatchOp body that is one more often than not. */
 export const patchBody: fc.Arbitrary<string> = fc
-  .tuple(fc.option(schemasFor(PATCH_OP), { nil: undefined, freq: 8 }), fc.oneof({ weight: 5, arbitrary: fc.array(operation, { maxLength: 4 }).map((ops) => `[${ops.join(",")}]`) }, { weight: 1, arbitrary: json }))
+  .tuple(mostly(schemasFor(PATCH_OP)), fc.oneof({ weight: 5, arbitrary: fc.array(operation, { minLength: 1, maxLength: 3 }).map((ops) => `[${ops.join(",")}]`) }, { weight: 1, arbitrary: json }))
   .map(([schemas, operations]) => object([...(schemas !== undefined ? [["schemas", schemas] as [string, string]] : []), ["Operations", operations]]));
 
 /** A .search body (SearchRequest), with the filter and paging in the wrong types now and then. */
 export const searchBody: fc.Arbitrary<string> = fc
-  .tuple(fc.option(filter, { nil: undefined }), fc.array(fc.tuple(fc.constantFrom("startIndex", "count", "sortBy", "sortOrder", "attributes", "excludedAttributes", "cursor", "filter", "schemas"), json), { maxLength: 3 }))
+  .tuple(mostly(filter, 6), fc.array(fc.tuple(fc.constantFrom("startIndex", "count", "sortBy", "sortOrder", "attributes", "excludedAttributes", "cursor", "filter", "schemas"), json), { maxLength: 3 }))
   .map(([f, entries]) => object([...(f !== undefined ? [["filter", JSON.stringify(f)] as [string, string]] : []), ...entries]));
 
 // --- shapes ----------------------------------------------------------------------------------
@@ -250,7 +259,10 @@ export function encodeQueryValue(value: string): string {
   return out;
 }
 
-const queryNumber = fc.oneof(fc.integer({ min: -5, max: 3000 }).map(String), fc.constantFrom("abc", "", "1e3", "9007199254740993", "-0", "1.5", " 2"));
+const queryNumber = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: -5, max: 3000 }).map(String) },
+  { weight: 1, arbitrary: fc.constantFrom("abc", "", "1e3", "9007199254740993", "-0", "1.5", " 2") },
+);
 /** Extra list parameters: paging, sorting, projection, cursors. */
 export const listParameters: fc.Arbitrary<string> = fc
   .record(

@@ -57,14 +57,17 @@ function sourcesByFold(): Map<string, string[]> {
 /**
  * `expr` folded for a comparison with `value` (already folded with foldCase): lower() for
  * ASCII, then a replace() per character that folds to one of the value's non-ASCII
- * characters. `bind` binds each replaced character and its fold (counted by the caller).
+ * characters. `bind` binds each replaced character and its fold (counted by the caller);
+ * `nest` is told how many replace() levels the fold adds, before any is built.
  */
-export function foldedFor(expr: SQL, value: string, bind: (value: string) => SQL): SQL {
+export function foldedFor(expr: SQL, value: string, bind: (value: string) => SQL, nest: (levels: number) => void = () => undefined): SQL {
   const sources = new Set<string>();
   for (const character of new Set(value)) {
     if (character.charCodeAt(0) < 0x80) continue;
     for (const source of sourcesByFold().get(character) ?? []) sources.add(source);
   }
+  // Each replace() is one more level of SQL expression depth (the caller's budget, filter-limits.ts).
+  nest(sources.size);
   if (sources.size > MAX_FOLDED_CHARACTERS) {
     throw scimErrors.invalidFilter(
       `The value ${JSON.stringify(value)} has too many letters with case variants to compare case-insensitively (at most ${MAX_FOLDED_CHARACTERS}).`,

@@ -20,11 +20,11 @@ import {
   uniquenessKey,
 } from "../scim/schema";
 import { foldCase, foldedFor, keyedForSubstring } from "./case-fold";
+import { FilterLimits, LEAF_SQL_DEPTH } from "./filter-limits";
 import { qualified } from "./qualified";
 import { groupMembers, groups, userEmails, users } from "./schema";
 
-/** Leaves room under D1's 100 bound parameters for tenant id, paging and the like. */
-export const MAX_FILTER_PARAMETERS = 80;
+export { MAX_FILTER_PARAMETERS, MAX_FILTER_SQL_DEPTH } from "./filter-limits";
 
 /** A scalar a filter can compare: an SQL expression, its SCIM type and case rule. */
 interface Operand {
@@ -38,33 +38,32 @@ interface Operand {
 interface Context {
   resourceType: ResourceTypeName;
   tenantId: string;
-  parameters: number;
+  /** Bound parameters and SQL depth so far (see filter-limits.ts). */
+  limits: FilterLimits;
 }
 
 const tables = { User: users, Group: groups } as const;
 
 /** Throws ScimError(invalidFilter); the caller turns it into the response. */
 export function compileFilter(resourceType: ResourceTypeName, tenantId: string, filter: Filter): SQL {
-  const ctx: Context = { resourceType, tenantId, parameters: 0 };
-  return condition(ctx, filter);
+  const ctx: Context = { resourceType, tenantId, limits: new FilterLimits() };
+  const compiled = condition(ctx, filter);
+  ctx.limits.checkRendered(compiled);
+  return compiled;
 }
 
 function bind(ctx: Context, value: string | number): SQL {
-  ctx.parameters += 1;
-  if (ctx.parameters > MAX_FILTER_PARAMETERS) {
-    throw scimErrors.invalidFilter(`The filter is too complex: at most ${MAX_FILTER_PARAMETERS} values are allowed.`);
-  }
+  ctx.limits.countParameter();
   return sql`${value}`;
 }
 
 function condition(ctx: Context, filter: Filter): SQL {
   switch (filter.op) {
     case "and":
-      return sql`(${condition(ctx, filter.left)} AND ${condition(ctx, filter.right)})`;
     case "or":
-      return sql`(${condition(ctx, filter.left)} OR ${condition(ctx, filter.right)})`;
+      return ctx.limits.chain(filter, (term) => condition(ctx, term));
     case "not":
-      return negate(condition(ctx, filter.filter));
+      return ctx.limits.deeper(2, () => negate(condition(ctx, filter.filter)));
     case "present":
     case "compare":
       return attributeCondition(ctx, filter);
@@ -109,7 +108,7 @@ function valuePathCondition(ctx: Context, path: AttrPath, inner: Filter, then: F
     };
   };
   const each = sql`json_each(${qualified(tables[ctx.resourceType].doc)}, ${bind(ctx, jsonPath(documentPath(ctx, match.schemaId, name)))}) AS je`;
-  const exists = sql`EXISTS (SELECT 1 FROM ${each} WHERE ${elementCondition(ctx, relative, element)})`;
+  const exists = sql`EXISTS (SELECT 1 FROM ${each} WHERE ${ctx.limits.insideJsonEach(() => elementCondition(ctx, relative, element))})`;
   const email = ctx.resourceType === "User" && name === "emails" ? requiredEmail(relative) : undefined;
   if (email === undefined) return exists;
   // Every email is also in user_emails: an indexed pre-filter keeps this O(log n) per tenant.
@@ -123,11 +122,10 @@ function valuePathCondition(ctx: Context, path: AttrPath, inner: Filter, then: F
 function elementCondition(ctx: Context, filter: Filter, element: (sub: string) => Operand): SQL {
   switch (filter.op) {
     case "and":
-      return sql`(${elementCondition(ctx, filter.left, element)} AND ${elementCondition(ctx, filter.right, element)})`;
     case "or":
-      return sql`(${elementCondition(ctx, filter.left, element)} OR ${elementCondition(ctx, filter.right, element)})`;
+      return ctx.limits.chain(filter, (term) => elementCondition(ctx, term, element));
     case "not":
-      return negate(elementCondition(ctx, filter.filter, element));
+      return ctx.limits.deeper(2, () => negate(elementCondition(ctx, filter.filter, element)));
     case "valuePath":
       throw scimErrors.invalidFilter("Value filters cannot be nested.");
     case "present":
@@ -146,13 +144,13 @@ function elementCondition(ctx: Context, filter: Filter, element: (sub: string) =
 function membershipCondition(ctx: Context, filter: Filter, side: "group" | "user"): SQL {
   switch (filter.op) {
     case "and":
-      return sql`(${membershipCondition(ctx, filter.left, side)} AND ${membershipCondition(ctx, filter.right, side)})`;
     case "or":
-      return sql`(${membershipCondition(ctx, filter.left, side)} OR ${membershipCondition(ctx, filter.right, side)})`;
+      return ctx.limits.chain(filter, (term) => membershipCondition(ctx, term, side));
     case "not":
-      return negate(membershipCondition(ctx, filter.filter, side));
+      return ctx.limits.deeper(2, () => negate(membershipCondition(ctx, filter.filter, side)));
     case "present":
     case "compare": {
+      ctx.limits.requireDepth(LEAF_SQL_DEPTH);
       const isValue = filter.path.attr.toLowerCase() === "value" && filter.path.sub === undefined;
       const owner =
         side === "group"
@@ -183,6 +181,7 @@ function groupsOfMember(ctx: Context, memberId: string): SQL {
 }
 
 function leafOn(ctx: Context, operand: Operand, leaf: Leaf): SQL {
+  ctx.limits.requireDepth(LEAF_SQL_DEPTH);
   if (leaf.op === "present") {
     const notEmpty = operand.type === "string" || operand.type === "reference" ? sql` AND ${operand.expr} <> ''` : sql``;
     return sql`(${operand.expr} IS NOT NULL${notEmpty})`;
@@ -230,7 +229,8 @@ function caseFolded(ctx: Context, operand: Operand, operator: CompareOp, value: 
   if (operand.caseExact || typeof value !== "string") return operand.expr;
   const binder = (v: string) => bind(ctx, v);
   if (operand.keyed) return isSubstringSearch(operator) ? keyedForSubstring(operand.expr, value, binder) : operand.expr;
-  return foldedFor(operand.expr, value, binder);
+  // The fold nests one replace() per letter with case variants: they count toward SQLite's depth.
+  return foldedFor(operand.expr, value, binder, (levels) => ctx.limits.requireDepth(LEAF_SQL_DEPTH + levels));
 }
 
 function isSubstringSearch(operator: CompareOp): boolean {
@@ -354,7 +354,7 @@ function requiredEmail(filter: Filter): string | undefined {
 
 /** An ORDER BY expression for `sortBy` (RFC 7644 §3.4.2.3); single-valued attributes only. */
 export function sortExpression(resourceType: ResourceTypeName, path: AttrPath): SQL {
-  const ctx: Context = { resourceType, tenantId: "", parameters: 0 };
+  const ctx: Context = { resourceType, tenantId: "", limits: new FilterLimits() };
   try {
     const operand =
       path.attr.toLowerCase() === "meta" ? metaOperand(ctx, path) : sortableOperand(ctx, lookup(ctx, path), path);

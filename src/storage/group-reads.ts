@@ -94,7 +94,7 @@ export function selectPageMembersQuery(db: Database, tenantId: string, page: Gro
     .orderBy(...page.orderBy)
     .limit(limitOf(page.limit))
     .offset(offsetOf(page.offset));
-  return membersOfGroupsQuery(db, tenantId, ids);
+  return membersOfGroupsQuery(db, tenantId, ids.getSQL());
 }
 
 /** totalResults of a filtered list, and the tenant's size, within the scan budget (filter-cost.ts). */

@@ -34,11 +34,21 @@ export interface StoredUser {
 type UserRow = typeof users.$inferSelect;
 
 /**
- * The user's groups as JSON, computed per returned row through group_members_member.
+ * A user's `groups` lists at most this many groups, each `display` cut to USER_GROUP_DISPLAY_CHARS
+ * characters: one value stays far under D1's 2 MB, and a list page of 1,001 users with their
+ * inline documents (LIST_INLINE_DOC_BYTES) under its 50 MB result: 1,001 × (16 kB + 100 × ~270 B)
+ * ≈ 43 MB. The whole membership of a user is `GET /Groups?filter=members[value eq "<id>"]`.
+ */
+export const USER_GROUPS_LISTED = 100;
+const USER_GROUP_DISPLAY_CHARS = 48;
+
+/**
+ * The user's groups as JSON, computed per returned row through group_members_member, in its
+ * order (group id), so the LIMIT stops the walk: a user in 100,000 groups reads 100 of them.
  * CROSS JOIN fixes the join order in SQLite: the member index drives, never a walk of the
  * tenant's memberships by primary key.
  */
-const groupsJson = sql<string>`(SELECT json_group_array(json_object('value', ${qualified(groups.id)}, 'display', ${qualified(groups.displayName)})) FROM ${groupMembers} CROSS JOIN ${groups} ON ${qualified(groups.tenantId)} = ${qualified(groupMembers.tenantId)} AND ${qualified(groups.id)} = ${qualified(groupMembers.groupId)} WHERE ${qualified(groupMembers.tenantId)} = ${qualified(users.tenantId)} AND ${qualified(groupMembers.memberId)} = ${qualified(users.id)})`;
+const groupsJson = sql<string>`(SELECT json_group_array(json_object('value', "listed"."id", 'display', "listed"."display")) FROM (SELECT ${qualified(groups.id)} AS "id", substr(${qualified(groups.displayName)}, 1, ${sql.raw(String(USER_GROUP_DISPLAY_CHARS))}) AS "display" FROM ${groupMembers} CROSS JOIN ${groups} ON ${qualified(groups.tenantId)} = ${qualified(groupMembers.tenantId)} AND ${qualified(groups.id)} = ${qualified(groupMembers.groupId)} WHERE ${qualified(groupMembers.tenantId)} = ${qualified(users.tenantId)} AND ${qualified(groupMembers.memberId)} = ${qualified(users.id)} ORDER BY ${qualified(groupMembers.groupId)} LIMIT ${sql.raw(String(USER_GROUPS_LISTED))}) AS "listed")`;
 
 const { tenantId: _tenant, seq: _seq, userName: _userName, userNameKey: _key, externalId: _externalId, ...userFields } =
   getTableColumns(users);

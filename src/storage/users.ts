@@ -40,7 +40,7 @@ type UserRow = typeof users.$inferSelect;
  */
 const groupsJson = sql<string>`(SELECT json_group_array(json_object('value', ${qualified(groups.id)}, 'display', ${qualified(groups.displayName)})) FROM ${groupMembers} CROSS JOIN ${groups} ON ${qualified(groups.tenantId)} = ${qualified(groupMembers.tenantId)} AND ${qualified(groups.id)} = ${qualified(groupMembers.groupId)} WHERE ${qualified(groupMembers.tenantId)} = ${qualified(users.tenantId)} AND ${qualified(groupMembers.memberId)} = ${qualified(users.id)})`;
 
-const { tenantId: _tenant, seq: _seq, userName: _userName, userNameKey: _key, externalId: _externalId, ...userFields } =
+const { tenantId: _tenant, seq: _seq, userName: _userName, userNameKey: _key, externalId: _externalId, displayName: _displayName, ...userFields } =
   getTableColumns(users);
 
 function withGroups(includeGroups: boolean) {
@@ -125,13 +125,17 @@ function storedDocChars(tenantId: string, id: string): SQL {
   return sql`coalesce((SELECT length(${qualified(users.doc)}) FROM ${users} WHERE ${qualified(users.tenantId)} = ${tenantId} AND ${qualified(users.id)} = ${id}), 0)`;
 }
 
-/** The columns IdPs match on, derived from the document. */
+/**
+ * The columns derived from the document: those IdPs match on, and the displayName a group's
+ * member page shows (validation caps it at 1,024 characters, MEMBER_DISPLAY_CHARS).
+ */
 function indexedColumns(doc: ScimDocument) {
   const userName = doc.userName as string;
   return {
     userName,
     userNameKey: uniquenessKey(userName),
     externalId: typeof doc.externalId === "string" ? doc.externalId : null,
+    displayName: typeof doc.displayName === "string" ? doc.displayName : null,
     active: doc.active !== false,
   };
 }

@@ -11,7 +11,7 @@ import { countInBlock, uncountFromBlock } from "./seq-blocks";
 import { chunk, rowsPerStatement } from "./chunk";
 import { accountCandidates, anyCandidate, onlyCandidate, userLinkKeys } from "./linking";
 import { limitOf, offsetOf } from "./listing";
-import { countedMatches, type ScanPlan, tenantSizeFields } from "./scan-budget";
+import { countedMatches, type ScanPlan, sharedCount, sharedCountFields, tenantSizeFields } from "./scan-budget";
 import { qualified } from "./qualified";
 import { matchErrorChain, PreconditionFailed, type TenantDb } from "./tenant-db";
 
@@ -113,8 +113,9 @@ export function userCountQuery(db: Database, tenantId: string) {
 
 /** totalResults of a filtered list, and the tenant's size, within the scan budget (filter-cost.ts). */
 export function countUsersQuery(db: Database, tenantId: string, where: SQL | undefined, scan: ScanPlan | undefined) {
-  const matches = countedMatches("User", tenantId, and(eq(users.tenantId, tenantId), where) ?? sql`1`, scan);
-  return db.select({ total: sql<number>`count(*)`, ...tenantSizeFields("User", tenantId) }).from(matches);
+  const matching = and(eq(users.tenantId, tenantId), where) ?? sql`1`;
+  if (scan?.sharedIndex) return db.select(sharedCountFields).from(sharedCount("User", tenantId, matching, { ...scan, sharedIndex: scan.sharedIndex }));
+  return db.select({ total: sql<number>`count(*)`, ...tenantSizeFields("User", tenantId) }).from(countedMatches("User", tenantId, matching, scan));
 }
 
 /**

@@ -184,3 +184,56 @@ describe("the scan budget weighs document size", () => {
     expect(rowsRead(many), describeSent(many)).toBeLessThanOrEqual(REFUSED_ROWS);
   });
 });
+
+describe("an equality on a non-unique index (externalId, emails, members) narrows only up to the scan budget", () => {
+  const SHARED = SCAN_BUDGET + 2_000;
+  let shared: TestTenant;
+  let sharedSeeded: Seeded;
+
+  beforeAll(async () => {
+    shared = await createTenant();
+    sharedSeeded = await seedUsers(env, shared.id, { users: SHARED });
+    // externalId is not unique: users 1..SHARED - 3 share one value, the last 3 share another.
+    await env.DB.prepare(
+      "UPDATE users SET external_id = CASE WHEN seq > (SELECT max(seq) - 3 FROM users WHERE tenant_id = ?1) THEN 'few' ELSE 'same' END WHERE tenant_id = ?1",
+    )
+      .bind(shared.id)
+      .run();
+    await env.DB.prepare("UPDATE users SET doc = json_set(doc, '$.externalId', external_id) WHERE tenant_id = ?").bind(shared.id).run();
+  });
+
+  it(`refuses a filter whose externalId is shared by ${SHARED - 3} users with 400 invalidFilter, reading at most the budget's index entries`, async () => {
+    const shapes: [string, string][] = [
+      ['externalId eq "same" and title co "zz" and nickName co "zz"', ""],
+      ['externalId eq "same" and active eq false', ""],
+      ['externalId eq "same"', "&sortBy=name.familyName"],
+    ];
+    for (const [filter, sort] of shapes) {
+      for (const extra of ["", "&count=0", "&cursor="].filter((e) => !(sort && e === "&cursor="))) {
+        const sent = await get(shared, list("Users", filter, `${extra}${sort}`));
+        const error = await expectScimError(sent.response, 400, "invalidFilter");
+        expect(error.detail).toMatch(/share its indexed value/);
+        // The index matches are counted up to SCAN_BUDGET + 1 once per statement (page, count); no document is read.
+        expect(rowsRead(sent), `${filter}${extra}\n${describeSent(sent)}`).toBeLessThanOrEqual(2 * (SCAN_BUDGET + 1) + REFUSED_ROWS);
+      }
+    }
+  });
+
+  it("answers a filter whose externalId a few users share, reading about those users", async () => {
+    const few = [SHARED - 2, SHARED - 1, SHARED].map((i) => sharedSeeded.userId(i));
+    for (const shape of [
+      ['externalId eq "few"', few],
+      ['externalId eq "few" and title co "zz" and nickName co "zz"', []],
+      [`externalId eq "few" and emails.value eq "${sharedSeeded.workEmail(SHARED)}"`, few.slice(2)],
+      ['externalId eq "few"', few, "&sortBy=name.familyName"],
+    ] as const satisfies readonly (readonly [string, readonly string[], string?])[]) {
+      const [filter, matches, extra = "&count=10"] = shape;
+      const sent = await get(shared, list("Users", filter, extra));
+      const body = await bodyOf<ListJson<{ id: string }>>(sent.response);
+      expect(sent.response.status, JSON.stringify(body).slice(0, 300)).toBe(200);
+      expect(body.totalResults, filter).toBe(matches.length);
+      expect((body.Resources ?? []).map((r) => r.id), filter).toEqual([...matches]);
+      expect(rowsRead(sent), `${filter}\n${describeSent(sent)}`).toBeLessThanOrEqual(NARROW_ROWS);
+    }
+  });
+});

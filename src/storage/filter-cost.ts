@@ -13,6 +13,11 @@
  * tenant's index range),
  * `active eq` alone (half the tenant), and `meta.created`/`meta.lastModified` (indexed, but a
  * bulk import shares timestamps and a range can cover the tenant).
+ *
+ * Only `id`, `userName` and group `displayName` are unique per tenant. `externalId`,
+ * `emails.value` and `members[value eq]` are not (12,000 users may share one externalId), so a
+ * filter that narrows only through them is *shared*: its index matches, not the tenant, are
+ * what it reads, and the scan budget applies to their number (scan-budget.ts, sharedIndex).
  */
 import type { AttrPath, Filter } from "../scim/filter";
 import { findAttribute, type ResourceTypeName, resourceSchemas, sameUrn } from "../scim/schema";
@@ -23,23 +28,75 @@ export const NARROWING_ATTRIBUTES: Record<ResourceTypeName, readonly string[]> =
   Group: ["id", "externalId", "displayName", "members.value"],
 };
 
-export function isNarrowing(resourceType: ResourceTypeName, filter: Filter): boolean {
+/** Keys with at most one resource per value and tenant: an equality on one reads at most a row. */
+const UNIQUE_ATTRIBUTES: Record<ResourceTypeName, readonly string[]> = {
+  User: ["id", "userName"],
+  Group: ["id", "displayName"],
+};
+
+/** How an index narrows a filter: to one row per equality, or to the resources sharing a value. */
+export type Narrowing = "unique" | "shared";
+
+export function narrowingOf(resourceType: ResourceTypeName, filter: Filter): Narrowing | undefined {
   switch (filter.op) {
-    case "and":
-      return isNarrowing(resourceType, filter.left) || isNarrowing(resourceType, filter.right);
-    case "or":
-      return isNarrowing(resourceType, filter.left) && isNarrowing(resourceType, filter.right);
+    case "and": {
+      const left = narrowingOf(resourceType, filter.left);
+      const right = narrowingOf(resourceType, filter.right);
+      return left === "unique" || right === "unique" ? "unique" : (left ?? right);
+    }
+    case "or": {
+      const left = narrowingOf(resourceType, filter.left);
+      const right = narrowingOf(resourceType, filter.right);
+      if (!left || !right) return undefined;
+      return left === "unique" && right === "unique" ? "unique" : "shared";
+    }
     case "not":
     case "present":
-      return false;
-    case "compare":
-      if (filter.operator !== "eq" || filter.value === null || typeof filter.value === "boolean") return false;
-      return indexedEquality(resourceType, filter.path);
-    case "valuePath": {
-      const inner = filter.then ? { op: "and" as const, left: filter.filter, right: relative(filter.then) } : filter.filter;
-      return indexedElement(resourceType, filter.path, inner);
+      return undefined;
+    case "compare": {
+      if (filter.operator !== "eq" || filter.value === null || typeof filter.value === "boolean") return undefined;
+      const name = indexedName(resourceType, filter.path);
+      if (name === undefined) return undefined;
+      return UNIQUE_ATTRIBUTES[resourceType].includes(name) ? "unique" : "shared";
     }
+    case "valuePath":
+      // emails[…] and members[…] index values that several resources may share.
+      return indexedElement(resourceType, filter.path, elementFilter(filter)) ? "shared" : undefined;
   }
+}
+
+export function isNarrowing(resourceType: ResourceTypeName, filter: Filter): boolean {
+  return narrowingOf(resourceType, filter) !== undefined;
+}
+
+/**
+ * For a shared filter, the part that the indexes answer alone (`externalId eq "x"` of
+ * `externalId eq "x" and title co "zz"`): its matches bound what the whole filter reads. An
+ * `and` keeps one narrowing side, an `or` both, a value filter only its `value eq`.
+ */
+export function indexedPart(resourceType: ResourceTypeName, filter: Filter): Filter | undefined {
+  switch (filter.op) {
+    case "and":
+      if (isNarrowing(resourceType, filter.left)) return indexedPart(resourceType, filter.left);
+      return indexedPart(resourceType, filter.right);
+    case "or": {
+      const left = indexedPart(resourceType, filter.left);
+      const right = indexedPart(resourceType, filter.right);
+      return left && right ? { op: "or", left, right } : undefined;
+    }
+    case "compare":
+      return isNarrowing(resourceType, filter) ? filter : undefined;
+    case "valuePath": {
+      const value = requiredValue(elementFilter(filter));
+      return value && indexedElement(resourceType, filter.path, value) ? { op: "valuePath", path: filter.path, filter: value } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function elementFilter(filter: Extract<Filter, { op: "valuePath" }>): Filter {
+  return filter.then ? { op: "and" as const, left: filter.filter, right: relative(filter.then) } : filter.filter;
 }
 
 /** Which indexed attribute a path names, as `attr` or `attr.sub` (canonical), if any. */
@@ -52,10 +109,6 @@ function indexedName(resourceType: ResourceTypeName, path: AttrPath): string | u
   return NARROWING_ATTRIBUTES[resourceType].includes(name) ? name : undefined;
 }
 
-function indexedEquality(resourceType: ResourceTypeName, path: AttrPath): boolean {
-  return indexedName(resourceType, path) !== undefined;
-}
-
 /** `emails[… value eq "x" …]`, `members[value eq "id"]`: narrowing when the element filter requires an indexed value. */
 function indexedElement(resourceType: ResourceTypeName, path: AttrPath, inner: Filter): boolean {
   const name = indexedName(resourceType, { ...(path.urn !== undefined ? { urn: path.urn } : {}), attr: path.attr, sub: "value" });
@@ -63,24 +116,28 @@ function indexedElement(resourceType: ResourceTypeName, path: AttrPath, inner: F
 }
 
 /**
- * Whether the element filter requires `value eq <string>` through an and-chain: exactly when
- * filter-sql.ts puts the index in front (requiredEmail, the membership lookup). An `or` inside
- * the brackets is a scan.
+ * The `value eq <string>` the element filter requires through an and-chain, if any: exactly
+ * when filter-sql.ts puts the index in front (requiredEmail, the membership lookup). An `or`
+ * inside the brackets is a scan.
  */
-function requiresValue(filter: Filter): boolean {
+function requiredValue(filter: Filter): Filter | undefined {
   switch (filter.op) {
     case "and":
-      return requiresValue(filter.left) || requiresValue(filter.right);
+      return requiredValue(filter.left) ?? requiredValue(filter.right);
     case "compare":
-      return (
-        filter.operator === "eq" &&
+      return filter.operator === "eq" &&
         typeof filter.value === "string" &&
         filter.path.attr.toLowerCase() === "value" &&
         filter.path.sub === undefined
-      );
+        ? filter
+        : undefined;
     default:
-      return false;
+      return undefined;
   }
+}
+
+function requiresValue(filter: Filter): boolean {
+  return requiredValue(filter) !== undefined;
 }
 
 /** Entra's `emails[…].value eq "x"`: the `then` part, relative to the element. */

@@ -40,6 +40,8 @@ interface Context {
   tenantId: string;
   /** Bound parameters and SQL depth so far (see filter-limits.ts). */
   limits: FilterLimits;
+  /** Only the index lookups of a value filter, not the element check on the document (compileIndexLookup). */
+  indexOnly?: boolean;
 }
 
 const tables = { User: users, Group: groups } as const;
@@ -50,6 +52,14 @@ export function compileFilter(resourceType: ResourceTypeName, tenantId: string, 
   const compiled = condition(ctx, filter);
   ctx.limits.checkRendered(compiled);
   return compiled;
+}
+
+/**
+ * A shared filter's indexed part (filter-cost.ts indexedPart) as SQL that reads no document:
+ * the scan budget counts its matches from the indexes alone (an email's user_emails rows).
+ */
+export function compileIndexLookup(resourceType: ResourceTypeName, tenantId: string, filter: Filter): SQL {
+  return condition({ resourceType, tenantId, limits: new FilterLimits(), indexOnly: true }, filter);
 }
 
 function bind(ctx: Context, value: string | number): SQL {
@@ -115,7 +125,7 @@ function valuePathCondition(ctx: Context, path: AttrPath, inner: Filter, then: F
   // By seq (the rowid): the page then reads its matches by rowid, already in page order, so
   // SQLite has no reason to walk users_tenant_seq to avoid a sort.
   const indexed = sql`${qualified(users.seq)} IN (SELECT "email_user"."seq" FROM ${userEmails} JOIN ${users} AS "email_user" ON "email_user"."tenant_id" = ${qualified(userEmails.tenantId)} AND "email_user"."id" = ${qualified(userEmails.userId)} WHERE ${qualified(userEmails.tenantId)} = ${bind(ctx, ctx.tenantId)} AND ${qualified(userEmails.valueKey)} = ${bind(ctx, email)})`;
-  return sql`(${indexed} AND ${exists})`;
+  return ctx.indexOnly ? indexed : sql`(${indexed} AND ${exists})`;
 }
 
 /** Conditions inside a value filter: paths name sub-attributes of one element. */

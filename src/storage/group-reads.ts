@@ -9,7 +9,7 @@ import type { ScimDocument } from "../scim/schema";
 import type { Database } from "./database";
 import { type MemberPage, type MemberRef, memberPageQuery, membersOfGroupsQuery, toMemberPage } from "./group-members";
 import { limitOf, offsetOf } from "./listing";
-import { countedMatches, type ScanPlan, tenantSizeFields } from "./scan-budget";
+import { countedMatches, type ScanPlan, sharedCount, sharedCountFields, tenantSizeFields } from "./scan-budget";
 import { groups, tenants } from "./schema";
 import type { TenantDb } from "./tenant-db";
 
@@ -99,8 +99,9 @@ export function selectPageMembersQuery(db: Database, tenantId: string, page: Gro
 
 /** totalResults of a filtered list, and the tenant's size, within the scan budget (filter-cost.ts). */
 export function countGroupsQuery(db: Database, tenantId: string, where: SQL | undefined, scan: ScanPlan | undefined) {
-  const matches = countedMatches("Group", tenantId, and(eq(groups.tenantId, tenantId), where) ?? sql`1`, scan);
-  return db.select({ total: sql<number>`count(*)`, ...tenantSizeFields("Group", tenantId) }).from(matches);
+  const matching = and(eq(groups.tenantId, tenantId), where) ?? sql`1`;
+  if (scan?.sharedIndex) return db.select(sharedCountFields).from(sharedCount("Group", tenantId, matching, { ...scan, sharedIndex: scan.sharedIndex }));
+  return db.select({ total: sql<number>`count(*)`, ...tenantSizeFields("Group", tenantId) }).from(countedMatches("Group", tenantId, matching, scan));
 }
 
 /** totalResults of an unfiltered list: a counter kept by every write, not a scan. */

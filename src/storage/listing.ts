@@ -2,13 +2,14 @@
  * Turns a list request into SQL pieces shared by Users and Groups: the compiled filter,
  * a stable order (the sort key, then insertion order), and index or cursor paging.
  */
-import { and, asc, desc, gt, type SQL } from "drizzle-orm";
+import { and, asc, desc, gt, type SQL, sql } from "drizzle-orm";
 import { scimErrors } from "../scim/errors";
 import type { AttrPath, Filter } from "../scim/filter";
 import type { ResourceTypeName } from "../scim/schema";
-import { isNarrowing, jsonTerms, readsDocument } from "./filter-cost";
+import { indexedPart, type Narrowing, narrowingOf, jsonTerms, readsDocument } from "./filter-cost";
 import { budgetedLimit, type ScanPlan } from "./scan-budget";
-import { compileFilter, sortExpression } from "./filter-sql";
+import { compileFilter, compileIndexLookup, sortExpression } from "./filter-sql";
+import { FilterLimits } from "./filter-limits";
 import { groups, users } from "./schema";
 import { seekToIndex } from "./seq-blocks";
 
@@ -56,8 +57,10 @@ function decodeCursor(cursor: string): number {
 export function planListing(resourceType: ResourceTypeName, tenantId: string, request: ListRequest): ListPlan {
   const table = resourceType === "User" ? users : groups;
   const filter = request.filter ? compileFilter(resourceType, tenantId, request.filter) : undefined;
-  const narrowing = request.filter !== undefined && isNarrowing(resourceType, request.filter);
-  const scan = scanOf(resourceType, request, narrowing);
+  const narrowing = request.filter !== undefined ? narrowingOf(resourceType, request.filter) : undefined;
+  const scan = scanOf(resourceType, tenantId, request, narrowing);
+  // The page and the count bind the shared filter's indexed part beside the filter.
+  if (filter && scan?.sharedIndex) new FilterLimits().checkRendered(sql`${filter} ${scan.sharedIndex}`);
   const limit = (n: number) => (scan ? { limit: budgetedLimit(resourceType, tenantId, scan, n), scan } : { limit: n });
   if (request.cursor !== undefined) {
     if (request.sortBy) throw scimErrors.invalidValue("sortBy cannot be combined with cursor paging.");
@@ -73,10 +76,23 @@ export function planListing(resourceType: ResourceTypeName, tenantId: string, re
   return { filter, where: filter, orderBy, offset: request.startIndex - 1, ...limit(request.count) };
 }
 
-/** A list that reads the whole tenant: a filter no index narrows, or a sort without one. */
-function scanOf(resourceType: ResourceTypeName, request: ListRequest, narrowing: boolean): ScanPlan | undefined {
-  if (narrowing || (!request.filter && !request.sortBy)) return undefined;
+/**
+ * A list that reads the whole tenant (a filter no index narrows, or a sort without one), or
+ * the index matches of a shared filter that also has other terms (`externalId eq "x" and title
+ * co "y"` reads every user with that externalId): both within the scan budget. A shared filter
+ * that is only index equalities and reads no document (`externalId eq`, `members[value eq]`)
+ * is not budgeted: its page reads `count` index matches. `emails eq` is budgeted: each match's
+ * document is checked too.
+ */
+function scanOf(resourceType: ResourceTypeName, tenantId: string, request: ListRequest, narrowing: Narrowing | undefined): ScanPlan | undefined {
+  if (narrowing === "unique" || (!request.filter && !request.sortBy)) return undefined;
   const terms = (request.filter ? jsonTerms(resourceType, request.filter) : 0) + (request.sortBy && readsDocument(resourceType, request.sortBy) ? 1 : 0);
+  if (narrowing === "shared" && request.filter) {
+    const indexed = indexedPart(resourceType, request.filter);
+    if (!indexed) throw new Error("a shared filter has an indexed part");
+    if (terms === 0 && JSON.stringify(indexed) === JSON.stringify(request.filter)) return undefined;
+    return { reason: "filter", jsonTerms: terms, sharedIndex: compileIndexLookup(resourceType, tenantId, indexed) };
+  }
   return { reason: request.filter ? "filter" : "sort", jsonTerms: terms };
 }
 

@@ -85,6 +85,11 @@ export const users = sqliteTable(
     /** NFC + lower case: the case-insensitive uniqueness key. */
     userNameKey: text("user_name_key").notNull(),
     externalId: text("external_id"),
+    /**
+     * The document's displayName (null when it has none), kept beside it so that a group's
+     * member page shows members' displays without parsing each member's document (up to 1 MB).
+     */
+    displayName: text("display_name"),
     active: integer("active", { mode: "boolean" }).notNull().default(true),
     createdAt: text("created_at").notNull(),
     lastModified: text("last_modified").notNull(),

@@ -11,7 +11,7 @@ import { countInBlock, uncountFromBlock } from "./seq-blocks";
 import { chunk, rowsPerStatement } from "./chunk";
 import { accountCandidates, anyCandidate, onlyCandidate, userLinkKeys } from "./linking";
 import { limitOf, offsetOf } from "./listing";
-import { countedMatches, type ScanPlan, tenantSizeFields } from "./scan-budget";
+import { countedMatches, type ScanPlan, sharedCount, sharedCountFields, tenantSizeFields } from "./scan-budget";
 import { qualified } from "./qualified";
 import { matchErrorChain, PreconditionFailed, type TenantDb } from "./tenant-db";
 
@@ -50,7 +50,7 @@ const USER_GROUP_DISPLAY_CHARS = 48;
  */
 const groupsJson = sql<string>`(SELECT json_group_array(json_object('value', "listed"."id", 'display', "listed"."display")) FROM (SELECT ${qualified(groups.id)} AS "id", substr(${qualified(groups.displayName)}, 1, ${sql.raw(String(USER_GROUP_DISPLAY_CHARS))}) AS "display" FROM ${groupMembers} CROSS JOIN ${groups} ON ${qualified(groups.tenantId)} = ${qualified(groupMembers.tenantId)} AND ${qualified(groups.id)} = ${qualified(groupMembers.groupId)} WHERE ${qualified(groupMembers.tenantId)} = ${qualified(users.tenantId)} AND ${qualified(groupMembers.memberId)} = ${qualified(users.id)} ORDER BY ${qualified(groupMembers.groupId)} LIMIT ${sql.raw(String(USER_GROUPS_LISTED))}) AS "listed")`;
 
-const { tenantId: _tenant, seq: _seq, userName: _userName, userNameKey: _key, externalId: _externalId, ...userFields } =
+const { tenantId: _tenant, seq: _seq, userName: _userName, userNameKey: _key, externalId: _externalId, displayName: _displayName, ...userFields } =
   getTableColumns(users);
 
 function withGroups(includeGroups: boolean) {
@@ -123,8 +123,9 @@ export function userCountQuery(db: Database, tenantId: string) {
 
 /** totalResults of a filtered list, and the tenant's size, within the scan budget (filter-cost.ts). */
 export function countUsersQuery(db: Database, tenantId: string, where: SQL | undefined, scan: ScanPlan | undefined) {
-  const matches = countedMatches("User", tenantId, and(eq(users.tenantId, tenantId), where) ?? sql`1`, scan);
-  return db.select({ total: sql<number>`count(*)`, ...tenantSizeFields("User", tenantId) }).from(matches);
+  const matching = and(eq(users.tenantId, tenantId), where) ?? sql`1`;
+  if (scan?.sharedIndex) return db.select(sharedCountFields).from(sharedCount("User", tenantId, matching, { ...scan, sharedIndex: scan.sharedIndex }));
+  return db.select({ total: sql<number>`count(*)`, ...tenantSizeFields("User", tenantId) }).from(countedMatches("User", tenantId, matching, scan));
 }
 
 /**
@@ -135,13 +136,17 @@ function storedDocChars(tenantId: string, id: string): SQL {
   return sql`coalesce((SELECT length(${qualified(users.doc)}) FROM ${users} WHERE ${qualified(users.tenantId)} = ${tenantId} AND ${qualified(users.id)} = ${id}), 0)`;
 }
 
-/** The columns IdPs match on, derived from the document. */
+/**
+ * The columns derived from the document: those IdPs match on, and the displayName a group's
+ * member page shows (validation caps it at 1,024 characters, MEMBER_DISPLAY_CHARS).
+ */
 function indexedColumns(doc: ScimDocument) {
   const userName = doc.userName as string;
   return {
     userName,
     userNameKey: uniquenessKey(userName),
     externalId: typeof doc.externalId === "string" ? doc.externalId : null,
+    displayName: typeof doc.displayName === "string" ? doc.displayName : null,
     active: doc.active !== false,
   };
 }

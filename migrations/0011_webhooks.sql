@@ -43,3 +43,6 @@ ALTER TABLE `events` ADD `enqueued_at` text;
 UPDATE `events` SET `enqueued_at` = `at`;
 --> statement-breakpoint
 CREATE INDEX `events_unenqueued` ON `events` (`tenant_id`,`seq`) WHERE `enqueued_at` IS NULL;
+--> statement-breakpoint
+-- The sweep finds deliveries claimed but never sent (src/webhooks/sweep.ts).
+CREATE INDEX `webhook_deliveries_pending` ON `webhook_deliveries` (`updated_at`) WHERE `status` = 'pending';

@@ -6,23 +6,29 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import type { AppEnv } from "../env";
-import { scimErrors } from "../scim/errors";
+import { ScimError, scimErrors } from "../scim/errors";
 import { database } from "../storage/database";
+import { insertDelivery, requeueDelivery } from "../storage/webhook-outbox";
 import {
   deleteEndpoint,
+  findDelivery,
   findEndpoint,
   insertEndpoint,
+  listDeliveries,
   listEndpoints,
   rotateEndpointSecret,
   updateEndpoint,
+  type WebhookDeliveryRow,
   type WebhookEndpointRow,
 } from "../storage/webhooks";
 import { adminAuth } from "../tenancy/admin-auth";
 import { MAX_URL_CHARS, webhookUrlProblem } from "../webhooks/endpoint-url";
 import { WEBHOOK_EVENT_TYPES } from "../webhooks/event-types";
+import { sendMessages } from "../webhooks/messages";
+import { testPayload } from "../webhooks/payload";
 import { newWebhookSecret } from "../webhooks/signing";
 import { readJsonBody } from "./body";
-import { parseWith } from "./validation";
+import { parseWith, validQuery } from "./validation";
 
 /** How long a rotated-out secret keeps signing next to the new one. */
 export const PREVIOUS_SECRET_TTL_MS = 24 * 3_600_000;
@@ -65,6 +71,27 @@ export function endpointView(row: WebhookEndpointRow, withSecret = false) {
     ...(withSecret && { secret: row.secret }),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
+  };
+}
+
+const deliveriesPage = z.object({
+  before: z.coerce.number().int().min(1).default(Number.MAX_SAFE_INTEGER),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export function deliveryView(row: WebhookDeliveryRow) {
+  return {
+    id: row.id,
+    eventId: row.eventId,
+    type: row.eventType,
+    tenantId: row.tenantId,
+    status: row.status,
+    attempts: row.attempts,
+    lastStatusCode: row.lastStatusCode,
+    lastError: row.lastError,
+    lastAttemptAt: row.lastAttemptAt,
+    nextAttemptAt: row.nextAttemptAt,
+    createdAt: row.createdAt,
   };
 }
 
@@ -127,4 +154,45 @@ export const adminWebhookRoutes = new Hono<AppEnv>()
     );
     if (!row) throw endpointNotFound();
     return c.json({ ...endpointView(row, true), previousSecretExpiresAt: row.previousSecretExpiresAt });
+  })
+  .post("/:id/test", async (c) => {
+    const endpoint = await endpointOr404(c.env.DB, c.req.param("id"));
+    const now = new Date().toISOString();
+    const payload = testPayload(endpoint.id, now);
+    const delivery = await insertDelivery(database(c.env.DB), {
+      endpointId: endpoint.id,
+      eventId: payload.id,
+      eventSeq: null,
+      eventType: payload.type,
+      tenantId: null,
+      payload: JSON.stringify(payload),
+      status: "pending",
+      attempts: 0,
+      createdAt: now,
+      updatedAt: now,
+    });
+    // Awaited: the operator asked for it now. If the send fails, the sweep sends it within a minute or two.
+    await sendMessages(c.env.WEBHOOK_QUEUE, [{ kind: "delivery", deliveryId: delivery.id }]);
+    return c.json(deliveryView(delivery), 202);
+  })
+  .get("/:id/deliveries", validQuery(deliveriesPage), async (c) => {
+    const endpoint = await endpointOr404(c.env.DB, c.req.param("id"));
+    const { before, limit } = c.req.valid("query");
+    const rows = await listDeliveries(database(c.env.DB), endpoint.id, before, limit);
+    return c.json({ deliveries: rows.map(deliveryView), next: rows.length === limit ? (rows.at(-1)?.id ?? null) : null });
+  })
+  .post("/:id/deliveries/:deliveryId/retry", async (c) => {
+    const endpoint = await endpointOr404(c.env.DB, c.req.param("id"));
+    const deliveryId = Number(c.req.param("deliveryId"));
+    const notFound = () => scimErrors.notFound("No delivery with this id for this webhook endpoint.");
+    if (!Number.isSafeInteger(deliveryId) || deliveryId < 1) throw notFound();
+    const db = database(c.env.DB);
+    const row = await requeueDelivery(db, endpoint.id, deliveryId, new Date().toISOString());
+    if (!row) {
+      const existing = await findDelivery(db, deliveryId);
+      if (!existing || existing.endpointId !== endpoint.id) throw notFound();
+      throw new ScimError(409, `This delivery is ${existing.status}: it is already on its way, nothing to retry.`);
+    }
+    await sendMessages(c.env.WEBHOOK_QUEUE, [{ kind: "delivery", deliveryId: row.id }]);
+    return c.json(deliveryView(row), 202);
   });

@@ -295,7 +295,11 @@ export const webhookDeliveries = sqliteTable(
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
-  (t) => [uniqueIndex("webhook_deliveries_endpoint_event").on(t.endpointId, t.eventId), index("webhook_deliveries_endpoint_id").on(t.endpointId, t.id)],
+  (t) => [
+    uniqueIndex("webhook_deliveries_endpoint_event").on(t.endpointId, t.eventId),
+    index("webhook_deliveries_endpoint_id").on(t.endpointId, t.id),
+    index("webhook_deliveries_pending").on(t.updatedAt).where(sql`${t.status} = 'pending'`),
+  ],
 );
 
 /** The provisioning log: one row per SCIM request, no bodies, no secrets. */

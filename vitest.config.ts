@@ -31,13 +31,24 @@ export default defineConfig(async () => {
           test: {
             name: "workers",
             include: ["test/**/*.test.ts"],
-            exclude: ["test/browser/**"],
+            exclude: ["test/browser/**", "test/webhooks/**"],
             setupFiles: ["./test/apply-migrations.ts"],
             // Timeouts only catch a hang: speed is the benchmark's job, and a busy CI machine
             // can take seconds for the 100,000-member seeds. Polls wait for waitUntil work.
             testTimeout: 60_000,
             hookTimeout: 120_000,
             expect: { poll: { timeout: 15_000 } },
+          },
+        },
+        {
+          // Webhooks end to end: the Worker under wrangler's dev server delivering to a node:http receiver.
+          test: {
+            name: "webhooks",
+            include: ["test/webhooks/**/*.test.ts"],
+            environment: "node",
+            expect: { poll: { timeout: 30_000 } },
+            testTimeout: 120_000,
+            hookTimeout: 120_000,
           },
         },
         {

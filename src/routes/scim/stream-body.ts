@@ -8,13 +8,13 @@
 import { SCIM_CONTENT_TYPE } from "../../scim/errors";
 import type { JsonObject } from "../../scim/schema";
 
-/** A value that cannot occur in a rendered resource: where the streamed part goes. */
-const SLOT = `\u0000stream-slot-${crypto.randomUUID()}`;
-
 /** `outer` serialised around the value at `key`: the text before it and the text after it. */
 export function splitAround(outer: JsonObject, key: string): [string, string] {
-  const text = JSON.stringify({ ...outer, [key]: SLOT });
-  const [before, after] = text.split(JSON.stringify(SLOT));
+  // A value that cannot occur in a rendered resource: where the streamed part goes. Made per
+  // call: workerd refuses random values in global scope (the Worker would not start under wrangler dev).
+  const slot = `\u0000stream-slot-${crypto.randomUUID()}`;
+  const text = JSON.stringify({ ...outer, [key]: slot });
+  const [before, after] = text.split(JSON.stringify(slot));
   if (before === undefined || after === undefined) throw new Error("stream slot not found in the rendered JSON");
   return [before, after];
 }

@@ -12,7 +12,7 @@ import worker from "../src/index";
 import { countingEnv, send } from "./support/counting-env";
 import { expectScimError } from "./support/expect-scim-error";
 import { admin, createTenant, type TestTenant } from "./support/http";
-import { USER } from "./support/urns";
+import { PATCH_OP, USER } from "./support/urns";
 
 // Nothing listens there: attempts fail fast with a network error, which is all these tests need.
 const UNREACHABLE = "http://127.0.0.1:9/hook";
@@ -123,5 +123,46 @@ describe("webhook outbox", () => {
     await expectScimError(await admin(`/webhooks/${endpointId}/deliveries/999999/retry`, { method: "POST" }), 404);
     await expectScimError(await admin(`/webhooks/${endpointId}/deliveries/abc/retry`, { method: "POST" }), 404);
     await expectScimError(await admin(`/webhooks/${crypto.randomUUID()}/deliveries`), 404);
+  });
+
+  it("tells a deactivation and a reactivation from an edit", async () => {
+    const tenant = await createTenant();
+    const endpointId = await createEndpoint({ tenantIds: [tenant.id], events: ["user.updated", "user.deactivated", "user.reactivated"] });
+    const created = await worker.fetch(createUser(tenant, "toggle@example.com"), env, createExecutionContext());
+    const { id } = await created.json<{ id: string }>();
+    const patch = (value: Record<string, unknown>) =>
+      new Request(`${tenant.baseUrl}/Users/${id}`, {
+        method: "PATCH",
+        headers: { Authorization: `Bearer ${tenant.token}`, "Content-Type": "application/scim+json" },
+        body: JSON.stringify({ schemas: [PATCH_OP], Operations: [{ op: "replace", value }] }),
+      });
+    for (const value of [{ active: false }, { displayName: "Off" }, { active: true }, { active: true, displayName: "On" }]) {
+      const ctx = createExecutionContext();
+      expect((await worker.fetch(patch(value), env, ctx)).status).toBe(200);
+      await waitOnExecutionContext(ctx);
+    }
+    await expect.poll(async () => (await deliveries(endpointId)).map((d) => d.type).reverse()).toEqual([
+      "user.deactivated",
+      "user.updated",
+      "user.reactivated",
+      "user.updated",
+    ]);
+  });
+
+  it("emits tenant.disabled, tenant.enabled (only when enabled flips) and tenant.token_rotated", async () => {
+    const tenant = await createTenant();
+    const endpointId = await createEndpoint({ tenantIds: [tenant.id] });
+    for (const enabled of [false, false, true]) {
+      expect((await admin(`/tenants/${tenant.id}`, { method: "PATCH", json: { enabled } })).status).toBe(200);
+    }
+    expect((await admin(`/tenants/${tenant.id}`, { method: "PATCH", json: { defaultRole: "viewer" } })).status).toBe(200);
+    expect((await admin(`/tenants/${tenant.id}/token`, { method: "POST" })).status).toBe(200);
+    await expect.poll(async () => (await deliveries(endpointId)).map((d) => d.type).reverse()).toEqual(["tenant.disabled", "tenant.enabled", "tenant.token_rotated"]);
+    const feed = await (await admin(`/tenants/${tenant.id}/events`)).json<{ events: { type: string; resourceType: string }[] }>();
+    expect(feed.events.map((e) => [e.type, e.resourceType])).toEqual([
+      ["tenant.disabled", "Tenant"],
+      ["tenant.enabled", "Tenant"],
+      ["tenant.token_rotated", "Tenant"],
+    ]);
   });
 });

@@ -16,6 +16,7 @@ import { readJsonBody } from "./body";
 import { tenantSettingsFields } from "./tenant-settings";
 import { parseWith, validQuery } from "./validation";
 import { adminDirectoryRoutes } from "./admin-directory";
+import { enqueueTenantEvents } from "../webhooks/dispatch";
 
 const createTenantBody = z
   .object({
@@ -116,6 +117,8 @@ export const adminRoutes = new Hono<AppEnv>()
     const changes = parseWith(updateTenantBody, await readJsonBody(c.req.raw));
     const row = await updateTenantSettings(database(c.env.DB), c.req.param("id"), changes, new Date().toISOString());
     if (!row) throw tenantNotFound();
+    // tenant.enabled / tenant.disabled, when `enabled` flipped (src/webhooks/).
+    if (changes.enabled !== undefined) c.executionCtx.waitUntil(enqueueTenantEvents(c.env, row.id));
     return c.json(tenantView(row));
   })
   .delete("/tenants/:id", async (c) => {
@@ -128,6 +131,7 @@ export const adminRoutes = new Hono<AppEnv>()
     const origin = publicOrigin(c.env, c.req.url);
     const token = await rotateToken({ db: database(c.env.DB), kv: c.env.TOKENS }, tenant);
     if (!token) throw tenantNotFound();
+    c.executionCtx.waitUntil(enqueueTenantEvents(c.env, tenant.id)); // tenant.token_rotated
     return c.json({ scim: { baseUrl: scimBaseUrl(origin, tenant.id), token } });
   })
   .post("/tenants/:id/setup-links", async (c) => {

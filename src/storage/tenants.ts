@@ -1,5 +1,5 @@
 /** Tenant rows, token metadata and setup links. Every function takes the tenant id it acts on. */
-import { and, desc, eq, gt, isNull, or, sql } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, or, type SQL, sql } from "drizzle-orm";
 import { type AuthFailureSummary, clearAuthFailures, authFailureSummary } from "./auth-failures";
 import type { Database } from "./database";
 import { appAccounts, authFailures, appGroups, events, groupMembers, groups, groupSeqBlocks, requestLog, setupLinks, tenants, userEmails, userSeqBlocks, users } from "./schema";
@@ -104,12 +104,31 @@ export async function updateTenantSettings(
   changes: Partial<TenantSettings>,
   now: string,
 ): Promise<TenantRow | undefined> {
-  const [row] = await db
+  const update = db
     .update(tenants)
     .set({ ...changes, updatedAt: now })
     .where(eq(tenants.id, id))
     .returning();
-  return row;
+  if (changes.enabled === undefined) return (await update)[0];
+  // Before the update, so it sees the old value: an event only when `enabled` really flips.
+  const flipped = sql`${tenants.enabled} != ${changes.enabled ? 1 : 0}`;
+  const [, rows] = await db.batch([tenantEventInsert(db, id, changes.enabled ? "tenant.enabled" : "tenant.disabled", now, flipped), update]);
+  return rows[0];
+}
+
+/** A tenant-level event (webhooks, src/webhooks/), written only when the tenant exists and `when` holds. */
+function tenantEventInsert(db: Database, tenantId: string, type: string, now: string, when: SQL = sql`1`) {
+  const event = {
+    seq: sql<number>`NULL`.as("seq"),
+    tenantId: sql<string>`${tenantId}`.as("tenant_id"),
+    type: sql<string>`${type}`.as("type"),
+    resourceType: sql<string>`'Tenant'`.as("resource_type"),
+    resourceId: sql<string>`${tenantId}`.as("resource_id"),
+    at: sql<string>`${now}`.as("at"),
+    data: sql<Record<string, unknown> | null>`NULL`.as("data"),
+    enqueuedAt: sql<string | null>`NULL`.as("enqueued_at"),
+  };
+  return db.insert(events).select(db.select(event).from(tenants).where(and(eq(tenants.id, tenantId), when)));
 }
 
 /** Removes the tenant and everything it owns in one transaction. Returns its last token hash. */
@@ -144,12 +163,15 @@ const keepPreviousToken = { previousTokenHash: sql`${tenants.tokenHash}` };
  * predecessor, so the caller can drop exactly that one from KV), or undefined for no tenant.
  */
 export async function replaceToken(db: Database, tenantId: string, token: NewToken, now: string): Promise<{ replaced: string | null } | undefined> {
-  const [row] = await db
-    .update(tenants)
-    .set({ ...tokenColumns(token, now), ...keepPreviousToken })
-    .where(eq(tenants.id, tenantId))
-    .returning({ replaced: tenants.previousTokenHash });
-  return row;
+  const [rows] = await db.batch([
+    db
+      .update(tenants)
+      .set({ ...tokenColumns(token, now), ...keepPreviousToken })
+      .where(eq(tenants.id, tenantId))
+      .returning({ replaced: tenants.previousTokenHash }),
+    tenantEventInsert(db, tenantId, "tenant.token_rotated", now),
+  ]);
+  return rows[0];
 }
 
 

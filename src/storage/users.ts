@@ -233,20 +233,22 @@ export async function replaceUser(tdb: TenantDb, change: Replacement, includeGro
           .update(tenants)
           .set({ activeUserCount: sql`${tenants.activeUserCount} + ${columns.active ? 1 : 0} - ${storedActive}` })
           .where(eq(tenants.id, tenantId)),
-        db
-          .update(users)
-          .set({ ...columns, doc, lastModified: now, version: sql`${users.version} + 1` })
-          .where(current),
-        db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, id))),
-        ...insertEmails(db, tenantId, id, doc),
+        // Before the user's update, so `wasActive` reads the stored value: a webhook tells a
+        // deactivation and a reactivation from an edit (src/webhooks/event-types.ts).
         db.insert(events).values({
           tenantId,
           type: change.eventType,
           resourceType: "User",
           resourceId: id,
           at: now,
-          data: sql`json_object('userName', ${columns.userName}, 'active', json(${columns.active ? "true" : "false"}))`,
+          data: sql`json_object('userName', ${columns.userName}, 'active', json(${columns.active ? "true" : "false"}), 'wasActive', json(CASE WHEN ${storedActive} THEN 'true' ELSE 'false' END))`,
         }),
+        db
+          .update(users)
+          .set({ ...columns, doc, lastModified: now, version: sql`${users.version} + 1` })
+          .where(current),
+        db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, id))),
+        ...insertEmails(db, tenantId, id, doc),
         selectUserQuery(db, tenantId, id, includeGroups),
       ] as const,
       [{ kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${users} WHERE ${current}${versionMatches})` }],

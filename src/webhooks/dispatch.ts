@@ -7,13 +7,17 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 
+/** For waitUntil: never rejects (a failed send is the sweep's to repair). */
+export async function enqueueTenantEvents(env: Cloudflare.Env, tenantId: string): Promise<void> {
+  try {
+    await env.WEBHOOK_QUEUE.send({ kind: "tenant", tenantId }, { contentType: "json" });
+  } catch (error) {
+    console.error("webhook enqueue failed; the sweep will send it", error);
+  }
+}
+
 export const webhookDispatch = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   if (c.req.method === "GET" || c.res.status >= 400 || c.req.path.endsWith("/.search")) return;
-  const tenantId = c.get("tenantDb").tenantId;
-  c.executionCtx.waitUntil(
-    c.env.WEBHOOK_QUEUE.send({ kind: "tenant", tenantId }, { contentType: "json" }).catch((error: unknown) =>
-      console.error("webhook enqueue failed; the sweep will send it", error),
-    ),
-  );
+  c.executionCtx.waitUntil(enqueueTenantEvents(c.env, c.get("tenantDb").tenantId));
 });

@@ -16,7 +16,7 @@ const MAX_PAGES = 10;
 
 export function endpointWants(endpoint: WebhookEndpointRow, event: EventRow): boolean {
   if (endpoint.tenantIds && !endpoint.tenantIds.includes(event.tenantId)) return false;
-  return !endpoint.events || endpoint.events.includes(webhookType(event.type));
+  return !endpoint.events || endpoint.events.includes(webhookType(event.type, event.data));
 }
 
 export async function fanOutTenantEvents(env: Cloudflare.Env, tenantId: string): Promise<void> {
@@ -32,7 +32,7 @@ export async function fanOutTenantEvents(env: Cloudflare.Env, tenantId: string):
           endpointId: endpoint.id,
           eventId: eventWebhookId(event.seq),
           eventSeq: event.seq,
-          eventType: webhookType(event.type),
+          eventType: webhookType(event.type, event.data),
           tenantId: event.tenantId,
           status: "pending" as const,
           attempts: 0,

@@ -24,7 +24,7 @@ export function eventWebhookId(seq: number): string {
 export function eventPayload(event: EventRow): WebhookPayload {
   return {
     id: eventWebhookId(event.seq),
-    type: webhookType(event.type),
+    type: webhookType(event.type, event.data),
     tenantId: event.tenantId,
     occurredAt: event.at,
     seq: event.seq,

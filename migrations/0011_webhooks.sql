@@ -46,3 +46,6 @@ CREATE INDEX `events_unenqueued` ON `events` (`tenant_id`,`seq`) WHERE `enqueued
 --> statement-breakpoint
 -- The sweep finds deliveries claimed but never sent (src/webhooks/sweep.ts).
 CREATE INDEX `webhook_deliveries_pending` ON `webhook_deliveries` (`updated_at`) WHERE `status` = 'pending';
+--> statement-breakpoint
+-- Deliveries are kept as long as events (EVENT_RETENTION_DAYS); the sweep deletes older ones by this index.
+CREATE INDEX `webhook_deliveries_created_at` ON `webhook_deliveries` (`created_at`);

@@ -165,4 +165,18 @@ describe("webhook outbox", () => {
       ["tenant.token_rotated", "Tenant"],
     ]);
   });
+
+  it("the sweep deletes deliveries older than EVENT_RETENTION_DAYS and keeps the rest", async () => {
+    const endpointId = await createEndpoint({ tenantIds: ["nobody"] });
+    const insert = (eventId: string, createdAt: string) =>
+      env.DB.prepare(
+        "INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, status, attempts, created_at, updated_at) VALUES (?, ?, 'user.created', 'delivered', 1, ?, ?)",
+      )
+        .bind(endpointId, eventId, createdAt, createdAt)
+        .run();
+    await insert("evt_old", new Date(Date.now() - 31 * 86_400_000).toISOString());
+    await insert("evt_recent", new Date(Date.now() - 29 * 86_400_000).toISOString());
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), env);
+    expect((await deliveries(endpointId)).map((d) => d.eventId)).toEqual(["evt_recent"]);
+  });
 });

@@ -299,6 +299,7 @@ export const webhookDeliveries = sqliteTable(
     uniqueIndex("webhook_deliveries_endpoint_event").on(t.endpointId, t.eventId),
     index("webhook_deliveries_endpoint_id").on(t.endpointId, t.id),
     index("webhook_deliveries_pending").on(t.updatedAt).where(sql`${t.status} = 'pending'`),
+    index("webhook_deliveries_created_at").on(t.createdAt),
   ],
 );
 

@@ -134,3 +134,10 @@ export async function stalePendingDeliveries(db: Database, cutoff: string, limit
     .limit(limit);
   return rows.map((row) => row.id);
 }
+
+/** Deletes up to `limit` deliveries recorded before `cutoff`, oldest first (one statement, a range of the created_at index). */
+export async function deleteDeliveriesBefore(db: Database, cutoff: string, limit: number): Promise<number> {
+  const oldest = db.select({ id: webhookDeliveries.id }).from(webhookDeliveries).where(lt(webhookDeliveries.createdAt, cutoff)).orderBy(webhookDeliveries.createdAt).limit(limit);
+  const { meta } = await db.delete(webhookDeliveries).where(inArray(webhookDeliveries.id, oldest));
+  return meta.changes;
+}

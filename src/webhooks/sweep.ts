@@ -6,18 +6,25 @@
  *   consumer died between the claim and the send): their `delivery` message again.
  * Both may duplicate a message that is merely slow; delivery is at least once, and a settled
  * delivery ignores a second message.
+ * It also deletes deliveries older than EVENT_RETENTION_DAYS (their events are gone too), at
+ * most DELIVERY_PRUNE_ROWS a run: a bounded statement every minute keeps up with any volume a
+ * day can produce.
  */
 import { database } from "../storage/database";
-import { stalePendingDeliveries, tenantsWithStaleEvents } from "../storage/webhook-outbox";
+import { retentionDays } from "../maintenance/retention";
+import { deleteDeliveriesBefore, stalePendingDeliveries, tenantsWithStaleEvents } from "../storage/webhook-outbox";
 import { sendMessages } from "./messages";
 
 export const SWEEP_CRON = "* * * * *";
 export const SWEEP_AGE_MS = 60_000;
 const SWEEP_LIMIT = 500;
+export const DELIVERY_PRUNE_ROWS = 2_000;
+const DAY_MS = 86_400_000;
 
 export interface SweepReport {
   tenants: number;
   deliveries: number;
+  pruned: number;
 }
 
 export async function sweepWebhooks(env: Cloudflare.Env, now: number): Promise<SweepReport> {
@@ -29,7 +36,9 @@ export async function sweepWebhooks(env: Cloudflare.Env, now: number): Promise<S
     ...tenants.map((tenantId) => ({ kind: "tenant" as const, tenantId })),
     ...deliveries.map((deliveryId) => ({ kind: "delivery" as const, deliveryId })),
   ]);
-  const report = { tenants: tenants.length, deliveries: deliveries.length };
-  if (report.tenants + report.deliveries > 0) console.log(JSON.stringify({ webhookSweep: report }));
+  const keptDays = retentionDays("EVENT_RETENTION_DAYS", env.EVENT_RETENTION_DAYS);
+  const pruned = await deleteDeliveriesBefore(db, new Date(now - keptDays * DAY_MS).toISOString(), DELIVERY_PRUNE_ROWS);
+  const report = { tenants: tenants.length, deliveries: deliveries.length, pruned };
+  if (report.tenants + report.deliveries + report.pruned > 0) console.log(JSON.stringify({ webhookSweep: report }));
   return report;
 }

@@ -10,6 +10,8 @@ CREATE TABLE `webhook_endpoints` (
 	`secret` text NOT NULL,
 	`previous_secret` text,
 	`previous_secret_expires_at` text,
+	`failing_since` text,
+	`disabled_reason` text,
 	`created_at` text NOT NULL,
 	`updated_at` text NOT NULL
 );

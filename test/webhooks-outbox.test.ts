@@ -179,4 +179,23 @@ describe("webhook outbox", () => {
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), env);
     expect((await deliveries(endpointId)).map((d) => d.eventId)).toEqual(["evt_recent"]);
   });
+
+  it("disables an endpoint whose every attempt failed for 3 days, says why, and resumes when enabled again", async () => {
+    const endpointId = await createEndpoint({ tenantIds: ["nobody"] });
+    const read = async () => (await admin(`/webhooks/${endpointId}`)).json<{ enabled: boolean; disabledReason: string | null; failingSince: string | null }>();
+    expect(await read()).toMatchObject({ enabled: true, disabledReason: null, failingSince: null });
+    expect((await admin(`/webhooks/${endpointId}/test`, { method: "POST" })).status).toBe(202);
+    await expect.poll(async () => (await read()).failingSince).toEqual(expect.any(String));
+    const failingSince = Date.parse((await read()).failingSince ?? "");
+
+    await worker.scheduled(createScheduledController({ scheduledTime: failingSince + 2 * 86_400_000, cron: "* * * * *" }), env);
+    expect((await read()).enabled).toBe(true);
+    await worker.scheduled(createScheduledController({ scheduledTime: failingSince + 3 * 86_400_000 + 60_000, cron: "* * * * *" }), env);
+    const disabled = await read();
+    expect(disabled.enabled).toBe(false);
+    expect(disabled.disabledReason).toMatch(/3 days/);
+
+    expect((await admin(`/webhooks/${endpointId}`, { method: "PATCH", json: { enabled: true } })).status).toBe(200);
+    expect(await read()).toMatchObject({ enabled: true, disabledReason: null, failingSince: null });
+  });
 });

@@ -68,6 +68,8 @@ export function endpointView(row: WebhookEndpointRow, withSecret = false) {
     tenantIds: row.tenantIds,
     description: row.description,
     enabled: row.enabled,
+    disabledReason: row.disabledReason,
+    failingSince: row.failingSince,
     ...(withSecret && { secret: row.secret }),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -123,6 +125,8 @@ export const adminWebhookRoutes = new Hono<AppEnv>()
       secret: newWebhookSecret(),
       previousSecret: null,
       previousSecretExpiresAt: null,
+      failingSince: null,
+      disabledReason: null,
       createdAt: now,
       updatedAt: now,
     });

@@ -271,6 +271,10 @@ export const webhookEndpoints = sqliteTable("webhook_endpoints", {
   /** The secret a rotation replaced; it keeps signing alongside until previousSecretExpiresAt. */
   previousSecret: text("previous_secret"),
   previousSecretExpiresAt: text("previous_secret_expires_at"),
+  /** The first failed attempt since the last delivered one; NULL while deliveries succeed. */
+  failingSince: text("failing_since"),
+  /** Why the server disabled it (3 days of failures); NULL when enabled or disabled by the operator. */
+  disabledReason: text("disabled_reason"),
   createdAt: text("created_at").notNull(),
   updatedAt: text("updated_at").notNull(),
 });

@@ -84,11 +84,32 @@ export interface AttemptOutcome {
   nextAttemptAt: string | null;
 }
 
-export async function recordAttempt(db: Database, deliveryId: number, outcome: AttemptOutcome): Promise<void> {
-  await db
-    .update(webhookDeliveries)
-    .set({ ...outcome, updatedAt: outcome.lastAttemptAt })
-    .where(eq(webhookDeliveries.id, deliveryId));
+/**
+ * Records an attempt and, in the same batch, the endpoint's failure streak: a success ends it,
+ * a failure starts it unless one is running (the sweep disables an endpoint failing for 3 days).
+ */
+export async function recordAttempt(db: Database, delivery: Pick<WebhookDeliveryRow, "id" | "endpointId">, outcome: AttemptOutcome): Promise<void> {
+  const succeeded = outcome.status === "delivered";
+  await db.batch([
+    db
+      .update(webhookDeliveries)
+      .set({ ...outcome, updatedAt: outcome.lastAttemptAt })
+      .where(eq(webhookDeliveries.id, delivery.id)),
+    db
+      .update(webhookEndpoints)
+      .set({ failingSince: succeeded ? null : sql`coalesce(${webhookEndpoints.failingSince}, ${outcome.lastAttemptAt})` })
+      .where(eq(webhookEndpoints.id, delivery.endpointId)),
+  ]);
+}
+
+/** Disables the enabled endpoints whose deliveries have all failed since before `cutoff`, saying why. */
+export async function disableFailingEndpoints(db: Database, cutoff: string, reason: string, now: string): Promise<string[]> {
+  const rows = await db
+    .update(webhookEndpoints)
+    .set({ enabled: false, disabledReason: reason, updatedAt: now })
+    .where(and(eq(webhookEndpoints.enabled, true), lt(webhookEndpoints.failingSince, cutoff)))
+    .returning({ id: webhookEndpoints.id });
+  return rows.map((row) => row.id);
 }
 
 /** Marks a delivery failed without an attempt (the dead-letter queue, a disabled endpoint). */

@@ -37,7 +37,8 @@ export async function findEndpoint(db: Database, id: string): Promise<WebhookEnd
 export async function updateEndpoint(db: Database, id: string, changes: EndpointChanges, now: string): Promise<WebhookEndpointRow | undefined> {
   const [row] = await db
     .update(webhookEndpoints)
-    .set({ ...changes, updatedAt: now })
+    // Enabling it again (or disabling it by hand) clears the server's reason and the failure streak.
+    .set({ ...changes, ...(changes.enabled !== undefined && { disabledReason: null, failingSince: null }), updatedAt: now })
     .where(eq(webhookEndpoints.id, id))
     .returning();
   return row;

@@ -60,12 +60,12 @@ export async function attemptDelivery(env: Cloudflare.Env, deliveryId: number): 
   const attempts = delivery.attempts + 1;
   const attemptedAt = new Date().toISOString();
   if (error === null) {
-    await recordAttempt(db, deliveryId, { status: "delivered", attempts, lastStatusCode: statusCode, lastError: null, lastAttemptAt: attemptedAt, nextAttemptAt: null });
+    await recordAttempt(db, delivery, { status: "delivered", attempts, lastStatusCode: statusCode, lastError: null, lastAttemptAt: attemptedAt, nextAttemptAt: null });
     return { ack: true };
   }
   const delaySeconds = retryDelaySeconds(retrySchedule(env.WEBHOOK_RETRY_SCHEDULE), attempts);
   const nextAttemptAt = delaySeconds === undefined ? null : new Date(Date.now() + delaySeconds * 1000).toISOString();
-  await recordAttempt(db, deliveryId, {
+  await recordAttempt(db, delivery, {
     status: delaySeconds === undefined ? "failed" : "retrying",
     attempts,
     lastStatusCode: statusCode,

@@ -6,13 +6,15 @@
  *   consumer died between the claim and the send): their `delivery` message again.
  * Both may duplicate a message that is merely slow; delivery is at least once, and a settled
  * delivery ignores a second message.
+ * - Endpoints whose every attempt has failed for AUTO_DISABLE_MS (3 days) are disabled, with a
+ *   `disabledReason`: a receiver that is gone should stop collecting retries, and the operator sees why.
  * It also deletes deliveries older than EVENT_RETENTION_DAYS (their events are gone too), at
  * most DELIVERY_PRUNE_ROWS a run: a bounded statement every minute keeps up with any volume a
  * day can produce.
  */
 import { database } from "../storage/database";
 import { retentionDays } from "../maintenance/retention";
-import { deleteDeliveriesBefore, stalePendingDeliveries, tenantsWithStaleEvents } from "../storage/webhook-outbox";
+import { deleteDeliveriesBefore, disableFailingEndpoints, stalePendingDeliveries, tenantsWithStaleEvents } from "../storage/webhook-outbox";
 import { sendMessages } from "./messages";
 
 export const SWEEP_CRON = "* * * * *";
@@ -20,11 +22,13 @@ export const SWEEP_AGE_MS = 60_000;
 const SWEEP_LIMIT = 500;
 export const DELIVERY_PRUNE_ROWS = 2_000;
 const DAY_MS = 86_400_000;
+export const AUTO_DISABLE_MS = 3 * DAY_MS;
 
 export interface SweepReport {
   tenants: number;
   deliveries: number;
   pruned: number;
+  disabled: number;
 }
 
 export async function sweepWebhooks(env: Cloudflare.Env, now: number): Promise<SweepReport> {
@@ -38,7 +42,13 @@ export async function sweepWebhooks(env: Cloudflare.Env, now: number): Promise<S
   ]);
   const keptDays = retentionDays("EVENT_RETENTION_DAYS", env.EVENT_RETENTION_DAYS);
   const pruned = await deleteDeliveriesBefore(db, new Date(now - keptDays * DAY_MS).toISOString(), DELIVERY_PRUNE_ROWS);
-  const report = { tenants: tenants.length, deliveries: deliveries.length, pruned };
-  if (report.tenants + report.deliveries + report.pruned > 0) console.log(JSON.stringify({ webhookSweep: report }));
+  const disabled = await disableFailingEndpoints(
+    db,
+    new Date(now - AUTO_DISABLE_MS).toISOString(),
+    "every delivery attempt failed for 3 days; PATCH enabled: true to resume",
+    new Date(now).toISOString(),
+  );
+  const report = { tenants: tenants.length, deliveries: deliveries.length, pruned, disabled: disabled.length };
+  if (report.tenants + report.deliveries + report.pruned + report.disabled > 0) console.log(JSON.stringify({ webhookSweep: report }));
   return report;
 }

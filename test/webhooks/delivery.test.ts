@@ -168,6 +168,8 @@ describe("webhooks to a local receiver", () => {
     expect(new Set(ids).size).toBe(1);
     expect(at("/flaky").map((r) => r.headers["webhook-id"])).toEqual(ids);
     await expect.poll(async () => (await deliveriesOf(endpoint)).map((d) => [d.status, d.attempts, d.lastStatusCode])).toEqual([["delivered", 3, 200]]);
+    // The success ended the endpoint's failure streak (3 days of it would disable the endpoint).
+    expect((await adminCall<{ failingSince: string | null }>(`/webhooks/${endpoint.id}`)).body.failingSince).toBeNull();
   });
 
   it("fails a delivery after the configured attempts, and an operator retry delivers it", async () => {

@@ -17,6 +17,7 @@ import { tenantSettingsFields } from "./tenant-settings";
 import { parseWith, validQuery } from "./validation";
 import { adminDirectoryRoutes } from "./admin-directory";
 import { enqueueTenantEvents } from "../webhooks/dispatch";
+import { tenantHealth } from "../tenancy/health";
 
 const createTenantBody = z
   .object({
@@ -111,7 +112,11 @@ export const adminRoutes = new Hono<AppEnv>()
   .get("/tenants/:id", async (c) => {
     const found = await findTenantWithAuthFailures(database(c.env.DB), c.req.param("id"));
     if (!found) throw tenantNotFound();
-    return c.json({ ...tenantView(found.tenant), authFailures: found.authFailures });
+    return c.json({
+      ...tenantView(found.tenant),
+      authFailures: found.authFailures,
+      health: tenantHealth(found.recentRequests, found.tenant.tokenLastUsedAt, Date.now()),
+    });
   })
   .patch("/tenants/:id", async (c) => {
     const changes = parseWith(updateTenantBody, await readJsonBody(c.req.raw));

@@ -56,13 +56,30 @@ export async function findTenant(db: Database, id: string): Promise<TenantRow | 
 export async function findTenantWithAuthFailures(
   db: Database,
   id: string,
-): Promise<{ tenant: TenantRow; authFailures: AuthFailureSummary } | undefined> {
-  const [tenantRows, failureRows] = await db.batch([
+): Promise<{ tenant: TenantRow; authFailures: AuthFailureSummary; recentRequests: RecentRequest[] } | undefined> {
+  const [tenantRows, failureRows, recentRows] = await db.batch([
     db.select().from(tenants).where(eq(tenants.id, id)),
     db.select().from(authFailures).where(eq(authFailures.tenantId, id)),
+    // The newest provisioning-log rows, for the tenant's health (src/tenancy/health.ts).
+    db
+      .select({ at: requestLog.at, status: requestLog.status, scimType: requestLog.scimType, detail: requestLog.detail })
+      .from(requestLog)
+      .where(eq(requestLog.tenantId, id))
+      .orderBy(desc(requestLog.seq))
+      .limit(HEALTH_WINDOW),
   ]);
   const tenant = tenantRows[0];
-  return tenant && { tenant, authFailures: authFailureSummary(failureRows[0]) };
+  return tenant && { tenant, authFailures: authFailureSummary(failureRows[0]), recentRequests: recentRows };
+}
+
+/** How many of the newest logged requests the health reads. */
+export const HEALTH_WINDOW = 20;
+
+export interface RecentRequest {
+  at: string;
+  status: number;
+  scimType: string | null;
+  detail: string | null;
 }
 
 /** What D1 knows of a token hash that KV did not map to the tenant in the URL. */

@@ -1,5 +1,8 @@
-/** A tenant's provisioning health in GET /admin/tenants/{id} (issue 11 item 5, without its events). */
+/** A tenant's provisioning health in GET /admin/tenants/{id} and its events (issue 11 item 5). */
+import { createScheduledController } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import worker from "../src/index";
 import { admin, createTenant, scim, type TestTenant } from "./support/http";
 import { USER } from "./support/urns";
 
@@ -43,5 +46,31 @@ describe("tenant health", () => {
     for (let i = 0; i < 4; i += 1) expect(await createUser(tenant, `ok${i}@example.com`)).toBe(201);
     const recovered = await health(tenant);
     expect(recovered).toMatchObject({ status: "healthy", recentRequests: 9, recentFailures: 4, lastError: { status: 409 } });
+  });
+
+  it("emits tenant.provisioning_failing once, with the most common failure, and tenant.provisioning_recovered once", async () => {
+    const tenant = await createTenant();
+    const sweep = () => worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), env);
+    const healthEvents = async () =>
+      (await (await admin(`/tenants/${tenant.id}/events`)).json<{ events: { type: string; data: Record<string, unknown> | null }[] }>()).events.filter((e) =>
+        e.type.startsWith("tenant.provisioning_"),
+      );
+    expect(await createUser(tenant, "dup@example.com")).toBe(201);
+    await sweep();
+    expect(await healthEvents()).toEqual([]);
+
+    for (let i = 0; i < 3; i += 1) expect(await createUser(tenant, "dup@example.com")).toBe(409);
+    await expect.poll(async () => (await health(tenant)).status).toBe("failing");
+    await sweep();
+    await sweep();
+    const failing = await healthEvents();
+    expect(failing.map((e) => e.type)).toEqual(["tenant.provisioning_failing"]);
+    expect(failing[0]?.data).toMatchObject({ recentRequests: 4, recentFailures: 3, mostCommonFailure: { status: 409, scimType: "uniqueness", count: 3 } });
+
+    for (let i = 0; i < 3; i += 1) expect(await createUser(tenant, `fine${i}@example.com`)).toBe(201);
+    expect((await health(tenant)).status).toBe("healthy");
+    await sweep();
+    await sweep();
+    expect((await healthEvents()).map((e) => e.type)).toEqual(["tenant.provisioning_failing", "tenant.provisioning_recovered"]);
   });
 });

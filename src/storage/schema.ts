@@ -31,6 +31,8 @@ export const tenants = sqliteTable(
     userCount: integer("user_count").notNull().default(0),
     activeUserCount: integer("active_user_count").notNull().default(0),
     groupCount: integer("group_count").notNull().default(0),
+    /** The health last announced by an event (migrations/0012): "failing", "healthy" or NULL (never failing). */
+    healthStatus: text("health_status"),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },

@@ -72,6 +72,37 @@ export async function findTenantWithAuthFailures(
   return tenant && { tenant, authFailures: authFailureSummary(failureRows[0]), recentRequests: recentRows };
 }
 
+/** The newest provisioning-log rows of a tenant (health), newest first. */
+export async function recentRequests(db: Database, tenantId: string): Promise<RecentRequest[]> {
+  return db
+    .select({ at: requestLog.at, status: requestLog.status, scimType: requestLog.scimType, detail: requestLog.detail })
+    .from(requestLog)
+    .where(eq(requestLog.tenantId, tenantId))
+    .orderBy(desc(requestLog.seq))
+    .limit(HEALTH_WINDOW);
+}
+
+/** Tenants with provisioning-log rows since `since`, through the request_log_at index. */
+export async function recentlyActiveTenants(db: Database, since: string, limit: number): Promise<string[]> {
+  const rows = await db.selectDistinct({ tenantId: requestLog.tenantId }).from(requestLog).where(gt(requestLog.at, since)).limit(limit);
+  return rows.map((row) => row.tenantId);
+}
+
+/**
+ * Records a health change and its event in one batch: the event is written only when the
+ * stored status differs, before the update, so concurrent sweeps announce a change once.
+ */
+export async function announceHealth(db: Database, tenantId: string, status: "failing" | "healthy", data: Record<string, unknown>, now: string): Promise<boolean> {
+  const type = status === "failing" ? "tenant.provisioning_failing" : "tenant.provisioning_recovered";
+  // "healthy" is only announced after a "failing": a tenant that never failed has nothing to recover from.
+  const differs = status === "failing" ? sql`${tenants.healthStatus} IS NOT 'failing'` : sql`${tenants.healthStatus} = 'failing'`;
+  const [inserted] = await db.batch([
+    tenantEventInsert(db, tenantId, type, now, differs, sql`${JSON.stringify(data)}`).returning({ seq: events.seq }),
+    db.update(tenants).set({ healthStatus: status }).where(and(eq(tenants.id, tenantId), differs)),
+  ]);
+  return inserted.length > 0;
+}
+
 /** How many of the newest logged requests the health reads. */
 export const HEALTH_WINDOW = 20;
 
@@ -134,7 +165,7 @@ export async function updateTenantSettings(
 }
 
 /** A tenant-level event (webhooks, src/webhooks/), written only when the tenant exists and `when` holds. */
-function tenantEventInsert(db: Database, tenantId: string, type: string, now: string, when: SQL = sql`1`) {
+function tenantEventInsert(db: Database, tenantId: string, type: string, now: string, when: SQL = sql`1`, data: SQL = sql`NULL`) {
   const event = {
     seq: sql<number>`NULL`.as("seq"),
     tenantId: sql<string>`${tenantId}`.as("tenant_id"),
@@ -142,7 +173,7 @@ function tenantEventInsert(db: Database, tenantId: string, type: string, now: st
     resourceType: sql<string>`'Tenant'`.as("resource_type"),
     resourceId: sql<string>`${tenantId}`.as("resource_id"),
     at: sql<string>`${now}`.as("at"),
-    data: sql<Record<string, unknown> | null>`NULL`.as("data"),
+    data: sql<Record<string, unknown> | null>`${data}`.as("data"),
     enqueuedAt: sql<string | null>`NULL`.as("enqueued_at"),
   };
   return db.insert(events).select(db.select(event).from(tenants).where(and(eq(tenants.id, tenantId), when)));

@@ -16,6 +16,8 @@ export const WEBHOOK_EVENT_TYPES = [
   "tenant.enabled",
   "tenant.disabled",
   "tenant.token_rotated",
+  "tenant.provisioning_failing",
+  "tenant.provisioning_recovered",
   "webhook.test",
 ] as const;
 

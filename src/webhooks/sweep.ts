@@ -8,6 +8,8 @@
  * delivery ignores a second message.
  * - Endpoints whose every attempt has failed for AUTO_DISABLE_MS (3 days) are disabled, with a
  *   `disabledReason`: a receiver that is gone should stop collecting retries, and the operator sees why.
+ * - Tenants whose health changed get their tenant.provisioning_failing / _recovered event
+ *   (health-events.ts).
  * It also deletes deliveries older than EVENT_RETENTION_DAYS (their events are gone too), at
  * most DELIVERY_PRUNE_ROWS a run: a bounded statement every minute keeps up with any volume a
  * day can produce.
@@ -15,6 +17,7 @@
 import { database } from "../storage/database";
 import { retentionDays } from "../maintenance/retention";
 import { deleteDeliveriesBefore, disableFailingEndpoints, stalePendingDeliveries, tenantsWithStaleEvents } from "../storage/webhook-outbox";
+import { announceHealthChanges } from "./health-events";
 import { sendMessages } from "./messages";
 
 export const SWEEP_CRON = "* * * * *";
@@ -29,6 +32,7 @@ export interface SweepReport {
   deliveries: number;
   pruned: number;
   disabled: number;
+  healthChanges: number;
 }
 
 export async function sweepWebhooks(env: Cloudflare.Env, now: number): Promise<SweepReport> {
@@ -48,7 +52,8 @@ export async function sweepWebhooks(env: Cloudflare.Env, now: number): Promise<S
     "every delivery attempt failed for 3 days; PATCH enabled: true to resume",
     new Date(now).toISOString(),
   );
-  const report = { tenants: tenants.length, deliveries: deliveries.length, pruned, disabled: disabled.length };
-  if (report.tenants + report.deliveries + report.pruned + report.disabled > 0) console.log(JSON.stringify({ webhookSweep: report }));
+  const healthChanges = await announceHealthChanges(env, now);
+  const report = { tenants: tenants.length, deliveries: deliveries.length, pruned, disabled: disabled.length, healthChanges };
+  if (report.tenants + report.deliveries + report.pruned + report.disabled + report.healthChanges > 0) console.log(JSON.stringify({ webhookSweep: report }));
   return report;
 }

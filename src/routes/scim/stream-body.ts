@@ -8,10 +8,12 @@
 import { SCIM_CONTENT_TYPE } from "../../scim/errors";
 import type { JsonObject } from "../../scim/schema";
 
-/** `outer` serialised around the value at `key`: the text before it and the text after it. */
+/**
+ * `outer` serialised around the value at `key`: the text before it and the text after it. The
+ * placeholder is a value that cannot occur in a rendered resource, made per call: Workers allow
+ * no random values in global scope (the Worker would not start).
+ */
 export function splitAround(outer: JsonObject, key: string): [string, string] {
-  // A value that cannot occur in a rendered resource: where the streamed part goes. Made per
-  // call: workerd refuses random values in global scope (the Worker would not start under wrangler dev).
   const slot = `\u0000stream-slot-${crypto.randomUUID()}`;
   const text = JSON.stringify({ ...outer, [key]: slot });
   const [before, after] = text.split(JSON.stringify(slot));

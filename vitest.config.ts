@@ -33,6 +33,8 @@ export default defineConfig(async () => {
             include: ["test/**/*.test.ts"],
             exclude: ["test/browser/**", "test/webhooks/**"],
             setupFiles: ["./test/apply-migrations.ts"],
+            // test/fuzz-http.test.ts reads it with inject("fuzzSeed"): FUZZ_SEED=<n> replays a run.
+            provide: { fuzzSeed: process.env.FUZZ_SEED ?? "" },
             // Timeouts only catch a hang: speed is the benchmark's job, and a busy CI machine
             // can take seconds for the 100,000-member seeds. Polls wait for waitUntil work.
             testTimeout: 60_000,

@@ -86,9 +86,12 @@ export function* seedStatements(plan, tenantId, now = new Date().toISOString()) 
   const { userIds, total, groups } = plan;
   yield* multiRowInserts(
     "users",
-    ["tenant_id", "id", "user_name", "user_name_key", "external_id", "active", "created_at", "last_modified", "version", "doc"],
+    ["tenant_id", "id", "user_name", "user_name_key", "external_id", "display_name", "active", "created_at", "last_modified", "version", "doc"],
     total,
-    (i) => [tenantId, userIds[i], userName(i), userName(i).toLowerCase(), userExternalId(i), 1, now, now, 1, JSON.stringify(userDoc(i))],
+    (i) => {
+      const doc = userDoc(i);
+      return [tenantId, userIds[i], userName(i), userName(i).toLowerCase(), userExternalId(i), doc.displayName, 1, now, now, 1, JSON.stringify(doc)];
+    },
   );
   yield* multiRowInserts("user_emails", ["tenant_id", "user_id", "value_key"], total, (i) => [tenantId, userIds[i], userName(i).toLowerCase()]);
   yield* multiRowInserts(

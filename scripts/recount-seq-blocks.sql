@@ -1,4 +1,5 @@
 -- Recounts the per-block live counts that startIndex paging seeks with (src/storage/seq-blocks.ts)
+-- and, last, the tenants' user document sizes the scan budget reads (src/storage/scan-budget.ts)
 -- from the rows themselves; 1024 = SEQ_BLOCK_SIZE in src/storage/schema.ts. `npm run deploy` runs
 -- it once the new Worker is live: users or groups that the previous Worker created or deleted
 -- between the migrations and the deploy were not counted. Each statement is atomic, and the
@@ -17,3 +18,5 @@ UPDATE group_seq_blocks SET live = (
 INSERT INTO group_seq_blocks (tenant_id, block, live)
 SELECT tenant_id, seq / 1024, count(*) FROM groups WHERE true GROUP BY tenant_id, seq / 1024
 ON CONFLICT (tenant_id, block) DO UPDATE SET live = excluded.live;
+-- The tenants' user document sizes for the scan budget (migrations/0008), recounted the same way.
+UPDATE tenants SET user_doc_chars = (SELECT coalesce(sum(length(doc)), 0) FROM users WHERE users.tenant_id = tenants.id);

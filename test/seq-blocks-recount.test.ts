@@ -46,15 +46,21 @@ describe("recount-seq-blocks.sql", () => {
       // Blocks whose rows are all gone.
       env.DB.prepare("INSERT INTO user_seq_blocks (tenant_id, block, live) VALUES (?, 50, 3)").bind(tenant.id),
       env.DB.prepare("INSERT INTO group_seq_blocks (tenant_id, block, live) VALUES (?, 50, 3)").bind(tenant.id),
+      // The scan budget's document size (migrations/0008), which the previous Worker did not keep.
+      env.DB.prepare("UPDATE tenants SET user_doc_chars = 12345 WHERE id = ?").bind(tenant.id),
     ]);
     expect(await counts("user_seq_blocks", tenant.id)).not.toEqual(await truth("users", tenant.id));
 
     const recount = statements(recountSql);
-    expect(recount).toHaveLength(4);
+    expect(recount).toHaveLength(5);
     await env.DB.batch(recount.map((sql) => env.DB.prepare(sql)));
 
     expect(await counts("user_seq_blocks", tenant.id)).toEqual(await truth("users", tenant.id));
     expect(await counts("group_seq_blocks", tenant.id)).toEqual(await truth("groups", tenant.id));
+    const size = await env.DB.prepare("SELECT user_doc_chars AS counter, (SELECT sum(length(doc)) FROM users WHERE tenant_id = tenants.id) AS truth FROM tenants WHERE id = ?")
+      .bind(tenant.id)
+      .first<{ counter: number; truth: number }>();
+    expect(size?.counter).toBe(size?.truth);
     const page = await scim(tenant, "/Groups?startIndex=2500&count=3&attributes=id");
     const ids = (await page.json<ListJson<{ id: string }>>()).Resources.map((g) => g.id);
     // Group 1500 is gone, so index 2500 is group 2501.

@@ -24,9 +24,10 @@ function madeUpToken(): string {
   return `scim_${btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "")}`;
 }
 
-/** A client address of its own per test: the failure budget is per tenant and address. */
+/** A client network of its own per test: the failure budget is per tenant and address (an IPv6 /64). */
 function clientIp(): string {
-  return `2001:db8::${crypto.getRandomValues(new Uint16Array(2)).join(":")}`;
+  const [a = 0, b = 0] = crypto.getRandomValues(new Uint16Array(2));
+  return `2001:db8:${a.toString(16)}:${b.toString(16)}::1`;
 }
 
 function spcRequest(baseUrl: string, token: string, ip?: string): Request {
@@ -192,6 +193,17 @@ describe("made-up tokens cost a bounded number of D1 lookups", () => {
     expect(other).toEqual({ statuses: [401], lookups: 1 });
     const valid = await sendAll([spcRequest(tenant.baseUrl, tenant.token, ip)]);
     expect(valid).toEqual({ statuses: [200], lookups: 0 });
+  });
+
+  it("counts an IPv6 client by its /64: other addresses of the same /64 share its budget", async () => {
+    const { result } = await withinOneWindow(async () => {
+      const tenant = await createTenant();
+      const network = clientIp().replace(/::1$/, "");
+      const requests = Array.from({ length: BUDGET + 5 }, (_, i) => spcRequest(tenant.baseUrl, madeUpToken(), `${network}:${(i + 1).toString(16)}:0:0:1`));
+      return { result: await sendAll(requests) };
+    });
+    expect(result.statuses.slice(0, BUDGET)).toEqual(Array(BUDGET).fill(401));
+    expect(result.statuses.slice(BUDGET)).toEqual(Array(5).fill(429));
   });
 
   it("asks D1 once for a made-up token sent again and again", async () => {

@@ -9,7 +9,7 @@ import { requireVersion } from "../scim/resource";
 import { parseResource, type ScimDocument } from "../scim/schema";
 import { groupExists, readGroup, type StoredGroup } from "../storage/group-reads";
 import { changesMembers, deleteGroup, updateGroup, updateGroupsTogether } from "../storage/groups";
-import { explainStaleWrite, type TenantDb } from "../storage/tenant-db";
+import { explainStaleWrite, PreconditionFailed, type TenantDb } from "../storage/tenant-db";
 
 /** A group write whose precondition failed: 404, 412 or 409 (see explainStaleWrite). */
 function explainPrecondition(tdb: TenantDb, error: unknown, id: string, ifMatch: number | undefined): Promise<unknown> {
@@ -55,11 +55,34 @@ export function memberPatchOf(
   return changesMembers(members) ? { tdb, id, members, expectedVersion, withResult } : undefined;
 }
 
+/** Re-reads for a PATCH whose group changed between its read and its write (see below). */
+const PATCH_ATTEMPTS = 3;
+
 /**
  * A PATCH that reads the group first (it touches the document; members-only PATCHes go
  * through patchMembers). Returns the group afterwards only when the caller wants a body.
+ * Group writes are serialized here, but deleting a user bumps the version of its groups from
+ * the Worker (storage/users.ts deleteUser), so the write can still find a newer version:
+ * without If-Match, the PATCH re-reads and applies again.
  */
 export async function patchGroupWrite(
+  tdb: TenantDb,
+  id: string,
+  operations: PatchOperation[],
+  expectedVersion: number | undefined,
+  withResult: WithResult,
+): Promise<StoredGroup | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await patchGroupOnce(tdb, id, operations, expectedVersion, withResult);
+    } catch (error) {
+      const raced = error instanceof PreconditionFailed && error.kind === "resourceCurrent" && expectedVersion === undefined;
+      if (!raced || attempt >= PATCH_ATTEMPTS) throw await explainPrecondition(tdb, error, id, expectedVersion);
+    }
+  }
+}
+
+async function patchGroupOnce(
   tdb: TenantDb,
   id: string,
   operations: PatchOperation[],

@@ -10,6 +10,10 @@
  *
  * Each write carries the request's provisioning-log row into its own batch (WriteAuth.log),
  * one row per PATCH in a coalesced batch too, and tells the Worker it did (`loggedStatus`).
+ *
+ * User PATCHes that lost an optimistic race in the Worker come here too (see user-patch.ts):
+ * each user has a queue of its own, so PATCHes of one user run one after another while
+ * PATCHes of other users, and group writes, do not wait for them.
  */
 import { DurableObject } from "cloudflare:workers";
 import { ScimError, type ScimType } from "../scim/errors";
@@ -20,6 +24,8 @@ import { database } from "../storage/database";
 import { isGuardFailure, type LogDraft, TenantDb } from "../storage/tenant-db";
 import type { StoredGroup } from "../storage/group-reads";
 import { createGroup } from "../storage/groups";
+import type { StoredUser } from "../storage/users";
+import { patchUserQueued } from "./user-patch";
 import { deleteGroupWrite, type MemberPatch, memberPatchOf, patchGroupWrite, patchMembers, patchMembersTogether, replaceGroupWrite } from "./group-writes";
 
 /** Who is writing: the tenant and the token hash the Worker authenticated, and the request's log row. */
@@ -124,6 +130,8 @@ export class TenantCoordinator extends DurableObject<Cloudflare.Env> {
   private queue: Promise<unknown> = Promise.resolve();
   /** Members-only PATCHes at the tail of the queue, not started yet: later ones may join. */
   private gathering: { entries: QueuedMemberPatch[]; named: number } | undefined;
+  /** The tail of each user's PATCH queue; an entry is dropped once its queue runs empty. */
+  private userQueues = new Map<string, Promise<unknown>>();
 
   /** Runs `task` after every write queued before it; a failure does not stall the queue. */
   private serialized<T>(tdb: TenantDb, task: () => Promise<T>): Promise<Outcome<T>> {
@@ -131,6 +139,17 @@ export class TenantCoordinator extends DurableObject<Cloudflare.Env> {
     this.gathering = undefined;
     const run = this.queue.then(() => capture(tdb, task));
     this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Runs `task` after every PATCH of the same user queued before it. */
+  private serializedForUser<T>(tdb: TenantDb, userId: string, task: () => Promise<T>): Promise<Outcome<T>> {
+    const run = (this.userQueues.get(userId) ?? Promise.resolve()).then(() => capture(tdb, task));
+    const tail = run.catch(() => undefined);
+    this.userQueues.set(userId, tail);
+    void tail.then(() => {
+      if (this.userQueues.get(userId) === tail) this.userQueues.delete(userId);
+    });
     return run;
   }
 
@@ -194,6 +213,14 @@ export class TenantCoordinator extends DurableObject<Cloudflare.Env> {
     if (!memberPatch) return this.serialized(tdb, () => patchGroupWrite(tdb, id, operations, expectedVersion, withResult));
     if (named(memberPatch) <= COALESCE_MAX_MEMBERS) return this.queueMemberPatch(memberPatch);
     return this.serialized(tdb, () => patchMembers(memberPatch));
+  }
+
+  /** A user PATCH without If-Match whose first attempt raced (routes/scim/users.ts). */
+  async patchUser(auth: WriteAuth, id: string, operations: PatchOperation[]): Promise<Outcome<StoredUser>> {
+    const tdb = new TenantDb(database(this.env.DB), auth.tenantId, auth.tokenHash);
+    tdb.scope = "users";
+    tdb.log = auth.log;
+    return this.serializedForUser(tdb, id, () => patchUserQueued(tdb, id, operations));
   }
 
   async deleteGroup(auth: WriteAuth, id: string, expectedVersion: number | undefined): Promise<Outcome<null>> {

@@ -5,6 +5,12 @@
 import { scimErrors } from "../scim/errors";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * Deepest nesting of arrays and objects accepted in a body. A SCIM resource or PatchOp nests
+ * at most 5 levels (PatchOp → Operations → op → value → extension → sub-attribute); 64 leaves
+ * room for IdP extras while keeping every recursive walk of the value far from the stack limit.
+ */
+export const MAX_JSON_DEPTH = 64;
 
 /** application/scim+json and application/json, with any parameters (`; charset=utf-8`). */
 const JSON_MEDIA_TYPE = /^application\/(scim\+)?json\s*(;.*)?$/i;
@@ -28,6 +34,12 @@ export async function readJsonBody(request: Request, maxBytes = MAX_BODY_BYTES):
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw scimErrors.invalidSyntax("The request body is not valid UTF-8.");
+  }
+  // Before JSON.parse: a deep value would overflow the stack of whatever walks it later
+  // (validation, structuredClone to the Durable Object), and is never a real resource.
+  const depth = nestingDepthExceeds(text, MAX_JSON_DEPTH);
+  if (depth !== undefined) {
+    throw scimErrors.invalidSyntax(`The request body nests deeper than ${MAX_JSON_DEPTH} levels (at character ${depth}).`);
   }
   try {
     return JSON.parse(text) as unknown;
@@ -59,4 +71,28 @@ async function readCapped(request: Request, maxBytes: number): Promise<Uint8Arra
     offset += chunk.byteLength;
   }
   return bytes;
+}
+
+/**
+ * The index of the first `[` or `{` that opens level `maxDepth + 1`, or undefined. One pass
+ * with a counter (no recursion, so no input can overflow the stack); brackets inside strings
+ * do not count. Malformed JSON is left to JSON.parse.
+ */
+export function nestingDepthExceeds(text: string, maxDepth: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c /* backslash: skip the escaped character */) i++;
+      else if (c === 0x22 /* " */) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > maxDepth) return i;
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      depth--;
+    }
+  }
+  return undefined;
 }

@@ -19,11 +19,12 @@ import {
   subAttributeOf,
   uniquenessKey,
 } from "../scim/schema";
+import { foldCase, foldedFor, keyedForSubstring } from "./case-fold";
+import { FilterLimits, LEAF_SQL_DEPTH } from "./filter-limits";
 import { qualified } from "./qualified";
 import { groupMembers, groups, userEmails, users } from "./schema";
 
-/** Leaves room under D1's 100 bound parameters for tenant id, paging and the like. */
-export const MAX_FILTER_PARAMETERS = 80;
+export { MAX_FILTER_PARAMETERS, MAX_FILTER_SQL_DEPTH } from "./filter-limits";
 
 /** A scalar a filter can compare: an SQL expression, its SCIM type and case rule. */
 interface Operand {
@@ -37,33 +38,42 @@ interface Operand {
 interface Context {
   resourceType: ResourceTypeName;
   tenantId: string;
-  parameters: number;
+  /** Bound parameters and SQL depth so far (see filter-limits.ts). */
+  limits: FilterLimits;
+  /** Only the index lookups of a value filter, not the element check on the document (compileIndexLookup). */
+  indexOnly?: boolean;
 }
 
 const tables = { User: users, Group: groups } as const;
 
 /** Throws ScimError(invalidFilter); the caller turns it into the response. */
 export function compileFilter(resourceType: ResourceTypeName, tenantId: string, filter: Filter): SQL {
-  const ctx: Context = { resourceType, tenantId, parameters: 0 };
-  return condition(ctx, filter);
+  const ctx: Context = { resourceType, tenantId, limits: new FilterLimits() };
+  const compiled = condition(ctx, filter);
+  ctx.limits.checkRendered(compiled);
+  return compiled;
+}
+
+/**
+ * A shared filter's indexed part (filter-cost.ts indexedPart) as SQL that reads no document:
+ * the scan budget counts its matches from the indexes alone (an email's user_emails rows).
+ */
+export function compileIndexLookup(resourceType: ResourceTypeName, tenantId: string, filter: Filter): SQL {
+  return condition({ resourceType, tenantId, limits: new FilterLimits(), indexOnly: true }, filter);
 }
 
 function bind(ctx: Context, value: string | number): SQL {
-  ctx.parameters += 1;
-  if (ctx.parameters > MAX_FILTER_PARAMETERS) {
-    throw scimErrors.invalidFilter(`The filter is too complex: at most ${MAX_FILTER_PARAMETERS} values are allowed.`);
-  }
+  ctx.limits.countParameter();
   return sql`${value}`;
 }
 
 function condition(ctx: Context, filter: Filter): SQL {
   switch (filter.op) {
     case "and":
-      return sql`(${condition(ctx, filter.left)} AND ${condition(ctx, filter.right)})`;
     case "or":
-      return sql`(${condition(ctx, filter.left)} OR ${condition(ctx, filter.right)})`;
+      return ctx.limits.chain(filter, (term) => condition(ctx, term));
     case "not":
-      return negate(condition(ctx, filter.filter));
+      return ctx.limits.deeper(2, () => negate(condition(ctx, filter.filter)));
     case "present":
     case "compare":
       return attributeCondition(ctx, filter);
@@ -108,25 +118,24 @@ function valuePathCondition(ctx: Context, path: AttrPath, inner: Filter, then: F
     };
   };
   const each = sql`json_each(${qualified(tables[ctx.resourceType].doc)}, ${bind(ctx, jsonPath(documentPath(ctx, match.schemaId, name)))}) AS je`;
-  const exists = sql`EXISTS (SELECT 1 FROM ${each} WHERE ${elementCondition(ctx, relative, element)})`;
+  const exists = sql`EXISTS (SELECT 1 FROM ${each} WHERE ${ctx.limits.insideJsonEach(() => elementCondition(ctx, relative, element))})`;
   const email = ctx.resourceType === "User" && name === "emails" ? requiredEmail(relative) : undefined;
   if (email === undefined) return exists;
   // Every email is also in user_emails: an indexed pre-filter keeps this O(log n) per tenant.
   // By seq (the rowid): the page then reads its matches by rowid, already in page order, so
   // SQLite has no reason to walk users_tenant_seq to avoid a sort.
   const indexed = sql`${qualified(users.seq)} IN (SELECT "email_user"."seq" FROM ${userEmails} JOIN ${users} AS "email_user" ON "email_user"."tenant_id" = ${qualified(userEmails.tenantId)} AND "email_user"."id" = ${qualified(userEmails.userId)} WHERE ${qualified(userEmails.tenantId)} = ${bind(ctx, ctx.tenantId)} AND ${qualified(userEmails.valueKey)} = ${bind(ctx, email)})`;
-  return sql`(${indexed} AND ${exists})`;
+  return ctx.indexOnly ? indexed : sql`(${indexed} AND ${exists})`;
 }
 
 /** Conditions inside a value filter: paths name sub-attributes of one element. */
 function elementCondition(ctx: Context, filter: Filter, element: (sub: string) => Operand): SQL {
   switch (filter.op) {
     case "and":
-      return sql`(${elementCondition(ctx, filter.left, element)} AND ${elementCondition(ctx, filter.right, element)})`;
     case "or":
-      return sql`(${elementCondition(ctx, filter.left, element)} OR ${elementCondition(ctx, filter.right, element)})`;
+      return ctx.limits.chain(filter, (term) => elementCondition(ctx, term, element));
     case "not":
-      return negate(elementCondition(ctx, filter.filter, element));
+      return ctx.limits.deeper(2, () => negate(elementCondition(ctx, filter.filter, element)));
     case "valuePath":
       throw scimErrors.invalidFilter("Value filters cannot be nested.");
     case "present":
@@ -145,13 +154,13 @@ function elementCondition(ctx: Context, filter: Filter, element: (sub: string) =
 function membershipCondition(ctx: Context, filter: Filter, side: "group" | "user"): SQL {
   switch (filter.op) {
     case "and":
-      return sql`(${membershipCondition(ctx, filter.left, side)} AND ${membershipCondition(ctx, filter.right, side)})`;
     case "or":
-      return sql`(${membershipCondition(ctx, filter.left, side)} OR ${membershipCondition(ctx, filter.right, side)})`;
+      return ctx.limits.chain(filter, (term) => membershipCondition(ctx, term, side));
     case "not":
-      return negate(membershipCondition(ctx, filter.filter, side));
+      return ctx.limits.deeper(2, () => negate(membershipCondition(ctx, filter.filter, side)));
     case "present":
     case "compare": {
+      ctx.limits.requireDepth(LEAF_SQL_DEPTH);
       const isValue = filter.path.attr.toLowerCase() === "value" && filter.path.sub === undefined;
       const owner =
         side === "group"
@@ -161,8 +170,9 @@ function membershipCondition(ctx: Context, filter: Filter, side: "group" | "user
         return sql`EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${owner})`;
       }
       if (isValue && filter.op === "compare" && filter.operator === "eq" && typeof filter.value === "string") {
-        const other = side === "group" ? groupMembers.memberId : groupMembers.groupId;
-        return sql`EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${owner} AND ${other} = ${bind(ctx, filter.value)})`;
+        if (side === "group") return groupsOfMember(ctx, filter.value);
+        // A user's `groups.value eq`: a scan within the budget (filter-cost.ts); a group's members are read at GET /Groups/{id}.
+        return sql`EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${owner} AND ${groupMembers.groupId} = ${bind(ctx, filter.value)})`;
       }
       throw scimErrors.invalidFilter(`Membership can only be filtered with value eq "<id>" or value pr.`);
     }
@@ -171,7 +181,17 @@ function membershipCondition(ctx: Context, filter: Filter, side: "group" | "user
   }
 }
 
+/**
+ * `members[value eq "id"]`: the member's groups through group_members_member, then those groups
+ * by seq (the rowid), so the page reads them in page order and never walks the tenant's groups
+ * (filter-cost.ts counts this filter as narrowing).
+ */
+function groupsOfMember(ctx: Context, memberId: string): SQL {
+  return sql`${qualified(groups.seq)} IN (SELECT "member_group"."seq" FROM ${groupMembers} JOIN ${groups} AS "member_group" ON "member_group"."tenant_id" = ${qualified(groupMembers.tenantId)} AND "member_group"."id" = ${qualified(groupMembers.groupId)} WHERE ${qualified(groupMembers.tenantId)} = ${bind(ctx, ctx.tenantId)} AND ${qualified(groupMembers.memberId)} = ${bind(ctx, memberId)})`;
+}
+
 function leafOn(ctx: Context, operand: Operand, leaf: Leaf): SQL {
+  ctx.limits.requireDepth(LEAF_SQL_DEPTH);
   if (leaf.op === "present") {
     const notEmpty = operand.type === "string" || operand.type === "reference" ? sql` AND ${operand.expr} <> ''` : sql``;
     return sql`(${operand.expr} IS NOT NULL${notEmpty})`;
@@ -186,7 +206,7 @@ function comparison(ctx: Context, operand: Operand, operator: CompareOp, raw: Fi
     throw scimErrors.invalidFilter(`'${operator}' cannot compare with null.`);
   }
   const value = comparable(operand, operator, raw);
-  const expr = operand.caseExact || operand.keyed || typeof value !== "string" ? operand.expr : sql`lower(${operand.expr})`;
+  const expr = caseFolded(ctx, operand, operator, value);
   // Bare comparisons, so SQLite can use an index on the column; NULL (absent) reads as false here.
   switch (operator) {
     case "eq":
@@ -212,6 +232,19 @@ function comparison(ctx: Context, operand: Operand, operator: CompareOp, raw: Fi
       return sql`substr(${expr}, -${bind(ctx, [...value].length)}) = ${bind(ctx, value)}`;
     }
   }
+}
+
+/** The operand as compared with `value`: folded when the attribute is not caseExact (case-fold.ts). */
+function caseFolded(ctx: Context, operand: Operand, operator: CompareOp, value: string | number): SQL {
+  if (operand.caseExact || typeof value !== "string") return operand.expr;
+  const binder = (v: string) => bind(ctx, v);
+  if (operand.keyed) return isSubstringSearch(operator) ? keyedForSubstring(operand.expr, value, binder) : operand.expr;
+  // The fold nests one replace() per letter with case variants: they count toward SQLite's depth.
+  return foldedFor(operand.expr, value, binder, (levels) => ctx.limits.requireDepth(LEAF_SQL_DEPTH + levels));
+}
+
+function isSubstringSearch(operator: CompareOp): boolean {
+  return operator === "co" || operator === "sw" || operator === "ew";
 }
 
 /**
@@ -243,8 +276,8 @@ function comparable(operand: Operand, operator: CompareOp, value: string | numbe
     default: {
       if (typeof value === "boolean") throw scimErrors.invalidFilter(`Expected a string, got ${value}.`);
       const text = String(value);
-      if (operand.keyed) return uniquenessKey(text);
-      return operand.caseExact ? text : text.toLowerCase();
+      if (operand.keyed) return isSubstringSearch(operator) ? foldCase(text.normalize("NFC")) : uniquenessKey(text);
+      return operand.caseExact ? text : foldCase(text);
     }
   }
 }
@@ -331,7 +364,7 @@ function requiredEmail(filter: Filter): string | undefined {
 
 /** An ORDER BY expression for `sortBy` (RFC 7644 §3.4.2.3); single-valued attributes only. */
 export function sortExpression(resourceType: ResourceTypeName, path: AttrPath): SQL {
-  const ctx: Context = { resourceType, tenantId: "", parameters: 0 };
+  const ctx: Context = { resourceType, tenantId: "", limits: new FilterLimits() };
   try {
     const operand =
       path.attr.toLowerCase() === "meta" ? metaOperand(ctx, path) : sortableOperand(ctx, lookup(ctx, path), path);

@@ -8,7 +8,8 @@ import { scimErrors } from "../scim/errors";
 import type { ScimDocument } from "../scim/schema";
 import type { Database } from "./database";
 import { type MemberPage, type MemberRef, memberPageQuery, membersOfGroupsQuery, toMemberPage } from "./group-members";
-import { offsetOf } from "./listing";
+import { limitOf, offsetOf } from "./listing";
+import { countedMatches, type ScanPlan, sharedCount, sharedCountFields, tenantSizeFields } from "./scan-budget";
 import { groups, tenants } from "./schema";
 import type { TenantDb } from "./tenant-db";
 
@@ -65,7 +66,7 @@ export function selectGroupQuery(db: Database, tenantId: string, id: string) {
 export interface GroupPageQuery {
   where: SQL | undefined;
   orderBy: SQL[];
-  limit: number;
+  limit: number | SQL;
   offset: number | SQL;
   includeMembers: boolean;
 }
@@ -76,7 +77,7 @@ export function selectGroupsPageQuery(db: Database, tenantId: string, page: Grou
     .from(groups)
     .where(and(eq(groups.tenantId, tenantId), page.where))
     .orderBy(...page.orderBy)
-    .limit(page.limit)
+    .limit(limitOf(page.limit))
     .offset(offsetOf(page.offset));
 }
 
@@ -91,21 +92,21 @@ export function selectPageMembersQuery(db: Database, tenantId: string, page: Gro
     .from(groups)
     .where(and(eq(groups.tenantId, tenantId), page.where))
     .orderBy(...page.orderBy)
-    .limit(page.limit)
+    .limit(limitOf(page.limit))
     .offset(offsetOf(page.offset));
-  return membersOfGroupsQuery(db, tenantId, ids);
+  return membersOfGroupsQuery(db, tenantId, ids.getSQL());
 }
 
-export function countGroupsQuery(db: Database, tenantId: string, where: SQL | undefined) {
-  return db
-    .select({ total: sql<number>`count(*)` })
-    .from(groups)
-    .where(and(eq(groups.tenantId, tenantId), where));
+/** totalResults of a filtered list, and the tenant's size, within the scan budget (filter-cost.ts). */
+export function countGroupsQuery(db: Database, tenantId: string, where: SQL | undefined, scan: ScanPlan | undefined) {
+  const matching = and(eq(groups.tenantId, tenantId), where) ?? sql`1`;
+  if (scan?.sharedIndex) return db.select(sharedCountFields).from(sharedCount("Group", tenantId, matching, { ...scan, sharedIndex: scan.sharedIndex }));
+  return db.select({ total: sql<number>`count(*)`, ...tenantSizeFields("Group", tenantId) }).from(countedMatches("Group", tenantId, matching, scan));
 }
 
 /** totalResults of an unfiltered list: a counter kept by every write, not a scan. */
 export function groupCountQuery(db: Database, tenantId: string) {
-  return db.select({ total: tenants.groupCount }).from(tenants).where(eq(tenants.id, tenantId));
+  return db.select({ total: tenants.groupCount, ...tenantSizeFields("Group", tenantId) }).from(tenants).where(eq(tenants.id, tenantId));
 }
 
 /** The group, and the first page of its members when asked: one round trip. */

@@ -29,6 +29,8 @@ export const tenants = sqliteTable(
     tokenCreatedAt: text("token_created_at"),
     tokenLastUsedAt: text("token_last_used_at"),
     userCount: integer("user_count").notNull().default(0),
+    /** Sum of length(doc) of the tenant's users (characters): what a scan filter reads (filter-cost.ts). */
+    userDocChars: integer("user_doc_chars").notNull().default(0),
     activeUserCount: integer("active_user_count").notNull().default(0),
     groupCount: integer("group_count").notNull().default(0),
     /** The health last announced by an event (migrations/0012): "failing", "healthy" or NULL (never failing). */
@@ -85,6 +87,11 @@ export const users = sqliteTable(
     /** NFC + lower case: the case-insensitive uniqueness key. */
     userNameKey: text("user_name_key").notNull(),
     externalId: text("external_id"),
+    /**
+     * The document's displayName (null when it has none), kept beside it so that a group's
+     * member page shows members' displays without parsing each member's document (up to 1 MB).
+     */
+    displayName: text("display_name"),
     active: integer("active", { mode: "boolean" }).notNull().default(true),
     createdAt: text("created_at").notNull(),
     lastModified: text("last_modified").notNull(),

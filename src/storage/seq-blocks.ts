@@ -47,8 +47,10 @@ export function seekToIndex(type: ResourceTypeName, tenantId: string, skip: numb
   const { resources, blocks } = TABLES[type];
   const block = qualified(blocks.block);
   const counted = sql`SELECT ${block} AS block_no, SUM(${qualified(blocks.live)}) OVER (ORDER BY ${block}) - ${qualified(blocks.live)} AS live_before FROM ${blocks} WHERE ${qualified(blocks.tenantId)} = ${tenantId}`;
+  // A tenant that never had a resource has no block rows: the subquery is then NULL, and
+  // `OFFSET NULL` is SQLITE_MISMATCH. Block 0 with nothing before it gives the empty page.
   const target = (column: "block_no" | "live_before") =>
-    sql`(SELECT ${sql.identifier(column)} FROM (${counted}) WHERE live_before <= ${skip} ORDER BY block_no DESC LIMIT 1)`;
+    sql`COALESCE((SELECT ${sql.identifier(column)} FROM (${counted}) WHERE live_before <= ${skip} ORDER BY block_no DESC LIMIT 1), 0)`;
   return {
     where: sql`${qualified(resources.seq)} >= ${target("block_no")} * ${sql.raw(String(SEQ_BLOCK_SIZE))}`,
     offset: sql`${skip} - ${target("live_before")}`,

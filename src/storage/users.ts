@@ -10,7 +10,8 @@ import { appAccounts, events, groupMembers, groups, tenants, userEmails, users }
 import { countInBlock, uncountFromBlock } from "./seq-blocks";
 import { chunk, rowsPerStatement } from "./chunk";
 import { accountCandidates, anyCandidate, onlyCandidate, userLinkKeys } from "./linking";
-import { offsetOf } from "./listing";
+import { limitOf, offsetOf } from "./listing";
+import { countedMatches, type ScanPlan, sharedCount, sharedCountFields, tenantSizeFields } from "./scan-budget";
 import { qualified } from "./qualified";
 import { matchErrorChain, PreconditionFailed, type TenantDb } from "./tenant-db";
 
@@ -33,13 +34,23 @@ export interface StoredUser {
 type UserRow = typeof users.$inferSelect;
 
 /**
- * The user's groups as JSON, computed per returned row through group_members_member.
+ * A user's `groups` lists at most this many groups, each `display` cut to USER_GROUP_DISPLAY_CHARS
+ * characters: one value stays far under D1's 2 MB, and a list page of 1,001 users with their
+ * inline documents (LIST_INLINE_DOC_BYTES) under its 50 MB result: 1,001 × (16 kB + 100 × ~270 B)
+ * ≈ 43 MB. The whole membership of a user is `GET /Groups?filter=members[value eq "<id>"]`.
+ */
+export const USER_GROUPS_LISTED = 100;
+const USER_GROUP_DISPLAY_CHARS = 48;
+
+/**
+ * The user's groups as JSON, computed per returned row through group_members_member, in its
+ * order (group id), so the LIMIT stops the walk: a user in 100,000 groups reads 100 of them.
  * CROSS JOIN fixes the join order in SQLite: the member index drives, never a walk of the
  * tenant's memberships by primary key.
  */
-const groupsJson = sql<string>`(SELECT json_group_array(json_object('value', ${qualified(groups.id)}, 'display', ${qualified(groups.displayName)})) FROM ${groupMembers} CROSS JOIN ${groups} ON ${qualified(groups.tenantId)} = ${qualified(groupMembers.tenantId)} AND ${qualified(groups.id)} = ${qualified(groupMembers.groupId)} WHERE ${qualified(groupMembers.tenantId)} = ${qualified(users.tenantId)} AND ${qualified(groupMembers.memberId)} = ${qualified(users.id)})`;
+const groupsJson = sql<string>`(SELECT json_group_array(json_object('value', "listed"."id", 'display', "listed"."display")) FROM (SELECT ${qualified(groups.id)} AS "id", substr(${qualified(groups.displayName)}, 1, ${sql.raw(String(USER_GROUP_DISPLAY_CHARS))}) AS "display" FROM ${groupMembers} CROSS JOIN ${groups} ON ${qualified(groups.tenantId)} = ${qualified(groupMembers.tenantId)} AND ${qualified(groups.id)} = ${qualified(groupMembers.groupId)} WHERE ${qualified(groupMembers.tenantId)} = ${qualified(users.tenantId)} AND ${qualified(groupMembers.memberId)} = ${qualified(users.id)} ORDER BY ${qualified(groupMembers.groupId)} LIMIT ${sql.raw(String(USER_GROUPS_LISTED))}) AS "listed")`;
 
-const { tenantId: _tenant, seq: _seq, userName: _userName, userNameKey: _key, externalId: _externalId, ...userFields } =
+const { tenantId: _tenant, seq: _seq, userName: _userName, userNameKey: _key, externalId: _externalId, displayName: _displayName, ...userFields } =
   getTableColumns(users);
 
 function withGroups(includeGroups: boolean) {
@@ -69,7 +80,7 @@ export function selectUserQuery(db: Database, tenantId: string, id: string, incl
 export interface PageQuery {
   where: SQL | undefined;
   orderBy: SQL[];
-  limit: number;
+  limit: number | SQL;
   offset: number | SQL;
   includeGroups: boolean;
 }
@@ -93,7 +104,7 @@ export function selectUsersPageQuery(db: Database, tenantId: string, page: PageQ
     .from(users)
     .where(and(eq(users.tenantId, tenantId), page.where))
     .orderBy(...page.orderBy)
-    .limit(page.limit)
+    .limit(limitOf(page.limit))
     .offset(offsetOf(page.offset));
 }
 
@@ -107,23 +118,35 @@ export function selectUserDocsQuery(db: Database, tenantId: string, ids: string[
 
 /** totalResults of an unfiltered list: a counter kept by every write, not a scan. */
 export function userCountQuery(db: Database, tenantId: string) {
-  return db.select({ total: tenants.userCount }).from(tenants).where(eq(tenants.id, tenantId));
+  return db.select({ total: tenants.userCount, ...tenantSizeFields("User", tenantId) }).from(tenants).where(eq(tenants.id, tenantId));
 }
 
-export function countUsersQuery(db: Database, tenantId: string, where: SQL | undefined) {
-  return db
-    .select({ total: sql<number>`count(*)` })
-    .from(users)
-    .where(and(eq(users.tenantId, tenantId), where));
+/** totalResults of a filtered list, and the tenant's size, within the scan budget (filter-cost.ts). */
+export function countUsersQuery(db: Database, tenantId: string, where: SQL | undefined, scan: ScanPlan | undefined) {
+  const matching = and(eq(users.tenantId, tenantId), where) ?? sql`1`;
+  if (scan?.sharedIndex) return db.select(sharedCountFields).from(sharedCount("User", tenantId, matching, { ...scan, sharedIndex: scan.sharedIndex }));
+  return db.select({ total: sql<number>`count(*)`, ...tenantSizeFields("User", tenantId) }).from(countedMatches("User", tenantId, matching, scan));
 }
 
-/** The columns IdPs match on, derived from the document. */
+/**
+ * The stored document's length, as SQL (0 when absent): tenants.user_doc_chars follows every
+ * write, measured by SQLite itself so that it always equals sum(length(doc)).
+ */
+function storedDocChars(tenantId: string, id: string): SQL {
+  return sql`coalesce((SELECT length(${qualified(users.doc)}) FROM ${users} WHERE ${qualified(users.tenantId)} = ${tenantId} AND ${qualified(users.id)} = ${id}), 0)`;
+}
+
+/**
+ * The columns derived from the document: those IdPs match on, and the displayName a group's
+ * member page shows (validation caps it at 1,024 characters, MEMBER_DISPLAY_CHARS).
+ */
 function indexedColumns(doc: ScimDocument) {
   const userName = doc.userName as string;
   return {
     userName,
     userNameKey: uniquenessKey(userName),
     externalId: typeof doc.externalId === "string" ? doc.externalId : null,
+    displayName: typeof doc.displayName === "string" ? doc.displayName : null,
     active: doc.active !== false,
   };
 }
@@ -176,6 +199,7 @@ export async function createUser(tdb: TenantDb, doc: ScimDocument): Promise<{ us
           .set({
             userCount: sql`${tenants.userCount} + 1`,
             activeUserCount: sql`${tenants.activeUserCount} + ${columns.active ? 1 : 0}`,
+            userDocChars: sql`${tenants.userDocChars} + ${storedDocChars(tenantId, id)}`,
           })
           .where(eq(tenants.id, tenantId)),
         db.insert(events).values({
@@ -231,7 +255,10 @@ export async function replaceUser(tdb: TenantDb, change: Replacement, includeGro
       [
         db
           .update(tenants)
-          .set({ activeUserCount: sql`${tenants.activeUserCount} + ${columns.active ? 1 : 0} - ${storedActive}` })
+          .set({
+            activeUserCount: sql`${tenants.activeUserCount} + ${columns.active ? 1 : 0} - ${storedActive}`,
+            userDocChars: sql`${tenants.userDocChars} - ${storedDocChars(tenantId, id)}`,
+          })
           .where(eq(tenants.id, tenantId)),
         // Before the user's update, so `wasActive` reads the stored value: a webhook tells a
         // deactivation and a reactivation from an edit (src/webhooks/event-types.ts).
@@ -247,6 +274,10 @@ export async function replaceUser(tdb: TenantDb, change: Replacement, includeGro
           .update(users)
           .set({ ...columns, doc, lastModified: now, version: sql`${users.version} + 1` })
           .where(current),
+        db
+          .update(tenants)
+          .set({ userDocChars: sql`${tenants.userDocChars} + ${storedDocChars(tenantId, id)}` })
+          .where(eq(tenants.id, tenantId)),
         db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, id))),
         ...insertEmails(db, tenantId, id, doc),
         selectUserQuery(db, tenantId, id, includeGroups),
@@ -262,6 +293,16 @@ export async function replaceUser(tdb: TenantDb, change: Replacement, includeGro
   }
 }
 
+/**
+ * A deleted user leaves every group it was in, and each of those groups really changed: its
+ * version and lastModified move (an IdP's If-None-Match must not answer 304 for a group that
+ * lost a member) and the operator's feed gets a `group.members_changed` per group. One UPDATE
+ * bumps every group however many there are; events are written for the first
+ * DELETED_USER_GROUP_EVENTS groups (by group id), and `user.deleted` carries how many groups
+ * the user left, so a feed reader knows when it saw only part of them.
+ */
+export const DELETED_USER_GROUP_EVENTS = 1000;
+
 /** Deletes a user and its memberships in one round trip. Throws PreconditionFailed when absent. */
 export async function deleteUser(tdb: TenantDb, id: string, expectedVersion?: number): Promise<void> {
   const { db, tenantId } = tdb;
@@ -269,16 +310,47 @@ export async function deleteUser(tdb: TenantDb, id: string, expectedVersion?: nu
   const current = and(eq(users.tenantId, tenantId), eq(users.id, id));
   const versionMatches = expectedVersion === undefined ? sql`` : sql` AND ${users.version} = ${expectedVersion}`;
   const memberships = and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.memberId, id));
+  const groupEvent = {
+    seq: sql<number>`NULL`.as("seq"),
+    tenantId: sql<string>`${tenantId}`.as("tenant_id"),
+    type: sql<string>`'group.members_changed'`.as("type"),
+    resourceType: sql<string>`'Group'`.as("resource_type"),
+    resourceId: sql<string>`${groupMembers.groupId}`.as("resource_id"),
+    at: sql<string>`${now}`.as("at"),
+    data: sql<string>`json_object('replacedAll', json('false'), 'added', json('[]'), 'removed', json_array(${id}))`.as("data"),
+    // Not yet handed to the webhook queue (src/webhooks/).
+    enqueuedAt: sql<string | null>`NULL`.as("enqueued_at"),
+  };
+  const groupsLeft = sql`(SELECT count(*) FROM ${groupMembers} WHERE ${memberships})`;
   await tdb.write(
     [
+      // Everything that reads the memberships comes before they are deleted.
       db
         .update(groups)
-        .set({ memberCount: sql`${groups.memberCount} - 1` })
+        .set({ memberCount: sql`${groups.memberCount} - 1`, version: sql`${groups.version} + 1`, lastModified: now })
         .where(
           and(
             eq(groups.tenantId, tenantId),
             sql`${groups.id} IN (SELECT ${groupMembers.groupId} FROM ${groupMembers} WHERE ${memberships})`,
           ),
+        ),
+      db.insert(events).values({
+        tenantId,
+        type: "user.deleted",
+        resourceType: "User",
+        resourceId: id,
+        at: now,
+        data: sql`json_object('groupsLeft', ${groupsLeft})`,
+      }),
+      db
+        .insert(events)
+        .select(
+          db
+            .select(groupEvent)
+            .from(groupMembers)
+            .where(memberships)
+            .orderBy(groupMembers.groupId)
+            .limit(DELETED_USER_GROUP_EVENTS),
         ),
       db.delete(groupMembers).where(memberships),
       db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, id))),
@@ -291,11 +363,11 @@ export async function deleteUser(tdb: TenantDb, id: string, expectedVersion?: nu
         .set({
           userCount: sql`${tenants.userCount} - 1`,
           activeUserCount: sql`${tenants.activeUserCount} - (SELECT ${users.active} FROM ${users} WHERE ${current})`,
+          userDocChars: sql`${tenants.userDocChars} - ${storedDocChars(tenantId, id)}`,
         })
         .where(eq(tenants.id, tenantId)),
       uncountFromBlock(db, "User", tenantId, id),
       db.delete(users).where(current),
-      db.insert(events).values({ tenantId, type: "user.deleted", resourceType: "User", resourceId: id, at: now }),
     ] as const,
     [{ kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${users} WHERE ${current}${versionMatches})` }],
   );

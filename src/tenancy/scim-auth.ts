@@ -16,7 +16,7 @@ import { type Database, database } from "../storage/database";
 import { TenantDb } from "../storage/tenant-db";
 import { touchTokenLastUsed } from "../storage/tenants";
 import { recordAuthFailure, resetAuthFailures } from "./auth-failures";
-import { confirmTokenInD1 } from "./token-lookup";
+import { clientNetwork, confirmTokenInD1 } from "./token-lookup";
 import { findTenantIdByTokenHash, rememberToken } from "./token-store";
 import { bearerToken, isWellFormedToken, sha256Hex } from "./tokens";
 
@@ -77,7 +77,7 @@ async function authenticate(c: Ctx, db: Database, tenantId: string): Promise<str
     budget: c.env.AUTH_FAILURE_RATE_LIMIT,
     tenantId,
     tokenHash,
-    clientIp: c.req.header("CF-Connecting-IP") ?? "",
+    clientIp: clientNetwork(c.req.header("CF-Connecting-IP") ?? ""),
   });
   if (asked) {
     // KV allows about one write a second per key; a lost write-back only costs a later lookup.

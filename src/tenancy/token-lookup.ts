@@ -8,7 +8,8 @@
  * Made-up tokens must not become unbounded D1 lookups, so the slow path is bounded twice:
  * - per isolate, D1's answer for a (tenant, token hash) is kept a few seconds (a repeated bad
  *   token costs nothing);
- * - per client (the tenant in the URL and CF-Connecting-IP), failed authentications on this path
+ * - per client (the tenant in the URL and CF-Connecting-IP, an IPv6 address by its /64: one
+ *   subscriber holds a whole /64, so single addresses would be fresh budgets for free), failed authentications on this path
  *   spend AUTH_FAILURE_RATE_LIMIT (60 a minute). Over it the answer is 429, and the isolate stops
  *   asking D1 for that client for BLOCK_MS. Failures at tenant ids that do not exist share one
  *   budget per address, so inventing tenant ids does not buy fresh budgets.
@@ -69,6 +70,25 @@ export async function confirmTokenInD1(request: SlowPathRequest): Promise<{ aske
     throw new AuthenticationRefused(reason, tooManyFailures());
   }
   throw refused(reason, "The bearer token is not valid for this tenant.");
+}
+
+/**
+ * The client as the failure budget counts it: an IPv4 address as it is, an IPv6 address by its
+ * /64 prefix (an IPv4-mapped IPv6 address as its IPv4 address). Anything else is used as it is.
+ */
+export function clientNetwork(ip: string): string {
+  if (!ip.includes(":")) return ip;
+  const mappedV4 = /:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(ip);
+  if (mappedV4?.[1]) return mappedV4[1];
+  const [head = "", tail, ...extra] = ip.split("::");
+  if (extra.length > 0) return ip;
+  const headParts = head === "" ? [] : head.split(":");
+  const tailParts = tail === undefined || tail === "" ? [] : tail.split(":");
+  const missing = 8 - headParts.length - tailParts.length;
+  if (missing < 0 || (tail === undefined && missing !== 0)) return ip;
+  const hextets = [...headParts, ...Array<string>(missing).fill("0"), ...tailParts];
+  const prefix = hextets.slice(0, 4).map((h) => (/^[0-9a-f]{1,4}$/i.test(h) ? parseInt(h, 16).toString(16) : h));
+  return `${prefix.join(":")}::/64`;
 }
 
 function isBlocked(tenantId: string, clientIp: string, now: number): boolean {

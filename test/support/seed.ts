@@ -108,13 +108,13 @@ export async function seedUsers(env: Cloudflare.Env, tenantId: string, options: 
     db
       .prepare(
         `${NUMBERS}
-         INSERT INTO users (tenant_id, id, user_name, user_name_key, external_id, active, created_at, last_modified, version, doc)
-         SELECT ?, ${SQL_NAMES.userId}, ${SQL_NAMES.userName}, ${SQL_NAMES.userName}, ${SQL_NAMES.externalId}, 1, ?, ?, 1,
+         INSERT INTO users (tenant_id, id, user_name, user_name_key, external_id, display_name, active, created_at, last_modified, version, doc)
+         SELECT ?, ${SQL_NAMES.userId}, ${SQL_NAMES.userName}, ${SQL_NAMES.userName}, ${SQL_NAMES.externalId}, ?, 1, ?, ?, 1,
                 json_set(?, '$.userName', ${SQL_NAMES.userName}, '$.externalId', ${SQL_NAMES.externalId},
                          '$.emails[0].value', ${SQL_NAMES.workEmail}, '$.emails[1].value', ${SQL_NAMES.homeEmail})
          FROM n`,
       )
-      .bind(1, count, tenantId, userPrefix, now, now, JSON.stringify(template)),
+      .bind(1, count, tenantId, userPrefix, typeof template.displayName === "string" ? template.displayName : null, now, now, JSON.stringify(template)),
     db
       .prepare(
         `${NUMBERS}
@@ -124,8 +124,10 @@ export async function seedUsers(env: Cloudflare.Env, tenantId: string, options: 
       )
       .bind(1, count, tenantId, userPrefix, tenantId, userPrefix),
     db
-      .prepare("UPDATE tenants SET user_count = user_count + ?, active_user_count = active_user_count + ? WHERE id = ?")
-      .bind(count, count, tenantId),
+      .prepare(
+        "UPDATE tenants SET user_count = user_count + ?, active_user_count = active_user_count + ?, user_doc_chars = (SELECT coalesce(sum(length(doc)), 0) FROM users WHERE tenant_id = ?) WHERE id = ?",
+      )
+      .bind(count, count, tenantId, tenantId),
     // The live counts per seq block that startIndex paging seeks with (src/storage/seq-blocks.ts).
     db
       .prepare(

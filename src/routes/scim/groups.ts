@@ -20,6 +20,7 @@ import {
   type StoredGroup,
   toStoredGroup,
 } from "../../storage/group-reads";
+import { requireScanBudget } from "../../storage/scan-budget";
 import { encodeCursor } from "../../storage/listing";
 import { readJsonBody } from "../body";
 import { parseWith, validQuery } from "../validation";
@@ -81,9 +82,10 @@ function single(c: Ctx, group: StoredGroup, status: number, query: ProjectionQue
 async function list(c: Ctx, query: ListQuery): Promise<Response> {
   const tdb = c.var.tenantDb;
   const plan = planFromQuery(RESOURCE, tdb.tenantId, query);
-  const total = plan.filter ? countGroupsQuery(tdb.db, tdb.tenantId, plan.filter) : groupCountQuery(tdb.db, tdb.tenantId);
+  const total = plan.filter ? countGroupsQuery(tdb.db, tdb.tenantId, plan.filter, plan.scan) : groupCountQuery(tdb.db, tdb.tenantId);
   if (query.count === 0 && query.cursor === undefined) {
     const { results: [totals] } = await tdb.read([total] as const);
+    requireScanBudget(RESOURCE, plan.scan, totals[0]);
     return scimJson(listResponse([], totals[0]?.total ?? 0, query.startIndex));
   }
   const pageQuery = { ...plan, includeMembers: wantsDerived("members", query) };
@@ -92,6 +94,7 @@ async function list(c: Ctx, query: ListQuery): Promise<Response> {
   const members = pageQuery.includeMembers ? selectPageMembersQuery(tdb.db, tdb.tenantId, pageQuery) : undefined;
   const { results } = members ? await tdb.read([page, total, members] as const) : await tdb.read([page, total] as const);
   const [rows, totals] = results;
+  requireScanBudget(RESOURCE, plan.scan, totals[0]);
   const pageRows = query.cursor !== undefined ? rows.slice(0, query.count) : rows;
   const next = query.cursor !== undefined && rows.length > query.count ? pageRows.at(-1) : undefined;
   const stored = pageRows.map((row) => toStoredGroup(row));

@@ -6,6 +6,7 @@ import { ScimError, fail, ok, scimErrors, type Result } from "../errors";
 import {
   COMMON_ATTRIBUTES,
   isPlainObject,
+  requireWithinValueCap,
   resourceSchemas,
   sameUrn,
   type AttributeDefinition,
@@ -14,6 +15,7 @@ import {
   type ResourceTypeName,
   type ScimDocument,
 } from "../schema";
+import { ElementIndex, PartSet } from "./containment";
 import { deepEqual, isJsonObject } from "./json";
 import { foldMemberOperation, noMemberChanges } from "./members";
 import { checkValueFilter, resolveTarget, type Target } from "./target";
@@ -22,7 +24,6 @@ import {
   cleanElement,
   cleanSubValue,
   cleanValue,
-  containsValue,
   elementFromFilter,
   elementMatches,
   inSchemaOrder,
@@ -162,8 +163,8 @@ function applyToAttribute(ctx: Context, op: PatchOperation, target: Target): voi
     if (!holder) return;
     // Entra ID: `{"op":"Remove","path":"…","value":[…]}` removes the listed values only.
     if (attribute.multiValued && op.value !== undefined && op.value !== null) {
-      const listed = asElements(cleanValue(attribute, op.value, label));
-      const kept = elementsOf(holder, attribute).filter((el) => !listed.some((l) => containsValue(attribute, el, l)));
+      const listed = new PartSet(attribute, asElements(cleanValue(attribute, op.value, label)));
+      const kept = elementsOf(holder, attribute).filter((el) => !listed.heldBy(el));
       storeElements(holder, attribute, kept);
     } else {
       delete holder[attribute.name];
@@ -187,14 +188,19 @@ function applyToAttribute(ctx: Context, op: PatchOperation, target: Target): voi
       holder[attribute.name] = incoming;
       return;
     }
-    // RFC 7644 §3.5.2.1: add appends; a value already present changes nothing.
+    // RFC 7644 §3.5.2.1: add appends; a value already present (or added just before) changes nothing.
     const elements = elementsOf(holder, attribute);
+    const present = new ElementIndex(attribute, elements);
     const added: JsonValue[] = [];
     for (const el of incoming) {
-      if (![...elements, ...added].some((existing) => containsValue(attribute, existing, el))) added.push(el);
+      if (present.holds(el)) continue;
+      present.add(el);
+      added.push(el);
     }
     if (added.length === 0) return;
     const all = [...elements, ...added];
+    // Checked per operation, so no later operation of the request works on more than the cap.
+    requireWithinValueCap(attribute, all.length, label);
     settlePrimary(attribute, all, added);
     holder[attribute.name] = all;
     return;
@@ -288,6 +294,7 @@ function applyToElements(ctx: Context, op: PatchOperation, target: Target): void
     if (created === undefined) return;
     touched.push(created);
     next = [...elements, created];
+    requireWithinValueCap(attribute, next.length, label);
   }
   settlePrimary(attribute, next, touched);
   storeElements(holder, attribute, next);

@@ -40,7 +40,15 @@ export {
   type AttributeMatch,
   type AttributePath,
 } from "./lookup";
-export { coerceBoolean, isPlainObject, parseAttributeValue, parseResource, uniquenessKey } from "./validate";
+export {
+  coerceBoolean,
+  isPlainObject,
+  MAX_VALUES_PER_ATTRIBUTE,
+  parseAttributeValue,
+  parseResource,
+  requireWithinValueCap,
+  uniquenessKey,
+} from "./validate";
 export { parseAttributeList, projectResource, type ProjectionOptions } from "./project";
 export {
   findResourceTypeDocument,

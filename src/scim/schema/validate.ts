@@ -5,6 +5,7 @@
 import { ScimError, fail, ok, scimErrors, type Result } from "../errors";
 import { checkIdentifier, refuseDefaultIgnorable, refuseLoneSurrogates } from "../identifiers";
 import { COMMON_ATTRIBUTES } from "./common";
+import { GROUP_SCHEMA } from "./group";
 import { findAttribute, splitUrnPath, subAttributeOf } from "./lookup";
 import { resourceSchemas, sameUrn } from "./resource-types";
 import type {
@@ -34,6 +35,22 @@ const EXTERNAL_ID = COMMON_ATTRIBUTES.find((a) => a.name === "externalId");
  */
 const MAX_NAME_LENGTH = 1024;
 const CAPPED_NAMES = new Set(["externalId", "displayName"]);
+
+/**
+ * Most values one multi-valued attribute of a resource may hold (emails, phoneNumbers, roles,
+ * …), on POST, PUT and as the result of a PATCH. IdPs send a handful; the cap keeps every walk
+ * of the document (PATCH, validation, rendering) small. Group `members` are not in the
+ * document and have their own cap per request (413, storage/groups.ts).
+ */
+export const MAX_VALUES_PER_ATTRIBUTE = 1000;
+const GROUP_MEMBERS = GROUP_SCHEMA.attributes.find((a) => a.name === "members");
+
+/** 400 invalidValue when `count` values would pass MAX_VALUES_PER_ATTRIBUTE for `attribute`. */
+export function requireWithinValueCap(attribute: AttributeDefinition, count: number, label: string): void {
+  if (count > MAX_VALUES_PER_ATTRIBUTE && attribute !== GROUP_MEMBERS) {
+    throw scimErrors.invalidValue(`Attribute "${label}" may have at most ${MAX_VALUES_PER_ATTRIBUTE} values.`);
+  }
+}
 
 /** xsd:dateTime (RFC 7643 §2.3.5), e.g. `2011-05-13T04:42:34Z`; `Date.parse` alone accepts "1". */
 const DATE_TIME = /^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/;
@@ -217,7 +234,9 @@ function cleanAttribute(attribute: AttributeDefinition, value: unknown, label: s
   items.forEach((item, i) => {
     if (item === null) return;
     const cleaned = cleanSingle(attribute, item, `${label}[${i}]`);
-    if (cleaned !== undefined) out.push(cleaned);
+    if (cleaned === undefined) return;
+    out.push(cleaned);
+    requireWithinValueCap(attribute, out.length, label);
   });
   // RFC 7643 §2.4: the primary attribute "SHALL be true for only one" value.
   const primaries = out.filter((v) => isPlainObject(v) && v.primary === true).length;

@@ -31,7 +31,7 @@ export default defineConfig(async () => {
           test: {
             name: "workers",
             include: ["test/**/*.test.ts"],
-            exclude: ["test/browser/**"],
+            exclude: ["test/browser/**", "test/webhooks/**"],
             setupFiles: ["./test/apply-migrations.ts"],
             // test/fuzz-http.test.ts reads it with inject("fuzzSeed"): FUZZ_SEED=<n> replays a run.
             provide: { fuzzSeed: process.env.FUZZ_SEED ?? "" },
@@ -40,6 +40,17 @@ export default defineConfig(async () => {
             testTimeout: 60_000,
             hookTimeout: 120_000,
             expect: { poll: { timeout: 15_000 } },
+          },
+        },
+        {
+          // Webhooks end to end: the Worker under wrangler's dev server delivering to a node:http receiver.
+          test: {
+            name: "webhooks",
+            include: ["test/webhooks/**/*.test.ts"],
+            environment: "node",
+            expect: { poll: { timeout: 30_000 } },
+            testTimeout: 120_000,
+            hookTimeout: 120_000,
           },
         },
         {

@@ -4,11 +4,13 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./env";
 import { ScimError, scimErrors } from "./scim/errors";
 import { adminRoutes } from "./routes/admin";
+import { adminWebhookRoutes } from "./routes/admin-webhooks";
 import { scimRoutes } from "./routes/scim";
 import { setupRoutes } from "./routes/setup";
 
 export const app = new Hono<AppEnv>()
   .get("/", (c) => c.json({ service: "scim-edge", scim: "/scim/v2/{tenantId}", admin: "/admin/tenants" }))
+  .route("/admin/webhooks", adminWebhookRoutes)
   .route("/admin", adminRoutes)
   .route("/setup", setupRoutes)
   .route("/scim/v2/:tenantId", scimRoutes);

@@ -16,6 +16,8 @@ import { readJsonBody } from "./body";
 import { tenantSettingsFields } from "./tenant-settings";
 import { parseWith, validQuery } from "./validation";
 import { adminDirectoryRoutes } from "./admin-directory";
+import { enqueueTenantEvents } from "../webhooks/dispatch";
+import { tenantHealth } from "../tenancy/health";
 
 const createTenantBody = z
   .object({
@@ -110,12 +112,18 @@ export const adminRoutes = new Hono<AppEnv>()
   .get("/tenants/:id", async (c) => {
     const found = await findTenantWithAuthFailures(database(c.env.DB), c.req.param("id"));
     if (!found) throw tenantNotFound();
-    return c.json({ ...tenantView(found.tenant), authFailures: found.authFailures });
+    return c.json({
+      ...tenantView(found.tenant),
+      authFailures: found.authFailures,
+      health: tenantHealth(found.recentRequests, found.tenant.tokenLastUsedAt, Date.now()),
+    });
   })
   .patch("/tenants/:id", async (c) => {
     const changes = parseWith(updateTenantBody, await readJsonBody(c.req.raw));
     const row = await updateTenantSettings(database(c.env.DB), c.req.param("id"), changes, new Date().toISOString());
     if (!row) throw tenantNotFound();
+    // tenant.enabled / tenant.disabled, when `enabled` flipped (src/webhooks/).
+    if (changes.enabled !== undefined) c.executionCtx.waitUntil(enqueueTenantEvents(c.env, row.id));
     return c.json(tenantView(row));
   })
   .delete("/tenants/:id", async (c) => {
@@ -128,6 +136,7 @@ export const adminRoutes = new Hono<AppEnv>()
     const origin = publicOrigin(c.env, c.req.url);
     const token = await rotateToken({ db: database(c.env.DB), kv: c.env.TOKENS }, tenant);
     if (!token) throw tenantNotFound();
+    c.executionCtx.waitUntil(enqueueTenantEvents(c.env, tenant.id)); // tenant.token_rotated
     return c.json({ scim: { baseUrl: scimBaseUrl(origin, tenant.id), token } });
   })
   .post("/tenants/:id/setup-links", async (c) => {

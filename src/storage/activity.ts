@@ -3,14 +3,25 @@ import { and, desc, eq, gt, lt } from "drizzle-orm";
 import type { Database } from "./database";
 import { events, requestLog } from "./schema";
 
-export type EventRow = typeof events.$inferSelect;
+/** An event as the feed shows it (the webhook outbox mark `enqueuedAt` is internal). */
+export type EventRow = Omit<typeof events.$inferSelect, "enqueuedAt">;
+
+export const eventColumns = {
+  seq: events.seq,
+  tenantId: events.tenantId,
+  type: events.type,
+  resourceType: events.resourceType,
+  resourceId: events.resourceId,
+  at: events.at,
+  data: events.data,
+};
 export type RequestLogRow = typeof requestLog.$inferSelect;
 export type NewRequestLog = Omit<typeof requestLog.$inferInsert, "seq">;
 
 /** Events after a cursor (the last seq seen), oldest first: a reliable feed to poll. */
 export async function listEvents(db: Database, tenantId: string, after: number, limit: number): Promise<EventRow[]> {
   return db
-    .select()
+    .select(eventColumns)
     .from(events)
     .where(and(eq(events.tenantId, tenantId), gt(events.seq, after)))
     .orderBy(events.seq)

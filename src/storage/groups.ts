@@ -339,6 +339,8 @@ function planGroupUpdate(tdb: TenantDb, update: GroupUpdate): { statements: Batc
       resourceId: sql<string>`${id}`.as("resource_id"),
       at: sql<string>`${now}`.as("at"),
       data: memberChange.data.as("data"),
+      // Not yet handed to the webhook queue (src/webhooks/).
+      enqueuedAt: sql<string | null>`NULL`.as("enqueued_at"),
     };
     statements.push(db.insert(events).select(db.select(event).from(sql`(SELECT 1)`).where(memberChange.happens)));
   }

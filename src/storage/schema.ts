@@ -33,6 +33,8 @@ export const tenants = sqliteTable(
     userDocChars: integer("user_doc_chars").notNull().default(0),
     activeUserCount: integer("active_user_count").notNull().default(0),
     groupCount: integer("group_count").notNull().default(0),
+    /** The health last announced by an event (migrations/0012): "failing", "healthy" or NULL (never failing). */
+    healthStatus: text("health_status"),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
@@ -253,9 +255,65 @@ export const events = sqliteTable(
     resourceId: text("resource_id").notNull(),
     at: text("at").notNull(),
     data: text("data", { mode: "json" }).$type<Record<string, unknown>>(),
+    /** When the webhook dispatcher handed it to the queue; NULL = not yet (migrations/0011). */
+    enqueuedAt: text("enqueued_at"),
   },
   // events_at: retention deletes the oldest rows by time (migrations/0007).
-  (t) => [index("events_tenant_seq").on(t.tenantId, t.seq), index("events_at").on(t.at)],
+  // events_unenqueued: the webhook dispatch and sweep find what is not yet queued (0011).
+  (t) => [
+    index("events_tenant_seq").on(t.tenantId, t.seq),
+    index("events_at").on(t.at),
+    index("events_unenqueued").on(t.tenantId, t.seq).where(sql`${t.enqueuedAt} IS NULL`),
+  ],
+);
+
+/** An operator's webhook endpoint (src/webhooks/). `events`/`tenantIds` NULL = all. */
+export const webhookEndpoints = sqliteTable("webhook_endpoints", {
+  id: text("id").primaryKey(),
+  url: text("url").notNull(),
+  events: text("events", { mode: "json" }).$type<string[]>(),
+  tenantIds: text("tenant_ids", { mode: "json" }).$type<string[]>(),
+  description: text("description"),
+  enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+  /** `whsec_…` as handed out: it must sign, so it is kept as is (not hashed). */
+  secret: text("secret").notNull(),
+  /** The secret a rotation replaced; it keeps signing alongside until previousSecretExpiresAt. */
+  previousSecret: text("previous_secret"),
+  previousSecretExpiresAt: text("previous_secret_expires_at"),
+  /** The first failed attempt since the last delivered one; NULL while deliveries succeed. */
+  failingSince: text("failing_since"),
+  /** Why the server disabled it (3 days of failures); NULL when enabled or disabled by the operator. */
+  disabledReason: text("disabled_reason"),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
+/** One (endpoint, event) delivery and its attempts. `payload` only for events not in `events` (webhook.test). */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    endpointId: text("endpoint_id").notNull(),
+    eventId: text("event_id").notNull(),
+    eventSeq: integer("event_seq"),
+    eventType: text("event_type").notNull(),
+    tenantId: text("tenant_id"),
+    payload: text("payload"),
+    status: text("status", { enum: ["pending", "delivered", "retrying", "failed"] }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    lastAttemptAt: text("last_attempt_at"),
+    nextAttemptAt: text("next_attempt_at"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_endpoint_event").on(t.endpointId, t.eventId),
+    index("webhook_deliveries_endpoint_id").on(t.endpointId, t.id),
+    index("webhook_deliveries_pending").on(t.updatedAt).where(sql`${t.status} = 'pending'`),
+    index("webhook_deliveries_created_at").on(t.createdAt),
+  ],
 );
 
 /** The provisioning log: one row per SCIM request, no bodies, no secrets. */

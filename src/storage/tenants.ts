@@ -1,5 +1,5 @@
 /** Tenant rows, token metadata and setup links. Every function takes the tenant id it acts on. */
-import { and, desc, eq, gt, isNull, or, sql } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, or, type SQL, sql } from "drizzle-orm";
 import { type AuthFailureSummary, clearAuthFailures, authFailureSummary } from "./auth-failures";
 import type { Database } from "./database";
 import { appAccounts, authFailures, appGroups, events, groupMembers, groups, groupSeqBlocks, requestLog, setupLinks, tenants, userEmails, userSeqBlocks, users } from "./schema";
@@ -56,13 +56,61 @@ export async function findTenant(db: Database, id: string): Promise<TenantRow | 
 export async function findTenantWithAuthFailures(
   db: Database,
   id: string,
-): Promise<{ tenant: TenantRow; authFailures: AuthFailureSummary } | undefined> {
-  const [tenantRows, failureRows] = await db.batch([
+): Promise<{ tenant: TenantRow; authFailures: AuthFailureSummary; recentRequests: RecentRequest[] } | undefined> {
+  const [tenantRows, failureRows, recentRows] = await db.batch([
     db.select().from(tenants).where(eq(tenants.id, id)),
     db.select().from(authFailures).where(eq(authFailures.tenantId, id)),
+    // The newest provisioning-log rows, for the tenant's health (src/tenancy/health.ts).
+    db
+      .select({ at: requestLog.at, status: requestLog.status, scimType: requestLog.scimType, detail: requestLog.detail })
+      .from(requestLog)
+      .where(eq(requestLog.tenantId, id))
+      .orderBy(desc(requestLog.seq))
+      .limit(HEALTH_WINDOW),
   ]);
   const tenant = tenantRows[0];
-  return tenant && { tenant, authFailures: authFailureSummary(failureRows[0]) };
+  return tenant && { tenant, authFailures: authFailureSummary(failureRows[0]), recentRequests: recentRows };
+}
+
+/** The newest provisioning-log rows of a tenant (health), newest first. */
+export async function recentRequests(db: Database, tenantId: string): Promise<RecentRequest[]> {
+  return db
+    .select({ at: requestLog.at, status: requestLog.status, scimType: requestLog.scimType, detail: requestLog.detail })
+    .from(requestLog)
+    .where(eq(requestLog.tenantId, tenantId))
+    .orderBy(desc(requestLog.seq))
+    .limit(HEALTH_WINDOW);
+}
+
+/** Tenants with provisioning-log rows since `since`, through the request_log_at index. */
+export async function recentlyActiveTenants(db: Database, since: string, limit: number): Promise<string[]> {
+  const rows = await db.selectDistinct({ tenantId: requestLog.tenantId }).from(requestLog).where(gt(requestLog.at, since)).limit(limit);
+  return rows.map((row) => row.tenantId);
+}
+
+/**
+ * Records a health change and its event in one batch: the event is written only when the
+ * stored status differs, before the update, so concurrent sweeps announce a change once.
+ */
+export async function announceHealth(db: Database, tenantId: string, status: "failing" | "healthy", data: Record<string, unknown>, now: string): Promise<boolean> {
+  const type = status === "failing" ? "tenant.provisioning_failing" : "tenant.provisioning_recovered";
+  // "healthy" is only announced after a "failing": a tenant that never failed has nothing to recover from.
+  const differs = status === "failing" ? sql`${tenants.healthStatus} IS NOT 'failing'` : sql`${tenants.healthStatus} = 'failing'`;
+  const [inserted] = await db.batch([
+    tenantEventInsert(db, tenantId, type, now, differs, sql`${JSON.stringify(data)}`).returning({ seq: events.seq }),
+    db.update(tenants).set({ healthStatus: status }).where(and(eq(tenants.id, tenantId), differs)),
+  ]);
+  return inserted.length > 0;
+}
+
+/** How many of the newest logged requests the health reads. */
+export const HEALTH_WINDOW = 20;
+
+export interface RecentRequest {
+  at: string;
+  status: number;
+  scimType: string | null;
+  detail: string | null;
 }
 
 /** What D1 knows of a token hash that KV did not map to the tenant in the URL. */
@@ -104,12 +152,31 @@ export async function updateTenantSettings(
   changes: Partial<TenantSettings>,
   now: string,
 ): Promise<TenantRow | undefined> {
-  const [row] = await db
+  const update = db
     .update(tenants)
     .set({ ...changes, updatedAt: now })
     .where(eq(tenants.id, id))
     .returning();
-  return row;
+  if (changes.enabled === undefined) return (await update)[0];
+  // Before the update, so it sees the old value: an event only when `enabled` really flips.
+  const flipped = sql`${tenants.enabled} != ${changes.enabled ? 1 : 0}`;
+  const [, rows] = await db.batch([tenantEventInsert(db, id, changes.enabled ? "tenant.enabled" : "tenant.disabled", now, flipped), update]);
+  return rows[0];
+}
+
+/** A tenant-level event (webhooks, src/webhooks/), written only when the tenant exists and `when` holds. */
+function tenantEventInsert(db: Database, tenantId: string, type: string, now: string, when: SQL = sql`1`, data: SQL = sql`NULL`) {
+  const event = {
+    seq: sql<number>`NULL`.as("seq"),
+    tenantId: sql<string>`${tenantId}`.as("tenant_id"),
+    type: sql<string>`${type}`.as("type"),
+    resourceType: sql<string>`'Tenant'`.as("resource_type"),
+    resourceId: sql<string>`${tenantId}`.as("resource_id"),
+    at: sql<string>`${now}`.as("at"),
+    data: sql<Record<string, unknown> | null>`${data}`.as("data"),
+    enqueuedAt: sql<string | null>`NULL`.as("enqueued_at"),
+  };
+  return db.insert(events).select(db.select(event).from(tenants).where(and(eq(tenants.id, tenantId), when)));
 }
 
 /** Removes the tenant and everything it owns in one transaction. Returns its last token hash. */
@@ -144,12 +211,15 @@ const keepPreviousToken = { previousTokenHash: sql`${tenants.tokenHash}` };
  * predecessor, so the caller can drop exactly that one from KV), or undefined for no tenant.
  */
 export async function replaceToken(db: Database, tenantId: string, token: NewToken, now: string): Promise<{ replaced: string | null } | undefined> {
-  const [row] = await db
-    .update(tenants)
-    .set({ ...tokenColumns(token, now), ...keepPreviousToken })
-    .where(eq(tenants.id, tenantId))
-    .returning({ replaced: tenants.previousTokenHash });
-  return row;
+  const [rows] = await db.batch([
+    db
+      .update(tenants)
+      .set({ ...tokenColumns(token, now), ...keepPreviousToken })
+      .where(eq(tenants.id, tenantId))
+      .returning({ replaced: tenants.previousTokenHash }),
+    tenantEventInsert(db, tenantId, "tenant.token_rotated", now),
+  ]);
+  return rows[0];
 }
 
 

@@ -260,6 +260,16 @@ export async function replaceUser(tdb: TenantDb, change: Replacement, includeGro
             userDocChars: sql`${tenants.userDocChars} - ${storedDocChars(tenantId, id)}`,
           })
           .where(eq(tenants.id, tenantId)),
+        // Before the user's update, so `wasActive` reads the stored value: a webhook tells a
+        // deactivation and a reactivation from an edit (src/webhooks/event-types.ts).
+        db.insert(events).values({
+          tenantId,
+          type: change.eventType,
+          resourceType: "User",
+          resourceId: id,
+          at: now,
+          data: sql`json_object('userName', ${columns.userName}, 'active', json(${columns.active ? "true" : "false"}), 'wasActive', json(CASE WHEN ${storedActive} THEN 'true' ELSE 'false' END))`,
+        }),
         db
           .update(users)
           .set({ ...columns, doc, lastModified: now, version: sql`${users.version} + 1` })
@@ -270,14 +280,6 @@ export async function replaceUser(tdb: TenantDb, change: Replacement, includeGro
           .where(eq(tenants.id, tenantId)),
         db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, id))),
         ...insertEmails(db, tenantId, id, doc),
-        db.insert(events).values({
-          tenantId,
-          type: change.eventType,
-          resourceType: "User",
-          resourceId: id,
-          at: now,
-          data: sql`json_object('userName', ${columns.userName}, 'active', json(${columns.active ? "true" : "false"}))`,
-        }),
         selectUserQuery(db, tenantId, id, includeGroups),
       ] as const,
       [{ kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${users} WHERE ${current}${versionMatches})` }],
@@ -316,6 +318,8 @@ export async function deleteUser(tdb: TenantDb, id: string, expectedVersion?: nu
     resourceId: sql<string>`${groupMembers.groupId}`.as("resource_id"),
     at: sql<string>`${now}`.as("at"),
     data: sql<string>`json_object('replacedAll', json('false'), 'added', json('[]'), 'removed', json_array(${id}))`.as("data"),
+    // Not yet handed to the webhook queue (src/webhooks/).
+    enqueuedAt: sql<string | null>`NULL`.as("enqueued_at"),
   };
   const groupsLeft = sql`(SELECT count(*) FROM ${groupMembers} WHERE ${memberships})`;
   await tdb.write(

@@ -39,7 +39,12 @@ async function applyMigrations(persistDir: string): Promise<void> {
   );
 }
 
-export async function startLocalWorker(): Promise<LocalWorker> {
+export interface LocalWorkerOptions {
+  /** Plain-text vars that override wrangler.toml's (e.g. a fast WEBHOOK_RETRY_SCHEDULE). */
+  vars?: Record<string, string>;
+}
+
+export async function startLocalWorker(options: LocalWorkerOptions = {}): Promise<LocalWorker> {
   const persistDir = await mkdtemp(join(tmpdir(), "scim-edge-worker-"));
   const removeDir = () => rm(persistDir, { recursive: true, force: true });
   try {
@@ -47,7 +52,10 @@ export async function startLocalWorker(): Promise<LocalWorker> {
     const adminToken = randomBytes(32).toString("base64url");
     const worker = await unstable_startWorker({
       config: WRANGLER_CONFIG,
-      bindings: { ADMIN_TOKEN: { type: "secret_text", value: adminToken } },
+      bindings: {
+        ADMIN_TOKEN: { type: "secret_text", value: adminToken },
+        ...Object.fromEntries(Object.entries(options.vars ?? {}).map(([name, value]) => [name, { type: "plain_text" as const, value }])),
+      },
       dev: {
         persist: persistDir,
         // Port 0: the OS picks a free port, so parallel runs never collide.

@@ -9,6 +9,7 @@ import { groupRoutes } from "./groups";
 import { requestLog } from "./request-log";
 import { requirePublicOrigin } from "./urls";
 import { userRoutes } from "./users";
+import { webhookDispatch } from "../../webhooks/dispatch";
 
 export const scimRoutes = new Hono<AppEnv>()
   .use(scimAuth)
@@ -17,6 +18,8 @@ export const scimRoutes = new Hono<AppEnv>()
   .use(requestLog)
   // After the log, so the operator sees a deployment without PUBLIC_URL in the tenant's log.
   .use(requirePublicOrigin)
+  // After the response: the tenant's new events go to the webhook queue (no D1).
+  .use(webhookDispatch)
   .route("/", discoveryRoutes)
   .route("/Users", userRoutes)
   .route("/Groups", groupRoutes)

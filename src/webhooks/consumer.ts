@@ -1,0 +1,63 @@
+/**
+ * The Queue consumer (wrangler.toml `[[queues.consumers]]`). On the webhook queue: fan out
+ * `tenant` messages (once per tenant per batch) and attempt `delivery` messages, each acked or
+ * retried on its own. On the dead-letter queue: a message the queue gave up on (the consumer
+ * kept throwing) marks its delivery failed; a lost `tenant` message needs nothing, since the
+ * sweep re-enqueues its events.
+ */
+import { database } from "../storage/database";
+import { markFailed } from "../storage/webhook-outbox";
+import { attemptDelivery } from "./deliver";
+import { fanOutTenantEvents } from "./fan-out";
+import { isWebhookMessage, type WebhookMessage } from "./messages";
+
+export const DEAD_LETTER_QUEUE = "scim-edge-webhooks-dlq";
+
+async function consumeDeadLetters(batch: MessageBatch, env: Cloudflare.Env): Promise<void> {
+  const now = new Date().toISOString();
+  for (const message of batch.messages) {
+    if (isWebhookMessage(message.body) && message.body.kind === "delivery") {
+      await markFailed(database(env.DB), message.body.deliveryId, `dead-lettered after ${message.attempts} queue attempts`, now);
+    }
+    message.ack();
+  }
+}
+
+export async function consumeWebhookBatch(batch: MessageBatch, env: Cloudflare.Env): Promise<void> {
+  if (batch.queue === DEAD_LETTER_QUEUE) return consumeDeadLetters(batch, env);
+  const byTenant = new Map<string, Message[]>();
+  const deliveries: { message: Message; body: Extract<WebhookMessage, { kind: "delivery" }> }[] = [];
+  for (const message of batch.messages) {
+    const body = message.body;
+    if (!isWebhookMessage(body)) {
+      console.error("webhook queue: dropping a message of unknown shape");
+      message.ack();
+    } else if (body.kind === "tenant") {
+      byTenant.set(body.tenantId, [...(byTenant.get(body.tenantId) ?? []), message]);
+    } else {
+      deliveries.push({ message, body });
+    }
+  }
+  await Promise.all([
+    ...[...byTenant].map(async ([tenantId, messages]) => {
+      try {
+        await fanOutTenantEvents(env, tenantId);
+        for (const m of messages) m.ack();
+      } catch (error) {
+        console.error("webhook fan-out failed", error);
+        for (const m of messages) m.retry();
+      }
+    }),
+    ...deliveries.map(async ({ message, body }) => {
+      try {
+        const result = await attemptDelivery(env, body.deliveryId);
+        if (result.ack) message.ack();
+        else message.retry({ delaySeconds: result.delaySeconds });
+      } catch (error) {
+        // D1 failed around the attempt: let the queue try again (its own retries, then the dead-letter queue).
+        console.error("webhook delivery failed to run", error);
+        message.retry();
+      }
+    }),
+  ]);
+}

@@ -1,0 +1,24 @@
+/**
+ * What travels on the webhook queue. Two kinds, so one queue serves both steps:
+ * - `tenant`: "this tenant has new events" — sent by a SCIM write after its response (no D1) and
+ *   by the sweep. The consumer claims the tenant's unenqueued events and fans each out to one
+ *   delivery per matching endpoint.
+ * - `delivery`: one (event, endpoint) delivery to attempt. Its retries are this message's
+ *   retries, delayed per the schedule, so endpoints fail and recover independently.
+ */
+export type WebhookMessage = { kind: "tenant"; tenantId: string } | { kind: "delivery"; deliveryId: number };
+
+export function isWebhookMessage(value: unknown): value is WebhookMessage {
+  if (typeof value !== "object" || value === null) return false;
+  const message = value as Record<string, unknown>;
+  return (message.kind === "tenant" && typeof message.tenantId === "string") || (message.kind === "delivery" && typeof message.deliveryId === "number");
+}
+
+/** Queues' sendBatch takes at most 100 messages. */
+export const MAX_SEND_BATCH = 100;
+
+export async function sendMessages(queue: Queue, messages: readonly WebhookMessage[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += MAX_SEND_BATCH) {
+    await queue.sendBatch(messages.slice(i, i + MAX_SEND_BATCH).map((body) => ({ body, contentType: "json" as const })));
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The webhook outbox on the real bindings (issue 11 item 3): a SCIM write's new events reach the
+ * queue after the response with no D1 work of its own, the consumer fans them out to the
+ * endpoints whose filters match, and the sweep re-enqueues what a lost send left behind. The
+ * receiving side (signatures, retries, failure) runs against a real HTTP receiver in
+ * test/webhooks/ (a Node project: workerd tests cannot listen on a port).
+ */
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import worker from "../src/index";
+import { countingEnv, send } from "./support/counting-env";
+import { expectScimError } from "./support/expect-scim-error";
+import { admin, createTenant, type TestTenant } from "./support/http";
+import { PATCH_OP, USER } from "./support/urns";
+
+// Nothing listens there: attempts fail fast with a network error, which is all these tests need.
+const UNREACHABLE = "http://127.0.0.1:9/hook";
+
+interface DeliveryJson {
+  id: number;
+  eventId: string;
+  type: string;
+  tenantId: string | null;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+}
+
+async function createEndpoint(body: Record<string, unknown>): Promise<string> {
+  const res = await admin("/webhooks", { method: "POST", json: { url: UNREACHABLE, ...body } });
+  expect(res.status).toBe(201);
+  return (await res.json<{ id: string }>()).id;
+}
+
+async function deliveries(endpointId: string): Promise<DeliveryJson[]> {
+  const res = await admin(`/webhooks/${endpointId}/deliveries`);
+  expect(res.status).toBe(200);
+  return (await res.json<{ deliveries: DeliveryJson[] }>()).deliveries;
+}
+
+function createUser(tenant: TestTenant, userName: string): Request {
+  return new Request(`${tenant.baseUrl}/Users`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${tenant.token}`, "Content-Type": "application/scim+json" },
+    body: JSON.stringify({ schemas: [USER], userName }),
+  });
+}
+
+async function unenqueued(tenantId: string): Promise<number> {
+  const row = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE tenant_id = ? AND enqueued_at IS NULL").bind(tenantId).first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+describe("webhook outbox", () => {
+  it("adds no D1 round trip to a SCIM write, before or after its response, with a webhook configured", async () => {
+    const counting = countingEnv(env);
+    const tenant = await createTenant();
+    const without = await send(counting, createUser(tenant, "before.hook@example.com"));
+    expect(without.response.status).toBe(201);
+    // Claimed (with no endpoint to fan out to) before the endpoint exists, so only the next event is its.
+    await expect.poll(() => unenqueued(tenant.id)).toBe(0);
+    const endpointId = await createEndpoint({ tenantIds: [tenant.id] });
+    const withHook = await send(counting, createUser(tenant, "with.hook@example.com"));
+    expect(withHook.response.status).toBe(201);
+    expect(withHook.before).toEqual(without.before);
+    expect(withHook.after.d1RoundTrips).toBeLessThanOrEqual(without.after.d1RoundTrips);
+    // …and the event still goes out: the consumer claimed it into a delivery.
+    await expect.poll(async () => (await deliveries(endpointId)).map((d) => d.type)).toEqual(["user.created"]);
+  });
+
+  it("fans out only to enabled endpoints whose tenantIds and events filters match", async () => {
+    const tenant = await createTenant();
+    const other = await createTenant();
+    const all = await createEndpoint({ tenantIds: [tenant.id, other.id] });
+    const onlyOther = await createEndpoint({ tenantIds: [other.id] });
+    const onlyDeletes = await createEndpoint({ tenantIds: [tenant.id], events: ["user.deleted"] });
+    const disabled = await createEndpoint({ tenantIds: [tenant.id] });
+    expect((await admin(`/webhooks/${disabled}`, { method: "PATCH", json: { enabled: false } })).status).toBe(200);
+
+    const res = await worker.fetch(createUser(tenant, "fan.out@example.com"), env, createExecutionContext());
+    expect(res.status).toBe(201);
+    await expect.poll(() => unenqueued(tenant.id)).toBe(0);
+    await expect.poll(async () => (await deliveries(all)).map((d) => [d.type, d.tenantId, d.eventId])).toEqual([
+      ["user.created", tenant.id, expect.stringMatching(/^evt_\d+$/)],
+    ]);
+    expect(await deliveries(onlyOther)).toEqual([]);
+    expect(await deliveries(onlyDeletes)).toEqual([]);
+    expect(await deliveries(disabled)).toEqual([]);
+  });
+
+  it("the sweep delivers an event whose enqueue after the write never happened", async () => {
+    const tenant = await createTenant();
+    const endpointId = await createEndpoint({ tenantIds: [tenant.id] });
+    const dropped: unknown[] = [];
+    const lostQueue = { send: (body: unknown) => Promise.resolve(void dropped.push(body)), sendBatch: () => Promise.resolve() } as unknown as Queue;
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(createUser(tenant, "swept@example.com"), { ...env, WEBHOOK_QUEUE: lostQueue }, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(201);
+    expect(dropped).toEqual([{ kind: "tenant", tenantId: tenant.id }]);
+    expect(await unenqueued(tenant.id)).toBe(1);
+
+    // A minute is the sweep's grace period; a run within it leaves the event to the after-write send.
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), env);
+    expect(await unenqueued(tenant.id)).toBe(1);
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now() + 120_000, cron: "* * * * *" }), env);
+    await expect.poll(() => unenqueued(tenant.id)).toBe(0);
+    // Delivered means attempted here: the receiver is unreachable, so the first attempt failed and a retry is scheduled.
+    await expect.poll(async () => (await deliveries(endpointId)).map((d) => [d.type, d.status, d.attempts])).toEqual([["user.created", "retrying", 1]]);
+    expect((await deliveries(endpointId))[0]?.lastError).toEqual(expect.any(String));
+  });
+
+  it("sends webhook.test on demand and refuses to retry a delivery that is still on its way", async () => {
+    const endpointId = await createEndpoint({ tenantIds: ["nobody"] });
+    const res = await admin(`/webhooks/${endpointId}/test`, { method: "POST" });
+    expect(res.status).toBe(202);
+    const test = await res.json<DeliveryJson>();
+    expect(test).toMatchObject({ type: "webhook.test", tenantId: null, status: "pending", attempts: 0 });
+    expect(test.eventId).toMatch(/^evt_test_/);
+    await expect.poll(async () => (await deliveries(endpointId))[0]?.attempts).toBe(1);
+    await expectScimError(await admin(`/webhooks/${endpointId}/deliveries/${test.id}/retry`, { method: "POST" }), 409);
+    await expectScimError(await admin(`/webhooks/${endpointId}/deliveries/999999/retry`, { method: "POST" }), 404);
+    await expectScimError(await admin(`/webhooks/${endpointId}/deliveries/abc/retry`, { method: "POST" }), 404);
+    await expectScimError(await admin(`/webhooks/${crypto.randomUUID()}/deliveries`), 404);
+  });
+
+  it("tells a deactivation and a reactivation from an edit", async () => {
+    const tenant = await createTenant();
+    const endpointId = await createEndpoint({ tenantIds: [tenant.id], events: ["user.updated", "user.deactivated", "user.reactivated"] });
+    const created = await worker.fetch(createUser(tenant, "toggle@example.com"), env, createExecutionContext());
+    const { id } = await created.json<{ id: string }>();
+    const patch = (value: Record<string, unknown>) =>
+      new Request(`${tenant.baseUrl}/Users/${id}`, {
+        method: "PATCH",
+        headers: { Authorization: `Bearer ${tenant.token}`, "Content-Type": "application/scim+json" },
+        body: JSON.stringify({ schemas: [PATCH_OP], Operations: [{ op: "replace", value }] }),
+      });
+    for (const value of [{ active: false }, { displayName: "Off" }, { active: true }, { active: true, displayName: "On" }]) {
+      const ctx = createExecutionContext();
+      expect((await worker.fetch(patch(value), env, ctx)).status).toBe(200);
+      await waitOnExecutionContext(ctx);
+    }
+    await expect.poll(async () => (await deliveries(endpointId)).map((d) => d.type).reverse()).toEqual([
+      "user.deactivated",
+      "user.updated",
+      "user.reactivated",
+      "user.updated",
+    ]);
+  });
+
+  it("emits tenant.disabled, tenant.enabled (only when enabled flips) and tenant.token_rotated", async () => {
+    const tenant = await createTenant();
+    const endpointId = await createEndpoint({ tenantIds: [tenant.id] });
+    for (const enabled of [false, false, true]) {
+      expect((await admin(`/tenants/${tenant.id}`, { method: "PATCH", json: { enabled } })).status).toBe(200);
+    }
+    expect((await admin(`/tenants/${tenant.id}`, { method: "PATCH", json: { defaultRole: "viewer" } })).status).toBe(200);
+    expect((await admin(`/tenants/${tenant.id}/token`, { method: "POST" })).status).toBe(200);
+    await expect.poll(async () => (await deliveries(endpointId)).map((d) => d.type).reverse()).toEqual(["tenant.disabled", "tenant.enabled", "tenant.token_rotated"]);
+    const feed = await (await admin(`/tenants/${tenant.id}/events`)).json<{ events: { type: string; resourceType: string }[] }>();
+    expect(feed.events.map((e) => [e.type, e.resourceType])).toEqual([
+      ["tenant.disabled", "Tenant"],
+      ["tenant.enabled", "Tenant"],
+      ["tenant.token_rotated", "Tenant"],
+    ]);
+  });
+
+  it("the sweep deletes deliveries older than EVENT_RETENTION_DAYS and keeps the rest", async () => {
+    const endpointId = await createEndpoint({ tenantIds: ["nobody"] });
+    const insert = (eventId: string, createdAt: string) =>
+      env.DB.prepare(
+        "INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, status, attempts, created_at, updated_at) VALUES (?, ?, 'user.created', 'delivered', 1, ?, ?)",
+      )
+        .bind(endpointId, eventId, createdAt, createdAt)
+        .run();
+    await insert("evt_old", new Date(Date.now() - 31 * 86_400_000).toISOString());
+    await insert("evt_recent", new Date(Date.now() - 29 * 86_400_000).toISOString());
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), env);
+    expect((await deliveries(endpointId)).map((d) => d.eventId)).toEqual(["evt_recent"]);
+  });
+
+  it("disables an endpoint whose every attempt failed for 3 days, says why, and resumes when enabled again", async () => {
+    const endpointId = await createEndpoint({ tenantIds: ["nobody"] });
+    const read = async () => (await admin(`/webhooks/${endpointId}`)).json<{ enabled: boolean; disabledReason: string | null; failingSince: string | null }>();
+    expect(await read()).toMatchObject({ enabled: true, disabledReason: null, failingSince: null });
+    expect((await admin(`/webhooks/${endpointId}/test`, { method: "POST" })).status).toBe(202);
+    await expect.poll(async () => (await read()).failingSince).toEqual(expect.any(String));
+    const failingSince = Date.parse((await read()).failingSince ?? "");
+
+    await worker.scheduled(createScheduledController({ scheduledTime: failingSince + 2 * 86_400_000, cron: "* * * * *" }), env);
+    expect((await read()).enabled).toBe(true);
+    await worker.scheduled(createScheduledController({ scheduledTime: failingSince + 3 * 86_400_000 + 60_000, cron: "* * * * *" }), env);
+    const disabled = await read();
+    expect(disabled.enabled).toBe(false);
+    expect(disabled.disabledReason).toMatch(/3 days/);
+
+    expect((await admin(`/webhooks/${endpointId}`, { method: "PATCH", json: { enabled: true } })).status).toBe(200);
+    expect(await read()).toMatchObject({ enabled: true, disabledReason: null, failingSince: null });
+  });
+});

@@ -33,7 +33,7 @@ export const tenants = sqliteTable(
     userDocChars: integer("user_doc_chars").notNull().default(0),
     activeUserCount: integer("active_user_count").notNull().default(0),
     groupCount: integer("group_count").notNull().default(0),
-    /** The health last announced by an event (migrations/0012): "failing", "healthy" or NULL (never failing). */
+    /** The health last announced by an event (migrations/0011): "failing", "healthy" or NULL (never failing). */
     healthStatus: text("health_status"),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
@@ -255,7 +255,7 @@ export const events = sqliteTable(
     resourceId: text("resource_id").notNull(),
     at: text("at").notNull(),
     data: text("data", { mode: "json" }).$type<Record<string, unknown>>(),
-    /** When the webhook dispatcher handed it to the queue; NULL = not yet (migrations/0011). */
+    /** When the webhook dispatcher handed it to the queue; NULL = not yet (migrations/0010). */
     enqueuedAt: text("enqueued_at"),
   },
   // events_at: retention deletes the oldest rows by time (migrations/0007).

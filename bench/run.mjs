@@ -171,20 +171,21 @@ async function main() {
 
   let origin;
   let tenant;
+  let adminToken;
   // The server's processes: SERVER_PID, or the workerd processes this run spawned, looked up
   // at each sample (wrangler may start its runtime processes after `ready`).
   let serverPids = async () => [];
 
   if (options.external) {
     origin = assertLoopback(process.env.BASE_URL).origin;
-    const adminToken = process.env.ADMIN_TOKEN;
+    adminToken = process.env.ADMIN_TOKEN;
     if (!adminToken) throw new Error("BASE_URL needs ADMIN_TOKEN");
     if (process.env.SERVER_PID) serverPids = async () => [Number(process.env.SERVER_PID)];
     tenant = await time("createTenantMs", () => createTenant(origin, adminToken));
   } else {
     const persistDir = await time("migrateMs", () => createPersistDir());
     cleanups.push(() => (options.keepData ? log(`data kept in ${persistDir}`) : removePersistDir(persistDir)));
-    const adminToken = newAdminToken();
+    adminToken = newAdminToken();
     cleanups.push(() => stopCurrent());
     const start = () =>
       startWorker({ persistDir, adminToken, raiseRateLimits: options.rateLimit === "raised", onStop: (stop) => (stopCurrent = stop) });
@@ -275,6 +276,7 @@ async function main() {
       continue;
     }
     const client = new Client(baseUrl, tenant.token, connections);
+    await scenario.setup?.({ origin, token: adminToken }, tenant);
     try {
       // Probe: the scenario's first request, read and checked (it counts as warm-up).
       const spec = scenario.next(0, 0, connections);
@@ -340,6 +342,7 @@ async function main() {
       console.log(JSON.stringify(row));
     } finally {
       client.close();
+      await scenario.teardown?.();
     }
     await sleep(PAUSE_BETWEEN_SCENARIOS_MS);
   }

@@ -4,6 +4,7 @@
  * (`onResult`) so later scenarios know each group's members.
  */
 import { rng } from "./load.mjs";
+import { registerWebhook, startWebhookReceiver } from "./webhook-receiver.mjs";
 import { userDoc, userExternalId, userName } from "./seed.mjs";
 
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -124,7 +125,7 @@ export function buildScenarios(plan, runTag) {
   });
 
   let created = 0;
-  scenarios.push({
+  const createUser = {
     name: "create-user",
     endpoint: "POST /Users",
     description: "Create a new user (Entra's create shape, enterprise extension, unique userName).",
@@ -149,6 +150,25 @@ export function buildScenarios(plan, runTag) {
       };
     },
     validate: (res) => (res.status === 201 && res.body?.id ? null : "no 201 with an id"),
+  };
+  scenarios.push(createUser);
+  // The same writes while a webhook endpoint of this tenant receives every event (issue 11:
+  // webhooks must keep writes within 10 % of writes without); `x ref` compares with create-user's.
+  let receiver;
+  let unregister;
+  scenarios.push({
+    ...createUser,
+    name: "create-user+webhook",
+    description: `${createUser.description} With one webhook endpoint (a local receiver answering 204) for the tenant.`,
+    setup: async (admin, tenant) => {
+      receiver = await startWebhookReceiver();
+      unregister = await registerWebhook(admin, tenant.tenantId, receiver.url);
+    },
+    teardown: async () => {
+      await unregister?.();
+      await receiver?.close();
+    },
+    verify: async () => ({ webhookDeliveries: receiver?.received() ?? 0 }),
   });
 
   let puts = 0;

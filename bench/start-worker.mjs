@@ -106,6 +106,9 @@ export async function raisedRateLimits() {
  * something to stop. Returns { url, stop() }; stop() is idempotent.
  */
 export async function startWorker({ config = CONFIG, persistDir, adminToken, raiseRateLimits = true, onStop = () => {}, logLevel = "error" }) {
+  // The local queue logs every batch it delivers at info level ("QUEUE … 10/10"); a bench run
+  // sends thousands. An explicit WRANGLER_LOG wins.
+  process.env.WRANGLER_LOG ??= logLevel;
   const { unstable_startWorker } = await import("wrangler");
   const bindings = { ADMIN_TOKEN: { type: "secret_text", value: adminToken } };
   if (raiseRateLimits) Object.assign(bindings, await raisedRateLimits());

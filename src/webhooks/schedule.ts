@@ -1,11 +1,11 @@
 /**
  * When a failed delivery is tried again: WEBHOOK_RETRY_SCHEDULE lists the delay before each
- * retry in seconds (wrangler.toml: 1 min, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h), so a delivery
- * gets 1 + 7 attempts over about 28 hours. Each delay gets ±10 % jitter, so the retries of
+ * retry in seconds (wrangler.toml: 1 min, 5 min, 30 min, 2 h, 5 h, then 10 h six times), so a
+ * delivery gets 1 + 11 attempts over about three days (67.6 hours), as WorkOS retries for. Each delay gets ±10 % jitter, so the retries of
  * many deliveries that failed together (a receiver's outage) do not arrive together. Tests set
  * the var to zeros to run the whole schedule at once.
  */
-export const DEFAULT_RETRY_SCHEDULE = [60, 300, 1_800, 7_200, 18_000, 36_000, 36_000] as const;
+export const DEFAULT_RETRY_SCHEDULE = [60, 300, 1_800, 7_200, 18_000, 36_000, 36_000, 36_000, 36_000, 36_000, 36_000] as const;
 /** Cloudflare Queues delays a retry by at most 12 hours. */
 export const MAX_RETRY_DELAY_SECONDS = 43_200;
 const MAX_RETRIES = 20;

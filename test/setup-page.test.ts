@@ -170,6 +170,15 @@ describe("POST /setup/:code", () => {
     expect(await reopened.text()).toContain("This setup link has already been used");
   });
 
+  it("records the token the page issued as a tenant.token_rotated event, once, like an operator rotation", async () => {
+    const tenant = await createTenantWithLink();
+    expect((await submit(tenant.setupUrl, ENTRA_FORM)).status).toBe(200);
+    expect((await submit(tenant.setupUrl, ENTRA_FORM)).status).toBe(410);
+    const feed = await admin(`/tenants/${tenant.id}/events?limit=100`);
+    const { events } = await feed.json<{ events: { type: string }[] }>();
+    expect(events.filter((e) => e.type === "tenant.token_rotated")).toHaveLength(1);
+  });
+
   it("re-renders the form with the error for an invalid domain and changes nothing", async () => {
     const tenant = await createTenantWithLink({ provider: "okta", defaultRole: "viewer" });
     const before = await settingsOf(tenant);

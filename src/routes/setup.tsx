@@ -17,6 +17,7 @@ import { ScimError } from "../scim/errors";
 import { database } from "../storage/database";
 import type { SetupLinkRefusal, TenantRow, TenantSettings } from "../storage/tenants";
 import { completeSetup, hasConnectedIdp, inspectSetupLink } from "../tenancy/tenant-service";
+import { enqueueTenantEvents } from "../webhooks/dispatch";
 import { tenantSettingsFields } from "./tenant-settings";
 import {
   MessagePage,
@@ -238,6 +239,7 @@ export const setupRoutes = new Hono<AppEnv>()
         return refusedPage(c, now && !now.usable ? now.reason : "used");
       }
       const { tenant, token } = issued;
+      c.executionCtx.waitUntil(enqueueTenantEvents(c.env, tenant.id)); // tenant.token_rotated
       const result = {
         tenantName: tenant.name,
         provider: tenant.provider,

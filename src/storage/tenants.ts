@@ -322,6 +322,7 @@ export async function redeemSetupLink(
   settings: Partial<TenantSettings>,
   token: NewToken,
   now: string,
+  tenantId: string,
 ): Promise<{ tenant: TenantRow; previousTokenHash: string | null } | undefined> {
   const claim = `${now}#${crypto.randomUUID()}`;
   const claimed = sql`EXISTS (SELECT 1 FROM ${setupLinks} WHERE ${setupLinks.codeHash} = ${codeHash} AND ${setupLinks.usedAt} = ${claim})`;
@@ -349,6 +350,8 @@ export async function redeemSetupLink(
       .set({ ...settings, ...tokenColumns(token, now), ...keepPreviousToken })
       .where(and(sql`${tenants.id} = (SELECT ${setupLinks.tenantId} FROM ${setupLinks} WHERE ${setupLinks.codeHash} = ${codeHash})`, claimed))
       .returning(),
+    // The admin's new token replaced the tenant's: the operator hears of it as of a rotation.
+    tenantEventInsert(db, tenantId, "tenant.token_rotated", now, claimed),
   ]);
   const tenant = updated[0];
   if (!tenant) return undefined;

@@ -124,7 +124,7 @@ export async function completeSetup(
   if (!state?.usable) return undefined;
   const token = await issueToken();
   await rememberToken(kv, token.hash, state.tenant.id);
-  const redeemed = await redeemSetupLink(db, await sha256Hex(code), settings, token, new Date().toISOString());
+  const redeemed = await redeemSetupLink(db, await sha256Hex(code), settings, token, new Date().toISOString(), state.tenant.id);
   if (!redeemed) {
     await forgetToken(kv, token.hash);
     return undefined;

@@ -3,7 +3,7 @@
  * like the rest of the operator API). The secret is shown by the create and rotate answers only.
  */
 import { Hono } from "hono";
-import { createMiddleware } from "hono/factory";
+import { noStore } from "./no-store";
 import { z } from "zod";
 import type { AppEnv } from "../env";
 import { ScimError, scimErrors } from "../scim/errors";
@@ -96,11 +96,6 @@ export function deliveryView(row: WebhookDeliveryRow) {
     createdAt: row.createdAt,
   };
 }
-
-const noStore = createMiddleware<AppEnv>(async (c, next) => {
-  await next();
-  c.res.headers.set("Cache-Control", "no-store");
-});
 
 export function endpointNotFound() {
   return scimErrors.notFound("No webhook endpoint with this id.");

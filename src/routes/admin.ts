@@ -3,7 +3,7 @@
  * links, and reads events and the provisioning log. Bearer ADMIN_TOKEN.
  */
 import { Hono } from "hono";
-import { createMiddleware } from "hono/factory";
+import { noStore } from "./no-store";
 import { z } from "zod";
 import { type AppEnv, publicOrigin, scimBaseUrl } from "../env";
 import { scimErrors } from "../scim/errors";
@@ -77,15 +77,6 @@ function tenantView(t: TenantRow) {
     updatedAt: t.updatedAt,
   };
 }
-
-/**
- * Tokens and setup links are secrets, and the rest is a tenant's data: no operator API
- * response may be kept by a browser or a proxy cache.
- */
-const noStore = createMiddleware<AppEnv>(async (c, next) => {
-  await next();
-  c.res.headers.set("Cache-Control", "no-store");
-});
 
 export const adminRoutes = new Hono<AppEnv>()
   .use(noStore)

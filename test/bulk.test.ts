@@ -83,7 +83,7 @@ describe("POST /Bulk", () => {
       ["PUT", "412"],
       ["DELETE", "204"],
     ]);
-    expect(results[2]?.response, context).toMatchObject({ status: "412", detail: expect.any(String) });
+    expect(results[2]?.response, context).toMatchObject({ status: "412", detail: expect.any(String) as string });
     expect(results[0]?.location, context).toBe(results[1]?.location);
     expect(await totalOf(tenant, "/Users")).toBe(0);
   });

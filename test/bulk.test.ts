@@ -1,5 +1,7 @@
 /** POST /Bulk (RFC 7644 §3.7) over HTTP, as SCIM SDKs send it. */
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { countingEnv, send } from "./support/counting-env";
 import { expectScimError } from "./support/expect-scim-error";
 import { admin, bodyOf, createTenant, scim, type TestTenant } from "./support/http";
 import type { ListJson, MemberJson } from "./support/scim-json";
@@ -157,6 +159,32 @@ describe("POST /Bulk", () => {
     await expect.poll(async () => (await logOf()).length).toBe(3);
     const rows = (await logOf()).map((e) => `${e.method} ${e.path.replace(`/scim/v2/${tenant.id}`, "")} ${e.status}`).sort();
     expect(rows).toEqual(["POST /Bulk 200", "POST /Bulk/Users 201", "POST /Bulk/Users 409"]);
+  });
+});
+
+describe("POST /Bulk: D1 work", () => {
+  it("costs what its operations cost as single requests: one write batch each (a PATCH its read too), log rows included", async () => {
+    const tenant = await createTenant();
+    const counting = countingEnv(env);
+    const body = {
+      schemas: [BULK_REQUEST],
+      Operations: [
+        userOp("a", "rt1@example.com"),
+        userOp("b", "rt2@example.com"),
+        { method: "PATCH", path: "/Users/bulkId:a", data: { schemas: [PATCH_OP], Operations: [{ op: "replace", path: "displayName", value: "A" }] } },
+        { method: "DELETE", path: "/Users/bulkId:b" },
+      ],
+    };
+    const sent = await send(
+      counting,
+      new Request(`${tenant.baseUrl}/Bulk`, { method: "POST", headers: { Authorization: `Bearer ${tenant.token}`, "Content-Type": "application/scim+json" }, body: JSON.stringify(body) }),
+    );
+    const json = await bodyOf<BulkResponseJson>(sent.response);
+    expect(json.Operations.map((r) => r.status), JSON.stringify(json)).toEqual(["201", "201", "200", "204"]);
+    // POST 1 + POST 1 + PATCH 2 (read, write) + DELETE 1.
+    expect(sent.before.d1RoundTrips).toBe(5);
+    const logInserts = sent.statements.filter((st) => /^insert into "request_log"/i.test(st.sql));
+    expect(logInserts.length).toBe(4);
   });
 });
 

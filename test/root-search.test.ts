@@ -1,5 +1,7 @@
 /** Search across resource types at the tenant's root (RFC 7644 §3.4.2.1, §3.4.3): GET /?filter= and POST /.search. */
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { countingEnv, send } from "./support/counting-env";
 import { expectScimError } from "./support/expect-scim-error";
 import { admin, bodyOf, createTenant, scim, type TestTenant } from "./support/http";
 import type { ListJson } from "./support/scim-json";
@@ -84,6 +86,18 @@ describe("root search", () => {
     }
     expect(seen).toEqual([...users, ...groups]);
     expect(pages).toBe(3);
+  });
+
+  it("reads D1 once per resource type, whichever paging", async () => {
+    const tenant = await createTenant();
+    await directory(tenant);
+    const counting = countingEnv(env);
+    for (const query of ["?count=2", "?startIndex=3&count=2", "?count=2&cursor=", "?count=10&cursor="]) {
+      const sent = await send(counting, new Request(`${tenant.baseUrl}/${query}`, { headers: { Authorization: `Bearer ${tenant.token}` } }));
+      const page = await bodyOf<ListJson<ResourceJson>>(sent.response);
+      expect(page.totalResults, `${query}: ${JSON.stringify(page)}`).toBe(5);
+      expect(sent.before.d1RoundTrips, query).toBe(2);
+    }
   });
 
   it("searches only the types that have the filter's attributes", async () => {

@@ -25,6 +25,7 @@ import { readJsonBody } from "../body";
 import { methodNotAllowed } from "./listing";
 import type { Ctx } from "./resource-operations";
 import { resourceTypeAt } from "./resource-types";
+import { scimJson } from "./respond";
 import { tenantBaseUrl } from "./urls";
 
 interface BulkResult {
@@ -105,7 +106,12 @@ async function runBulk(c: Ctx): Promise<Response> {
     const started = Date.now();
     const path = resolvePath(op.path, created);
     // The operation's own provisioning-log row (its method and path), committed with its write.
-    const logFields = { at: new Date(started).toISOString(), method: op.method, path: `${new URL(c.req.url).pathname}${path}`.slice(0, 500), userAgent: requestLog?.userAgent ?? null };
+    const logFields = {
+      at: new Date(started).toISOString(),
+      method: op.method,
+      path: `${new URL(c.req.url).pathname}${path}`.slice(0, 500),
+      userAgent: requestLog?.userAgent ?? null,
+    };
     tdb.log = { ...logFields, startedMs: started };
     let result: BulkResult;
     try {
@@ -138,10 +144,7 @@ async function runBulk(c: Ctx): Promise<Response> {
   tdb.scope = "none";
   // §3.7.3: the results of the operations performed, in the order the client sent them.
   const performed = operations.flatMap((op) => results.get(op.index) ?? []);
-  return new Response(JSON.stringify({ schemas: [BULK_RESPONSE_SCHEMA], Operations: performed }), {
-    status: 200,
-    headers: { "Content-Type": "application/scim+json" },
-  });
+  return scimJson({ schemas: [BULK_RESPONSE_SCHEMA], Operations: performed });
 }
 
 function logAfter(c: Ctx, row: Omit<Parameters<typeof appendRequestLog>[1], "tenantId">): void {

@@ -214,6 +214,15 @@ describe("POST /Bulk: limits and bad bodies change nothing", () => {
     expect(await totalOf(tenant, "/Users")).toBe(0);
   });
 
+  it("answers 415 to another media type, 400 to malformed JSON and 401 without a token", async () => {
+    const tenant = await createTenant();
+    const body = JSON.stringify({ schemas: [BULK_REQUEST], Operations: [userOp("a", "media@example.com")] });
+    await expectScimError(await scim(tenant, "/Bulk", { method: "POST", body, headers: { "Content-Type": "text/plain" } }), 415);
+    await expectScimError(await scim(tenant, "/Bulk", { method: "POST", body: "{\"Operations\": [", headers: { "Content-Type": "application/scim+json" } }), 400, "invalidSyntax");
+    await expectScimError(await scim(tenant, "/Bulk", { method: "POST", body, token: null, headers: { "Content-Type": "application/scim+json" } }), 401);
+    expect(await totalOf(tenant, "/Users")).toBe(0);
+  });
+
   it("answers 405 with Allow to GET /Bulk", async () => {
     const tenant = await createTenant();
     const res = await scim(tenant, "/Bulk");

@@ -113,6 +113,7 @@ async function runBulk(c: Ctx): Promise<Response> {
       userAgent: requestLog?.userAgent ?? null,
     };
     tdb.log = { ...logFields, startedMs: started };
+    tdb.loggedStatus = undefined;
     let result: BulkResult;
     try {
       const missing = op.references.find((ref) => !bulkIds.has(ref));
@@ -125,8 +126,8 @@ async function runBulk(c: Ctx): Promise<Response> {
       if (op.method === "POST" && op.bulkId !== undefined) created.set(op.bulkId, createdId(location));
       const etag = res.headers.get("ETag");
       result = { method: op.method, location, status: String(res.status), ...(etag ? { version: etag } : {}) };
-      // A write that changed nothing committed no batch, so its row is written now, as for a single request.
-      if (tdb.log !== undefined) logAfter(c, { ...logFields, status: res.status, scimType: null, detail: null, durationMs: Date.now() - started });
+      // A write that changed nothing committed no batch (nor did the Durable Object's), so its row is written now, as for a single request.
+      if (tdb.loggedStatus !== res.status) logAfter(c, { ...logFields, status: res.status, scimType: null, detail: null, durationMs: Date.now() - started });
     } catch (error) {
       const scim = error instanceof ScimError ? error : undefined;
       // Never a 500 for the whole request once operations may have committed: this one failed alone.

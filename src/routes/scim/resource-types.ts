@@ -3,7 +3,6 @@
  * root search and /Bulk dispatch through this list, so a new type (a read-only Roles, say)
  * is one entry here, its operations, and its schema in scim/schema/.
  */
-import type { ResourceTypeName } from "../../scim/schema";
 import { groupOperations } from "./groups";
 import type { ResourceTypeEntry } from "./resource-operations";
 import { userOperations } from "./users";
@@ -17,10 +16,4 @@ export const RESOURCE_TYPES: readonly ResourceTypeEntry[] = [
 export function resourceTypeAt(endpoint: string): ResourceTypeEntry | undefined {
   const lower = endpoint.toLowerCase();
   return RESOURCE_TYPES.find((t) => t.endpoint.toLowerCase() === lower);
-}
-
-export function resourceTypeNamed(name: ResourceTypeName): ResourceTypeEntry {
-  const entry = RESOURCE_TYPES.find((t) => t.name === name);
-  if (!entry) throw new Error(`resource type ${name} is not registered`);
-  return entry;
 }

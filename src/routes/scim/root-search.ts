@@ -8,7 +8,7 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../../env";
-import { ScimError, scimErrors } from "../../scim/errors";
+import { scimErrors } from "../../scim/errors";
 import { type Filter, parseFilter } from "../../scim/filter";
 import { findAttribute, type ResourceTypeName, splitUrnPath } from "../../scim/schema";
 import { SyncTurnedOff } from "../../storage/tenant-db";
@@ -148,13 +148,8 @@ async function rootSearch(c: Ctx, raw: ListQuery): Promise<Response> {
   }
   const types = searchedTypes(raw);
   const query = withResourceType(raw);
-  try {
-    return query.cursor !== undefined ? await byCursor(c, types, query, query.cursor) : await byIndex(c, types, query);
-  } catch (error) {
-    // A type's own cursor that does not decode is the root cursor's fault.
-    if (error instanceof ScimError && error.scimType === "invalidCursor") throw scimErrors.invalidCursor("The cursor is not one this server issued.");
-    throw error;
-  }
+  // A type's own cursor inside the root cursor is decoded by its listing (400 invalidCursor when it is not one).
+  return query.cursor !== undefined ? byCursor(c, types, query, query.cursor) : byIndex(c, types, query);
 }
 
 export const rootSearchRoutes = new Hono<AppEnv>()

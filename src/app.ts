@@ -1,14 +1,17 @@
 /** The Hono app: operator API, setup pages, SCIM endpoints, and one error handler. */
 import { Hono } from "hono";
+import { getPath } from "hono/utils/url";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./env";
 import { ScimError, scimErrors } from "./scim/errors";
 import { adminRoutes } from "./routes/admin";
 import { adminWebhookRoutes } from "./routes/admin-webhooks";
 import { scimRoutes } from "./routes/scim";
+import { canonicalScimPath } from "./routes/scim/canonical-path";
 import { setupRoutes } from "./routes/setup";
 
-export const app = new Hono<AppEnv>()
+// SCIM paths route case- and trailing-slash-insensitively (routes/scim/canonical-path.ts).
+export const app = new Hono<AppEnv>({ getPath: (request) => canonicalScimPath(getPath(request)) })
   .get("/", (c) => c.json({ service: "scim-edge", scim: "/scim/v2/{tenantId}", admin: "/admin/tenants" }))
   .route("/admin/webhooks", adminWebhookRoutes)
   .route("/admin", adminRoutes)

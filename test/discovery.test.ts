@@ -20,7 +20,7 @@ describe("discovery", () => {
     expect(body).toMatchObject({
       schemas: ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
       patch: { supported: true },
-      bulk: { supported: false },
+      bulk: { supported: true, maxOperations: 100, maxPayloadSize: 1048576 },
       filter: { supported: true, maxResults: 1000 },
       changePassword: { supported: false },
       sort: { supported: true },

@@ -1,18 +1,19 @@
 /**
  * Property test over HTTP (issue 9, item 4): random filters, PATCH bodies, resource bodies and
  * JSON shapes against /Users and /Groups (list with filter, .search, POST, PUT, PATCH), the
- * way an IdP calls. Every answer must be below 500; every error an RFC 7644 §3.12 body whose
+ * root search and /Bulk, the way an IdP calls. Every answer must be below 500; every error an RFC 7644 §3.12 body whose
  * `status` is the HTTP status as a string; and an error must change nothing: the tenant's
  * users, groups, memberships, counters and event feed are the same after it as before.
  *
  * Seeded and reproducible: FUZZ_SEED=<n> npx vitest run --project workers test/fuzz-http.test.ts
- * (vitest.config.ts passes it in). About 10,000 requests per run.
+ * (vitest.config.ts passes it in). About 11,000 requests per run.
  */
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, inject, it } from "vitest";
 import {
   boundFilter,
+  bulkBody,
   contentType,
   filter,
   GROUP_ID,
@@ -107,6 +108,7 @@ class Session {
     expect(res.status, `${context} (the fuzz spent a tenant's rate budget)`).not.toBe(429);
     if (res.status < 400) {
       if (text !== "") expectWithinValueCap(parseJson(text, context), context);
+      if (request.path === "/Bulk") expectBulkResults(parseJson(text, context), context);
       this.baseline = mutates ? undefined : before; // a write that succeeded may change the tenant
       return;
     }
@@ -170,6 +172,19 @@ function expectWithinValueCap(json: unknown, context: string): void {
   for (const resource of resources) {
     for (const [name, value] of Object.entries(resource as Record<string, unknown>)) {
       if (Array.isArray(value) && name !== "members") expect(value.length, `${context}: ${name}`).toBeLessThanOrEqual(1000);
+    }
+  }
+}
+
+/** Each operation of a Bulk answer is below 500, and a failed one carries an RFC 7644 §3.12 body. */
+function expectBulkResults(json: unknown, context: string): void {
+  const results = (json as { Operations?: unknown }).Operations;
+  expect(Array.isArray(results), context).toBe(true);
+  for (const result of results as { status?: unknown; response?: { schemas?: unknown; status?: unknown } }[]) {
+    expect(Number(result.status), context).toBeLessThan(500);
+    if (Number(result.status) >= 400) {
+      expect(result.response?.schemas, context).toEqual([ERROR_SCHEMA]);
+      expect(result.response?.status, context).toBe(result.status);
     }
   }
 }
@@ -239,6 +254,13 @@ const shapeRequest: fc.Arbitrary<FuzzRequest> = fc
     return { method, path, body: wrap(s, wrapping, r.schema), contentType: "application/scim+json" };
   });
 
+/** The root search (GET /?filter=, POST /.search) and /Bulk with random bodies. */
+const rootAndBulkRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
+  fc.tuple(mostly(filter), mostly(listParameters, 3)).map(([f, params]): FuzzRequest => ({ method: "GET", path: `/?${f === undefined ? "" : `filter=${encodeQueryValue(f)}`}${params ?? ""}` })),
+  fc.tuple(searchBody, contentType).map(([body, type]): FuzzRequest => ({ method: "POST", path: "/.search", body, contentType: type })),
+  { weight: 3, arbitrary: fc.tuple(bulkBody, contentType).map(([body, type]): FuzzRequest => ({ method: "POST", path: "/Bulk", body, contentType: type })) },
+);
+
 /** Requests in flight at once, each on its own tenant (so each error is still checked alone). */
 const PARALLEL = 2;
 
@@ -278,5 +300,9 @@ describe(`HTTP fuzz (FUZZ_SEED=${SEED})`, () => {
 
   it("deep, wide, long and malformed JSON on every write endpoint (1,000 requests)", async () => {
     await fuzz(shapeRequest, 1000, 5);
+  });
+
+  it("the root search and /Bulk with random filters and bodies (1,000 requests)", async () => {
+    await fuzz(rootAndBulkRequest, 1000, 6);
   });
 });

@@ -470,9 +470,9 @@ describe("deprovisioning and seats", () => {
 });
 
 describe("unsupported endpoints and methods", () => {
-  it.each(["/Bulk", "/Me"])("answers 501 to %s", async (path) => {
+  it("answers 501 to /Me", async () => {
     const tenant = await createTenant();
-    await expectScimError(await scim(tenant, path, { method: "POST", json: {} }), 501);
+    await expectScimError(await scim(tenant, "/Me", { method: "POST", json: {} }), 501);
   });
 
   it("answers 405 with Allow to PUT on the collection", async () => {

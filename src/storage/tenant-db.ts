@@ -34,6 +34,13 @@ export class PreconditionFailed extends Error {
   }
 }
 
+/** 403: the tenant turned provisioning of this resource type off (userSync / groupSync). */
+export class SyncTurnedOff extends ScimError {
+  constructor(detail: string) {
+    super(403, detail);
+  }
+}
+
 const GUARD_COLUMNS = {
   tokenCurrent: "token_current",
   resourceCurrent: "resource_current",
@@ -173,10 +180,10 @@ export class TenantDb {
     }
     this.storedAuthFailures = row.authFailures;
     if (this.scope === "users" && !row.userSync) {
-      throw scimErrors.forbidden("User provisioning is turned off for this tenant.");
+      throw new SyncTurnedOff("User provisioning is turned off for this tenant.");
     }
     if (this.scope === "groups" && !row.groupSync) {
-      throw scimErrors.forbidden("Group provisioning is turned off for this tenant.");
+      throw new SyncTurnedOff("Group provisioning is turned off for this tenant.");
     }
   }
 

@@ -289,3 +289,45 @@ export const contentType = fc.oneof(
   { weight: 12, arbitrary: fc.constantFrom("application/scim+json", "application/json; charset=utf-8") },
   { weight: 1, arbitrary: fc.constantFrom("text/plain", "application/xml", "application/scim+json; charset=latin1", "multipart/form-data") },
 );
+
+// --- /Bulk -----------------------------------------------------------------------------------
+
+const BULK_REQUEST = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
+const bulkId = fc.constantFrom("a", "b", "c", "", "bulkId:a");
+const bulkPath = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom("/Users", "/Groups", `/Users/${USER_ID}`, `/Groups/${GROUP_ID}`, "/Users/bulkId:a", "/groups/bulkId:b/") },
+  { weight: 1, arbitrary: fc.constantFrom("/", "/Bulk", "/Users/x/y", "Users", "/Widgets", "/Users/%ZZ", "/Users/?a=b") },
+  { weight: 1, arbitrary: wildString.map((s) => `/${s}`) },
+);
+/** A data value that refers to an operation by bulkId now and then. */
+const bulkData = fc.oneof(
+  { weight: 3, arbitrary: resourceBody(USER) },
+  { weight: 2, arbitrary: resourceBody(GROUP).map((b) => b.replace(/^\{/, '{"members":[{"value":"bulkId:a"},{"value":"bulkId:b"}],')) },
+  { weight: 3, arbitrary: patchBody },
+  { weight: 1, arbitrary: json },
+);
+const bulkOperation = fc
+  .tuple(fc.constantFrom("POST", "PUT", "PATCH", "DELETE", "post", "GET", "", "1"), bulkPath, mostly(bulkId, 3), mostly(bulkData, 4), mostly(fc.constantFrom('"W/\\"1\\""', '"*"', "7", '"x"'), 2))
+  .map(([method, path, id, data, version]) =>
+    object([
+      ["method", JSON.stringify(method)],
+      ["path", JSON.stringify(path)],
+      ...(id !== undefined ? [["bulkId", JSON.stringify(id)] as [string, string]] : []),
+      ...(data !== undefined ? [["data", data] as [string, string]] : []),
+      ...(version !== undefined ? [["version", version] as [string, string]] : []),
+    ]),
+  );
+/** A BulkRequest of a few operations, now and then with a bad failOnErrors or Operations. */
+export const bulkBody: fc.Arbitrary<string> = fc
+  .tuple(
+    mostly(fc.constant(`["${BULK_REQUEST}"]`)),
+    mostly(fc.constantFrom("1", "2", "0", "-1", '"1"', "1.5", "null"), 2),
+    fc.oneof({ weight: 6, arbitrary: fc.array(bulkOperation, { minLength: 1, maxLength: 3 }).map((ops) => `[${ops.join(",")}]`) }, { weight: 1, arbitrary: json }),
+  )
+  .map(([schemas, failOnErrors, operations]) =>
+    object([
+      ...(schemas !== undefined ? [["schemas", schemas] as [string, string]] : []),
+      ...(failOnErrors !== undefined ? [["failOnErrors", failOnErrors] as [string, string]] : []),
+      ["Operations", operations],
+    ]),
+  );

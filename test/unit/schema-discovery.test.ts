@@ -18,7 +18,7 @@ const show = (v: unknown): string => JSON.stringify(v);
 
 const features: ServiceProviderFeatures = {
   patch: true,
-  bulk: false,
+  bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
   filter: { supported: true, maxResults: 1000 },
   changePassword: false,
   sort: true,

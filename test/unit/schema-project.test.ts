@@ -156,6 +156,8 @@ describe("parseAttributeList", () => {
     ["userName", ["userName"]],
     [" userName , name.givenName,,emails.value ", ["userName", "name.givenName", "emails.value"]],
     [`${ENTERPRISE_USER_SCHEMA_URN}:employeeNumber,members`, [`${ENTERPRISE_USER_SCHEMA_URN}:employeeNumber`, "members"]],
+    ['emails[type eq "work"]', ["emails"]],
+    ['emails[type eq "work" and value co ","].value,userName', ["emails.value", "userName"]],
   ])("parseAttributeList(%j) is %j", (input, expected) => {
     expect(parseAttributeList(input), show(input)).toEqual(expected);
   });

@@ -8,12 +8,12 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
 import { scimErrors } from "../../scim/errors";
-import { listResponse } from "../../scim/list-response";
 import { locationOf, renderResource } from "../../scim/resource";
 import type { JsonObject, JsonValue } from "../../scim/schema";
 import { MEMBER_PAGE_ROWS, type MemberPage, type MemberRef, readMemberPage, remainingMemberPages } from "../../storage/group-members";
 import type { StoredGroup } from "../../storage/group-reads";
 import type { ProjectionQuery } from "./list-query";
+import type { RenderedPage } from "./list-body";
 import { projectionOf } from "./listing";
 import { scimJson } from "./respond";
 import { splitAround, streamedJson } from "./stream-body";
@@ -104,31 +104,17 @@ export function groupResponse(c: Ctx, group: StoredGroup, status: number, header
   return streamedJson(groupJson(c, group, query), status, headers);
 }
 
-export interface GroupListPage {
-  groups: StoredGroup[];
-  totalResults: number;
-  startIndex: number;
-  nextCursor?: string;
-}
-
-/** A ListResponse of groups: streamed, group after group, when any group's members span pages. */
-export function groupListResponse(c: Ctx, page: GroupListPage, query: ProjectionQuery): Response {
-  const { groups, totalResults, startIndex, nextCursor } = page;
-  if (!groups.some(streams)) {
-    return scimJson(listResponse(groups.map((g) => renderGroup(c, g, query)), totalResults, startIndex, nextCursor));
-  }
+/** A list page of groups rendered: streamed, group after group, when any group's members span pages. */
+export function renderedGroupPage(c: Ctx, groups: readonly StoredGroup[], query: ProjectionQuery): RenderedPage {
+  if (!groups.some(streams)) return { length: groups.length, inline: groups.map((g) => renderGroup(c, g, query)) };
   checkPageBudget(groups);
-  const envelope = listResponse([] as JsonValue[], totalResults, startIndex, nextCursor) as unknown as JsonObject;
-  const [before, after] = splitAround({ ...envelope, itemsPerPage: groups.length }, "Resources");
   async function* parts(): AsyncGenerator<string, void> {
-    yield `${before}[`;
     for (const [i, group] of groups.entries()) {
       if (i > 0) yield ",";
       yield* groupJson(c, group, query);
     }
-    yield `]${after}`;
   }
-  return streamedJson(parts(), 200, {});
+  return { length: groups.length, stream: parts };
 }
 
 /**

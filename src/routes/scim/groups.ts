@@ -2,12 +2,9 @@
  * /Groups (RFC 7644 §3.3–§3.6). Reads go to D1 directly; every write goes through the
  * tenant's Durable Object, which applies group writes one at a time.
  */
-import { type Context, Hono } from "hono";
 import type { TenantCoordinator } from "../../durable/tenant-coordinator";
 import { type Outcome, unwrapOutcome } from "../../durable/tenant-coordinator";
-import type { AppEnv } from "../../env";
 import { scimErrors, unwrap } from "../../scim/errors";
-import { listResponse } from "../../scim/list-response";
 import { parsePatchRequest } from "../../scim/patch";
 import { etagOf, locationOf } from "../../scim/resource";
 import { parseResource, type ResourceTypeName, type ScimDocument } from "../../scim/schema";
@@ -22,17 +19,15 @@ import {
 } from "../../storage/group-reads";
 import { requireScanBudget } from "../../storage/scan-budget";
 import { encodeCursor } from "../../storage/listing";
-import { readJsonBody } from "../body";
-import { parseWith, validQuery } from "../validation";
-import { type ListQuery, listQuerySchema, type ProjectionQuery, projectionQuerySchema } from "./list-query";
-import { firstMemberPages, groupListResponse, groupResponse } from "./group-body";
-import { methodNotAllowed, planFromQuery, searchBody, wantsDerived } from "./listing";
-import { ifMatchVersion, notModified } from "./preconditions";
-import { scimJson } from "./respond";
+import { firstMemberPages, groupResponse, renderedGroupPage } from "./group-body";
+import type { ResourcePage } from "./list-body";
+import { type ListQuery, NO_PROJECTION, type ProjectionQuery } from "./list-query";
+import { planFromQuery, wantsDerived } from "./listing";
+import { notModified } from "./preconditions";
+import type { Ctx, ResourceOperations } from "./resource-operations";
 import { tenantBaseUrl } from "./urls";
 
 const RESOURCE: ResourceTypeName = "Group";
-type Ctx = Context<AppEnv>;
 
 
 /** The group-write methods of the tenant's Durable Object, called over RPC. */
@@ -79,14 +74,14 @@ function single(c: Ctx, group: StoredGroup, status: number, query: ProjectionQue
   return groupResponse(c, group, status, headers, query);
 }
 
-async function list(c: Ctx, query: ListQuery): Promise<Response> {
+async function list(c: Ctx, query: ListQuery): Promise<ResourcePage> {
   const tdb = c.var.tenantDb;
   const plan = planFromQuery(RESOURCE, tdb.tenantId, query);
   const total = plan.filter ? countGroupsQuery(tdb.db, tdb.tenantId, plan.filter, plan.scan) : groupCountQuery(tdb.db, tdb.tenantId);
   if (query.count === 0 && query.cursor === undefined) {
     const { results: [totals] } = await tdb.read([total] as const);
     requireScanBudget(RESOURCE, plan.scan, totals[0]);
-    return scimJson(listResponse([], totals[0]?.total ?? 0, query.startIndex));
+    return { length: 0, inline: [], totalResults: totals[0]?.total ?? 0 };
   }
   const pageQuery = { ...plan, includeMembers: wantsDerived("members", query) };
   const page = selectGroupsPageQuery(tdb.db, tdb.tenantId, pageQuery);
@@ -98,56 +93,47 @@ async function list(c: Ctx, query: ListQuery): Promise<Response> {
   const pageRows = query.cursor !== undefined ? rows.slice(0, query.count) : rows;
   const next = query.cursor !== undefined && rows.length > query.count ? pageRows.at(-1) : undefined;
   const stored = pageRows.map((row) => toStoredGroup(row));
-  return groupListResponse(
-    c,
-    {
-      groups: results[2] ? firstMemberPages(stored, results[2]) : stored,
-      totalResults: totals[0]?.total ?? 0,
-      startIndex: query.cursor !== undefined ? 1 : query.startIndex,
-      ...(next ? { nextCursor: encodeCursor(next.seq) } : {}),
-    },
-    query,
-  );
+  return {
+    ...renderedGroupPage(c, results[2] ? firstMemberPages(stored, results[2]) : stored, query),
+    totalResults: totals[0]?.total ?? 0,
+    ...(next ? { nextCursor: encodeCursor(next.seq) } : {}),
+  };
 }
 
-export const groupRoutes = new Hono<AppEnv>()
-  .use(async (c, next) => {
-    c.var.tenantDb.scope = "groups";
-    await next();
-  })
-  .get("/", validQuery(listQuerySchema), (c) => list(c, c.req.valid("query")))
-  .post("/.search", async (c) => list(c, parseWith(listQuerySchema, searchBody(await readJsonBody(c.req.raw)))))
-  .post("/", async (c) => {
-    const { doc, memberIds } = splitMembers(unwrap(parseResource(RESOURCE, await readJsonBody(c.req.raw))));
-    const group = settled(c, await coordinator(c).createGroup(writeAuth(c, 201), doc, memberIds));
-    return single(c, group, 201, parseWith(projectionQuerySchema, c.req.query()));
-  })
-  .get("/:id", async (c) => {
-    const query = parseWith(projectionQuerySchema, c.req.query());
+/** Parses a POST/PUT body into the group's document and member ids, as every way of writing a group does. */
+function groupDocument(body: unknown): { doc: ScimDocument; memberIds: string[] } {
+  return splitMembers(unwrap(parseResource(RESOURCE, body)));
+}
+
+export const groupOperations: ResourceOperations = {
+  list,
+  async read(c, id, projection) {
     // excludedAttributes=members must not even read the membership table.
-    const group = await readGroup(c.var.tenantDb, c.req.param("id"), wantsDerived("members", query));
+    const group = await readGroup(c.var.tenantDb, id, wantsDerived("members", projection));
     if (notModified(c, group.version)) return c.body(null, 304, { ETag: etagOf(group.version) });
-    return single(c, group, 200, query);
-  })
-  .put("/:id", async (c) => {
-    const { doc, memberIds } = splitMembers(unwrap(parseResource(RESOURCE, await readJsonBody(c.req.raw))));
-    const outcome = await coordinator(c).replaceGroup(writeAuth(c, 200), c.req.param("id"), doc, memberIds, ifMatchVersion(c));
-    return single(c, settled(c, outcome), 200, parseWith(projectionQuerySchema, c.req.query()));
-  })
-  .patch("/:id", async (c) => {
-    const operations = unwrap(parsePatchRequest(await readJsonBody(c.req.raw)));
+    return single(c, group, 200, projection);
+  },
+  async create(c, { body, projection }) {
+    const { doc, memberIds } = groupDocument(body);
+    const group = settled(c, await coordinator(c).createGroup(writeAuth(c, 201), doc, memberIds));
+    return single(c, group, 201, projection ?? NO_PROJECTION);
+  },
+  async replace(c, id, { body, ifMatch, projection }) {
+    const { doc, memberIds } = groupDocument(body);
+    const outcome = await coordinator(c).replaceGroup(writeAuth(c, 200), id, doc, memberIds, ifMatch);
+    return single(c, settled(c, outcome), 200, projection ?? NO_PROJECTION);
+  },
+  async patch(c, id, { body, ifMatch, projection }) {
+    const operations = unwrap(parsePatchRequest(body));
     // 204 unless the client asks for a body with attributes/excludedAttributes (RFC 7644 §3.5.2).
-    const wantsBody = c.req.query("attributes") !== undefined || c.req.query("excludedAttributes") !== undefined;
-    const query = parseWith(projectionQuerySchema, c.req.query());
-    const withResult = wantsBody ? { includeMembers: wantsDerived("members", query) } : undefined;
-    const auth = writeAuth(c, wantsBody ? 200 : 204);
-    const outcome = await coordinator(c).patchGroup(auth, c.req.param("id"), operations, ifMatchVersion(c), withResult);
+    const withResult = projection ? { includeMembers: wantsDerived("members", projection) } : undefined;
+    const auth = writeAuth(c, projection ? 200 : 204);
+    const outcome = await coordinator(c).patchGroup(auth, id, operations, ifMatch, withResult);
     const group = settled(c, outcome);
-    return group ? single(c, group, 200, query) : c.body(null, 204);
-  })
-  .delete("/:id", async (c) => {
-    settled(c, await coordinator(c).deleteGroup(writeAuth(c, 204), c.req.param("id"), ifMatchVersion(c)));
+    return group && projection ? single(c, group, 200, projection) : c.body(null, 204);
+  },
+  async remove(c, id, { ifMatch }) {
+    settled(c, await coordinator(c).deleteGroup(writeAuth(c, 204), id, ifMatch));
     return c.body(null, 204);
-  })
-  .all("/", methodNotAllowed("GET, POST"))
-  .all("/:id", methodNotAllowed("GET, PUT, PATCH, DELETE"));
+  },
+};

@@ -5,10 +5,12 @@ import { scimErrors } from "../../scim/errors";
 import { tenantRateLimit } from "../../tenancy/rate-limit";
 import { scimAuth } from "../../tenancy/scim-auth";
 import { discoveryRoutes } from "./discovery";
-import { groupRoutes } from "./groups";
+import { bulkRoutes } from "./bulk";
 import { requestLog } from "./request-log";
+import { resourceRoutes } from "./resource-routes";
+import { RESOURCE_TYPES } from "./resource-types";
+import { rootSearchRoutes } from "./root-search";
 import { requirePublicOrigin } from "./urls";
-import { userRoutes } from "./users";
 import { webhookDispatch } from "../../webhooks/dispatch";
 
 export const scimRoutes = new Hono<AppEnv>()
@@ -21,12 +23,13 @@ export const scimRoutes = new Hono<AppEnv>()
   // After the response: the tenant's new events go to the webhook queue (no D1).
   .use(webhookDispatch)
   .route("/", discoveryRoutes)
-  .route("/Users", userRoutes)
-  .route("/Groups", groupRoutes)
-  // RFC 7644 §3.7 / §3.11: optional features we do not offer are 501, not 404.
-  .all("/Bulk", () => {
-    throw scimErrors.notImplemented("Bulk operations are not supported (see /ServiceProviderConfig).");
-  })
+  .route("/", rootSearchRoutes)
+  .route("/Bulk", bulkRoutes);
+
+for (const type of RESOURCE_TYPES) scimRoutes.route(`/${type.endpoint}`, resourceRoutes(type));
+
+scimRoutes
+  // RFC 7644 §3.11: an optional feature we do not offer is 501, not 404.
   .all("/Me", () => {
     throw scimErrors.notImplemented("/Me is not supported: tokens here authenticate an IdP, not a user.");
   });

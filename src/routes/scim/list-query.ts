@@ -50,3 +50,6 @@ export type ListQuery = z.output<typeof listQuerySchema>;
 /** `attributes` / `excludedAttributes` alone, for single-resource responses. */
 export const projectionQuerySchema = listQuerySchema.pick({ attributes: true, excludedAttributes: true });
 export type ProjectionQuery = z.output<typeof projectionQuerySchema>;
+
+/** No `attributes` / `excludedAttributes`: the default projection. */
+export const NO_PROJECTION: ProjectionQuery = { attributes: [], excludedAttributes: [] };

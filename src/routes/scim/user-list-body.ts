@@ -1,5 +1,5 @@
 /**
- * A ListResponse of users whose documents did not all come inline with the page (each one
+ * A page of users whose documents did not all come inline with the page (each one
  * over LIST_INLINE_DOC_BYTES, storage/users.ts). D1 returns at most 50 MB per statement and a
  * Worker has 128 MB: the large documents are read by id in order, at most DOC_BYTES_PER_READ
  * per statement, and each user is written to the stream as soon as its document is there,
@@ -8,12 +8,10 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
-import { listResponse } from "../../scim/list-response";
 import type { JsonObject, ScimDocument } from "../../scim/schema";
 import { rowsPerStatement } from "../../storage/chunk";
 import { selectUserDocsQuery } from "../../storage/users";
-import { scimJson } from "./respond";
-import { splitAround, streamedJson } from "./stream-body";
+import type { RenderedPage } from "./list-body";
 
 type Ctx = Context<AppEnv>;
 
@@ -25,13 +23,6 @@ export interface PageRow {
   id: string;
   doc: Record<string, unknown> | null;
   docBytes: number;
-}
-
-export interface UserListPage<R extends PageRow> {
-  rows: R[];
-  totalResults: number;
-  startIndex: number;
-  nextCursor?: string;
 }
 
 /** The next run of rows without their document, as many as one read may return. */
@@ -48,17 +39,13 @@ function nextRead<R extends PageRow>(rows: readonly R[], from: number): R[] {
   return run;
 }
 
-/** The ListResponse: one JSON string when every document came inline, else streamed user by user. */
-export function userListResponse<R extends PageRow>(c: Ctx, page: UserListPage<R>, render: (row: R & { doc: ScimDocument }) => JsonObject): Response {
-  const { rows, totalResults, startIndex, nextCursor } = page;
+/** The page's users rendered: all inline when every document came with the page, else streamed user by user. */
+export function renderedUserPage<R extends PageRow>(c: Ctx, rows: readonly R[], render: (row: R & { doc: ScimDocument }) => JsonObject): RenderedPage {
   const inline = (row: R): (R & { doc: ScimDocument }) | undefined => (row.doc !== null ? { ...row, doc: row.doc as ScimDocument } : undefined);
   const allInline = rows.map(inline);
-  if (allInline.every((r) => r !== undefined)) return scimJson(listResponse(allInline.map(render), totalResults, startIndex, nextCursor));
+  if (allInline.every((r) => r !== undefined)) return { length: rows.length, inline: allInline.map(render) };
   const tdb = c.var.tenantDb;
-  const envelope = listResponse([], totalResults, startIndex, nextCursor) as unknown as JsonObject;
-  const [before, after] = splitAround({ ...envelope, itemsPerPage: rows.length }, "Resources");
   async function* parts(): AsyncGenerator<string, void> {
-    yield `${before}[`;
     let written = false;
     let docs = new Map<string, ScimDocument>();
     for (const [i, row] of rows.entries()) {
@@ -74,7 +61,6 @@ export function userListResponse<R extends PageRow>(c: Ctx, page: UserListPage<R
       yield `${written ? "," : ""}${JSON.stringify(render({ ...row, doc }))}`;
       written = true;
     }
-    yield `]${after}`;
   }
-  return streamedJson(parts(), 200, {});
+  return { length: rows.length, stream: parts };
 }

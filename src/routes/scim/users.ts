@@ -1,11 +1,8 @@
 /** /Users (RFC 7644 §3.3–§3.6): create, read, list/search, replace, patch, delete. */
-import { type Context, Hono } from "hono";
 import type { TenantCoordinator } from "../../durable/tenant-coordinator";
 import { unwrapOutcome } from "../../durable/tenant-coordinator";
 import { PatchRaced, patchUserOnce } from "../../durable/user-patch";
-import type { AppEnv } from "../../env";
 import { type ScimError, scimErrors, unwrap } from "../../scim/errors";
-import { listResponse } from "../../scim/list-response";
 import { parsePatchRequest } from "../../scim/patch";
 import { etagOf, locationOf, renderResource } from "../../scim/resource";
 import { type JsonValue, parseResource, type ResourceTypeName } from "../../scim/schema";
@@ -25,18 +22,16 @@ import {
   userCountQuery,
   userExists,
 } from "../../storage/users";
-import { readJsonBody } from "../body";
-import { parseWith, validQuery } from "../validation";
-import { type ListQuery, listQuerySchema, type ProjectionQuery, projectionQuerySchema } from "./list-query";
-import { methodNotAllowed, planFromQuery, projectionOf, searchBody, wantsDerived } from "./listing";
-import { ifMatchVersion, notModified } from "./preconditions";
+import type { ResourcePage } from "./list-body";
+import { type ListQuery, NO_PROJECTION, type ProjectionQuery } from "./list-query";
+import { planFromQuery, projectionOf, wantsDerived } from "./listing";
+import { notModified } from "./preconditions";
+import type { Ctx, ResourceOperations } from "./resource-operations";
 import { scimJson } from "./respond";
-import { userListResponse } from "./user-list-body";
+import { renderedUserPage } from "./user-list-body";
 import { tenantBaseUrl } from "./urls";
 
 const RESOURCE: ResourceTypeName = "User";
-
-type Ctx = Context<AppEnv>;
 
 /** The tenant's Durable Object, for user PATCHes that lost a race (durable/user-patch.ts). */
 function coordinator(c: Ctx): Pick<TenantCoordinator, "patchUser"> {
@@ -56,11 +51,11 @@ function render(c: Ctx, user: StoredUser, query: ProjectionQuery) {
   return renderResource(RESOURCE, user, baseUrl, derived, projectionOf(query));
 }
 
-/** One user as the response body; `attributes`/`excludedAttributes` come from the request's query. */
-function single(c: Ctx, user: StoredUser, status = 200) {
+/** One user as the response body, projected as the request asked. */
+function single(c: Ctx, user: StoredUser, status: number, projection: ProjectionQuery = NO_PROJECTION) {
   const headers: Record<string, string> = { ETag: etagOf(user.version) };
   if (status === 201) headers.Location = locationOf(tenantBaseUrl(c), RESOURCE, user.id);
-  return scimJson(render(c, user, parseWith(projectionQuerySchema, c.req.query())), status, headers);
+  return scimJson(render(c, user, projection), status, headers);
 }
 
 async function readUser(c: Ctx, id: string, includeGroups = true): Promise<StoredUser> {
@@ -71,7 +66,7 @@ async function readUser(c: Ctx, id: string, includeGroups = true): Promise<Store
   return toStoredUser(row);
 }
 
-async function list(c: Ctx, query: ListQuery): Promise<Response> {
+async function list(c: Ctx, query: ListQuery): Promise<ResourcePage> {
   const tdb = c.var.tenantDb;
   const plan = planFromQuery(RESOURCE, tdb.tenantId, query);
   const total = plan.filter ? countUsersQuery(tdb.db, tdb.tenantId, plan.filter, plan.scan) : userCountQuery(tdb.db, tdb.tenantId);
@@ -80,66 +75,56 @@ async function list(c: Ctx, query: ListQuery): Promise<Response> {
   if (query.count === 0 && query.cursor === undefined) {
     const { results: [totals] } = await tdb.read([total] as const);
     requireScanBudget(RESOURCE, plan.scan, totals[0]);
-    return scimJson(listResponse([], totals[0]?.total ?? 0, query.startIndex));
+    return { length: 0, inline: [], totalResults: totals[0]?.total ?? 0 };
   }
   const { results: [rows, totals] } = await tdb.read([page, total] as const);
   requireScanBudget(RESOURCE, plan.scan, totals[0]);
   const pageRows = query.cursor !== undefined ? rows.slice(0, query.count) : rows;
   const next = query.cursor !== undefined && rows.length > query.count ? pageRows.at(-1) : undefined;
   // Large documents are not inline in the page (D1's 50 MB result limit): see user-list-body.ts.
-  return userListResponse(
-    c,
-    {
-      rows: pageRows,
-      totalResults: totals[0]?.total ?? 0,
-      startIndex: query.cursor !== undefined ? 1 : query.startIndex,
-      ...(next ? { nextCursor: encodeCursor(next.seq) } : {}),
-    },
-    (row) => render(c, toStoredUser(row), query),
-  );
+  return {
+    ...renderedUserPage(c, pageRows, (row) => render(c, toStoredUser(row), query)),
+    totalResults: totals[0]?.total ?? 0,
+    ...(next ? { nextCursor: encodeCursor(next.seq) } : {}),
+  };
 }
 
-export const userRoutes = new Hono<AppEnv>()
-  .use(async (c, next) => {
-    c.var.tenantDb.scope = "users";
-    await next();
-  })
-  .get("/", validQuery(listQuerySchema), (c) => list(c, c.req.valid("query")))
-  .post("/.search", async (c) => list(c, parseWith(listQuerySchema, searchBody(await readJsonBody(c.req.raw)))))
-  .post("/", async (c) => {
-    const doc = unwrap(parseResource(RESOURCE, await readJsonBody(c.req.raw)));
-    checkDocumentSize(doc);
+/** Parses and size-checks a POST/PUT body, as every way of writing a user does. */
+function userDocument(body: unknown) {
+  const doc = unwrap(parseResource(RESOURCE, body));
+  checkDocumentSize(doc);
+  return doc;
+}
+
+export const userOperations: ResourceOperations = {
+  list,
+  async read(c, id, projection) {
+    const user = await readUser(c, id, wantsDerived("groups", projection));
+    if (notModified(c, user.version)) return c.body(null, 304, { ETag: etagOf(user.version) });
+    return single(c, user, 200, projection);
+  },
+  async create(c, { body, projection }) {
+    const doc = userDocument(body);
     c.var.tenantDb.logSuccessAs(201);
     const { user } = await createUser(c.var.tenantDb, doc);
-    return single(c, user, 201);
-  })
-  .get("/:id", async (c) => {
-    const query = parseWith(projectionQuerySchema, c.req.query());
-    const user = await readUser(c, c.req.param("id"), wantsDerived("groups", query));
-    if (notModified(c, user.version)) return c.body(null, 304, { ETag: etagOf(user.version) });
-    return single(c, user);
-  })
-  .put("/:id", async (c) => {
-    const id = c.req.param("id");
-    const doc = unwrap(parseResource(RESOURCE, await readJsonBody(c.req.raw)));
-    checkDocumentSize(doc);
-    const expected = ifMatchVersion(c);
+    return single(c, user, 201, projection);
+  },
+  async replace(c, id, { body, ifMatch, projection }) {
+    const doc = userDocument(body);
     c.var.tenantDb.logSuccessAs(200);
     try {
-      const user = await replaceUser(c.var.tenantDb, { id, doc, expectedVersion: expected, eventType: "user.replaced" }, true);
-      return single(c, user);
+      const user = await replaceUser(c.var.tenantDb, { id, doc, expectedVersion: ifMatch, eventType: "user.replaced" }, true);
+      return single(c, user, 200, projection);
     } catch (error) {
-      throw await explainPrecondition(c, error, id, expected);
+      throw await explainPrecondition(c, error, id, ifMatch);
     }
-  })
-  .patch("/:id", async (c) => {
-    const id = c.req.param("id");
-    const operations = unwrap(parsePatchRequest(await readJsonBody(c.req.raw)));
-    const ifMatch = ifMatchVersion(c);
+  },
+  async patch(c, id, { body, ifMatch, projection }) {
+    const operations = unwrap(parsePatchRequest(body));
     // The write (of the attempt that commits) carries the log row; a PATCH that changes nothing is logged after the response.
     c.var.tenantDb.logSuccessAs(200);
     try {
-      return single(c, await patchUserOnce(c.var.tenantDb, id, operations, ifMatch));
+      return single(c, await patchUserOnce(c.var.tenantDb, id, operations, ifMatch), 200, projection);
     } catch (error) {
       if (!(error instanceof PatchRaced)) throw error;
     }
@@ -147,21 +132,18 @@ export const userRoutes = new Hono<AppEnv>()
     const outcome = await coordinator(c).patchUser(c.var.tenantDb.auth, id, operations);
     // The Durable Object's committed batch carried this request's log row.
     if (outcome.ok && outcome.loggedStatus !== undefined) c.var.tenantDb.loggedStatus = outcome.loggedStatus;
-    return single(c, unwrapOutcome(outcome));
-  })
-  .delete("/:id", async (c) => {
-    const id = c.req.param("id");
-    const expected = ifMatchVersion(c);
+    return single(c, unwrapOutcome(outcome), 200, projection);
+  },
+  async remove(c, id, { ifMatch }) {
     c.var.tenantDb.logSuccessAs(204);
     try {
-      await deleteUser(c.var.tenantDb, id, expected);
+      await deleteUser(c.var.tenantDb, id, ifMatch);
     } catch (error) {
-      throw await explainPrecondition(c, error, id, expected);
+      throw await explainPrecondition(c, error, id, ifMatch);
     }
     return c.body(null, 204);
-  })
-  .all("/", methodNotAllowed("GET, POST"))
-  .all("/:id", methodNotAllowed("GET, PUT, PATCH, DELETE"));
+  },
+};
 
 /** A write whose precondition failed: 404, 412 or 409 (see explainStaleWrite). */
 function explainPrecondition(c: Ctx, error: unknown, id: string, ifMatch: number | undefined): Promise<unknown> {

@@ -100,6 +100,10 @@ export function memberOnlyPatch(ops: readonly PatchOperation[]): Result<MemberCh
 }
 
 function applyOperation(ctx: Context, op: PatchOperation): void {
+  if (op.wholeExtension !== undefined) {
+    removeExtension(ctx, op.wholeExtension);
+    return;
+  }
   const target = resolveTarget(ctx.resourceType, op);
   if (target === undefined) return;
   const { attribute, sub, label } = target;
@@ -127,6 +131,13 @@ function applyOperation(ctx: Context, op: PatchOperation): void {
   if (target.filter !== undefined || (sub !== undefined && attribute.multiValued)) applyToElements(ctx, op, target);
   else if (sub !== undefined) applyToSubAttribute(ctx, op, target, sub);
   else applyToAttribute(ctx, op, target);
+}
+
+/** Drops a whole extension object; finish() then takes its URN out of `schemas`. */
+function removeExtension(ctx: Context, urn: string): void {
+  const extension = resourceSchemas(ctx.resourceType).extensions.find((e) => sameUrn(e.id, urn));
+  if (!extension) throw scimErrors.invalidPath(`"${urn}" is not an extension of ${ctx.resourceType} resources.`);
+  delete ctx.doc[extension.id];
 }
 
 /** The object holding the target attribute: the document, or its extension object (RFC 7643 §3.3). */

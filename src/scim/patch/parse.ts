@@ -105,6 +105,9 @@ function parseOperation(raw: unknown, index: number): PatchOperation[] {
   const schemaUrn = schemaUrnOf(pathText);
   if (schemaUrn !== undefined && name !== "remove" && isPlainObject(value)) return expandValue(name, value, index, schemaUrn);
 
+  if (schemaUrn !== undefined && name === "remove") {
+    return [{ op: name, path: { path: { attr: schemaUrn } }, pathText, index, wholeExtension: schemaUrn }];
+  }
   const operation: PatchOperation = { op: name, path: parsePath(pathText, where), pathText, index };
   if (value !== undefined) operation.value = value;
   return [operation];

@@ -24,6 +24,11 @@ export interface PatchOperation {
    * equal to the resource's own id is ignored (Okta's group rename op repeats it).
    */
   fromValueKey?: boolean;
+  /**
+   * Set on a `remove` whose path is a schema URN alone (`urn:…:enterprise:2.0:User`): the whole
+   * extension goes, and its URN leaves `schemas` (RFC 7644 §3.5.2.2; issue 13).
+   */
+  wholeExtension?: string;
 }
 
 /**

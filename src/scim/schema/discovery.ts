@@ -14,7 +14,8 @@ import type { AttributeDefinition, JsonObject, ResourceTypeDefinition, SchemaDef
 
 export interface ServiceProviderFeatures {
   patch: boolean;
-  bulk: false;
+  /** RFC 7644 §3.7: the limits are advertised (0 when unsupported: §5 requires them anyway). */
+  bulk: { supported: boolean; maxOperations: number; maxPayloadSize: number };
   filter: { supported: boolean; maxResults: number };
   changePassword: false;
   sort: boolean;
@@ -127,8 +128,7 @@ export function serviceProviderConfig(baseUrl: string, features: ServiceProvider
   if (features.documentationUri !== undefined) doc.documentationUri = features.documentationUri;
   Object.assign(doc, {
     patch: { supported: features.patch },
-    // §5: maxOperations and maxPayloadSize are REQUIRED even when bulk is unsupported.
-    bulk: { supported: features.bulk, maxOperations: 0, maxPayloadSize: 0 },
+    bulk: { ...features.bulk },
     filter: { supported: features.filter.supported, maxResults: features.filter.maxResults },
     changePassword: { supported: features.changePassword },
     sort: { supported: features.sort },

@@ -13,13 +13,37 @@ export interface ProjectionOptions {
   excludedAttributes?: string[];
 }
 
-/** Splits an `attributes` / `excludedAttributes` query parameter: comma-separated, blanks dropped. */
+/**
+ * Splits an `attributes` / `excludedAttributes` query parameter: comma-separated, blanks dropped.
+ * A value filter is accepted and dropped (`emails[type eq "work"]` is `emails`,
+ * `emails[type eq "work"].value` is `emails.value`): Microsoft's reference SCIM client sends
+ * one, RFC 7644 §3.4.2.5 names attributes only, and the whole attribute is a superset of what
+ * was asked. Commas inside the brackets or a quoted value do not split.
+ */
 export function parseAttributeList(param: string | undefined): string[] {
   if (param === undefined) return [];
-  return param
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
+  const names: string[] = [];
+  let current = "";
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < param.length; i++) {
+    const ch = param.charAt(i);
+    if (quoted) {
+      if (ch === "\\") i++;
+      else if (ch === '"') quoted = false;
+      continue;
+    }
+    if (ch === '"' && depth > 0) quoted = true;
+    else if (ch === "[") depth++;
+    else if (ch === "]" && depth > 0) depth--;
+    else if (depth > 0) continue;
+    else if (ch === ",") {
+      names.push(current);
+      current = "";
+    } else current += ch;
+  }
+  names.push(current);
+  return names.map((s) => s.trim()).filter((s) => s !== "");
 }
 
 /** The names of one parameter, resolved against the schemas; unknown names select nothing. */

@@ -1,10 +1,11 @@
-/** The Hono app: operator API, setup pages, SCIM endpoints, and one error handler. */
+/** The Hono app: operator API, setup pages, the tenant console, SCIM endpoints, and one error handler. */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./env";
 import { ScimError, scimErrors } from "./scim/errors";
 import { adminRoutes } from "./routes/admin";
 import { adminWebhookRoutes } from "./routes/admin-webhooks";
+import { consoleRoutes } from "./routes/console";
 import { scimRoutes } from "./routes/scim";
 import { setupRoutes } from "./routes/setup";
 
@@ -13,6 +14,7 @@ export const app = new Hono<AppEnv>()
   .route("/admin/webhooks", adminWebhookRoutes)
   .route("/admin", adminRoutes)
   .route("/setup", setupRoutes)
+  .route("/console", consoleRoutes)
   .route("/scim/v2/:tenantId", scimRoutes);
 
 app.notFound((c) => scimErrors.notFound(`No endpoint at ${c.req.method} ${new URL(c.req.url).pathname}.`).toResponse());

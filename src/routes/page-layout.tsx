@@ -82,7 +82,7 @@ function newNonce(): string {
  * header"), and the POSTs check that Origin. The CSP admits only this response's own inline
  * style and script, and the configured logo.
  */
-export function renderPage(c: Context<AppEnv>, status: ContentfulStatusCode, page: (frame: PageFrame) => Rendered) {
+export function renderPage<E extends { Bindings: AppEnv["Bindings"] }>(c: Context<E>, status: ContentfulStatusCode, page: (frame: PageFrame) => Rendered) {
   const nonce = newNonce();
   const brand = brandingOf(c.env);
   const logo = logoImageSource(brand);

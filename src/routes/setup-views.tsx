@@ -201,9 +201,7 @@ export const SetupResultPage: FC<{ frame: PageFrame; result: SetupResult }> = ({
       <dd>{result.domainRestrictions.length ? result.domainRestrictions.join(", ") : "none"}</dd>
     </dl>
     <h2>Next steps in {PROVIDER_LABELS[result.provider]}</h2>
-    {result.provider === "okta" && <OktaSteps {...result} />}
-    {result.provider === "entra" && <EntraSteps {...result} />}
-    {result.provider === "generic" && <GenericSteps {...result} />}
+    <IdpSteps provider={result.provider} userSync={result.userSync} groupSync={result.groupSync} />
     <h2>Watch provisioning</h2>
     <p>
       The admin console shows whether provisioning works, explains every failure, and lets you change group roles,
@@ -217,12 +215,27 @@ export const SetupResultPage: FC<{ frame: PageFrame; result: SetupResult }> = ({
   </Layout>
 );
 
+/** What the steps depend on. */
+interface StepOptions {
+  userSync: boolean;
+  groupSync: boolean;
+}
+
+/** The IdP's step-by-step instructions (the result page, and again in the console's settings). */
+export const IdpSteps: FC<StepOptions & { provider: Provider }> = ({ provider, ...options }) => (
+  <>
+    {provider === "okta" && <OktaSteps {...options} />}
+    {provider === "entra" && <EntraSteps {...options} />}
+    {provider === "generic" && <GenericSteps {...options} />}
+  </>
+);
+
 function oktaActions(groupSync: boolean): string[] {
   const groups = groupSync ? ["Push Groups", "Import Groups"] : [];
   return ["Push New Users", "Push Profile Updates", "Import New Users and Profile Updates", ...groups];
 }
 
-const OktaSteps: FC<SetupResult> = ({ groupSync }) => (
+const OktaSteps: FC<StepOptions> = ({ groupSync }) => (
   <ol>
     <li>
       In the Okta Admin Console, open <strong>Applications → Applications →</strong> your app. It must be a{" "}
@@ -270,7 +283,7 @@ const OktaSteps: FC<SetupResult> = ({ groupSync }) => (
   </ol>
 );
 
-const EntraSteps: FC<SetupResult> = ({ groupSync }) => (
+const EntraSteps: FC<StepOptions> = ({ groupSync }) => (
   <ol>
     <li>
       In the Microsoft Entra admin center, open <strong>Enterprise applications</strong>. If the app is not there yet,
@@ -302,7 +315,7 @@ const EntraSteps: FC<SetupResult> = ({ groupSync }) => (
   </ol>
 );
 
-const GenericSteps: FC<SetupResult> = ({ userSync, groupSync }) => (
+const GenericSteps: FC<StepOptions> = ({ userSync, groupSync }) => (
   <ol>
     <li>
       Point your SCIM 2.0 client at the SCIM base URL above (it ends in <code>/scim/v2/&lt;tenant id&gt;</code>).

@@ -32,7 +32,7 @@ export const DIAGNOSES: readonly Diagnosis[] = [
     id: "user-account-exists-linking-off",
     status: 409, scimType: "uniqueness", resources: ["Users"], detail: /does not link existing accounts/,
     summary: "A user with this userName or email already exists in the app, and linking is off.",
-    fix: { default: "Turn “Link existing accounts” on (ask the app's operator), or remove the duplicate account in the app, then retry the user in your IdP." },
+    fix: { default: "Turn linking on (“link existing users”: ask the app's operator), or remove the duplicate account in the app, then retry the user in your IdP." },
   },
   {
     id: "user-name-taken",

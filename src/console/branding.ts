@@ -4,12 +4,13 @@
  * because it ends up in HTML, in CSS and in the Content-Security-Policy.
  */
 import { darkenUntilContrast, parseHexColor } from "./contrast";
+import { PALETTE } from "./palette";
 
 export interface Branding {
   appName: string;
   /** An https: URL or a data:image URL; null when unset or unusable. */
   logoUrl: string | null;
-  /** `#rrggbb`, with at least 4.5:1 on white (it is both button background and link colour). */
+  /** `#rrggbb`, with at least 4.5:1 on white and on the page background (button background, link colour, focus ring). */
   accent: string;
   /** An email address (shown as a mailto: link) or an https: URL; null when unset. */
   support: { text: string; href: string } | null;
@@ -34,11 +35,13 @@ export function brandingOf(vars: BrandingVars): Branding {
 
 /**
  * Only a hex colour reaches the stylesheet (anything else could end the CSS rule); one too
- * light for white text (WCAG 1.4.3, 4.5:1) is darkened in its own hue rather than refused.
+ * light (WCAG 1.4.3, 4.5:1 for white text on it and for it as link text) is darkened in its own
+ * hue rather than refused. Checked against the page background, the darker of the two it sits
+ * on, so it holds on white too.
  */
 export function accentOf(value: string | undefined): string {
   if (!value || !parseHexColor(value)) return DEFAULT_ACCENT;
-  return darkenUntilContrast(value.trim().toLowerCase(), "#ffffff", 4.5);
+  return darkenUntilContrast(value.trim().toLowerCase(), PALETTE.page, 4.5);
 }
 
 function logoUrlOf(value: string | undefined): string | null {

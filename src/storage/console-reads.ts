@@ -7,6 +7,7 @@
 import { and, desc, eq, gt, gte, inArray, lt, sql } from "drizzle-orm";
 import { type AuthFailureSummary, authFailureSummary } from "./auth-failures";
 import type { Database } from "./database";
+import { qualified } from "./qualified";
 import { authFailures, groupMembers, groups, requestLog, tenants, userEmails, users } from "./schema";
 import { HEALTH_WINDOW, type TenantRow } from "./tenants";
 
@@ -86,18 +87,24 @@ export async function searchUsers(db: Database, tenantId: string, search: UserSe
     .orderBy(users.seq)
     .limit(USER_SEARCH_WINDOW)
     .as("w");
+  // A window column by its qualified name, for the correlated subqueries below.
+  const inWindow = (column: "id" | "seq") => sql.raw(`"w"."${column}"`);
   const text = search.text;
   const matches = [
     text
-      ? sql`(instr(lower(${window.userName}), ${text}) > 0 OR instr(lower(coalesce(${window.displayName}, '')), ${text}) > 0 OR EXISTS (SELECT 1 FROM ${userEmails} WHERE ${userEmails.tenantId} = ${tenantId} AND ${userEmails.userId} = ${window.id} AND instr(${userEmails.valueKey}, ${text}) > 0))`
+      ? sql`(instr(lower(${window.userName}), ${text}) > 0 OR instr(lower(coalesce(${window.displayName}, '')), ${text}) > 0 OR EXISTS (SELECT 1 FROM ${userEmails} WHERE ${qualified(userEmails.tenantId)} = ${tenantId} AND ${qualified(userEmails.userId)} = ${inWindow("id")} AND instr(${qualified(userEmails.valueKey)}, ${text}) > 0))`
       : undefined,
     search.status === "any" ? undefined : sql`${window.active} = ${search.status === "active" ? 1 : 0}`,
     search.notInAnyGroup
-      ? sql`NOT EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${groupMembers.tenantId} = ${tenantId} AND ${groupMembers.memberId} = ${window.id})`
+      ? sql`NOT EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${qualified(groupMembers.tenantId)} = ${tenantId} AND ${qualified(groupMembers.memberId)} = ${inWindow("id")})`
       : undefined,
   ];
   // Only the page's own rows parse their document, for the few fields shown.
-  const docField = (path: string) => sql<string | null>`(SELECT json_extract(${users.doc}, ${path}) FROM ${users} WHERE ${users.seq} = ${window.seq})`;
+  // The paths are constants of this file, written into the SQL text. Drizzle renders columns
+  // unqualified here, so the inner table gets its own alias and the window is named explicitly:
+  // an unqualified `seq = seq` would compare the inner row with itself and read another user.
+  const docField = (path: "$.userType" | "$.roles" | "$.emails") =>
+    sql<string | null>`(SELECT json_extract(${sql.raw("d.doc")}, ${sql.raw(`'${path}'`)}) FROM ${users} AS ${sql.raw("d")} WHERE ${sql.raw("d.tenant_id")} = ${tenantId} AND ${sql.raw("d.seq")} = ${inWindow("seq")})`;
   const [rows, extent] = await db.batch([
     db
       .select({

@@ -40,8 +40,9 @@ input[aria-invalid=true], textarea[aria-invalid=true] { border-color: var(--bad)
 button { font: inherit; font-weight: 600; padding: .55rem 1rem; border-radius: 6px; border: 1px solid var(--accent); background: var(--accent); color: #fff; cursor: pointer; }
 button.secondary, button.copy { background: ${p.surface}; color: var(--accent); }
 button.danger { background: var(--bad); border-color: var(--bad); }
-button.copy { padding: .45rem .8rem; }
+button.copy { padding: .45rem .8rem; white-space: nowrap; flex: none; }
 .copyable { display: flex; gap: .5rem; }
+.copyable input { min-width: 0; }
 .alert { border: 1px solid var(--bad); background: ${p.alertBg}; color: ${p.alertInk}; border-radius: 6px; padding: .75rem 1rem; margin: 0 0 1.25rem; }
 .alert ul { margin: .25rem 0 0; padding-left: 1.25rem; }
 .notice { border: 1px solid ${p.noticeLine}; background: ${p.noticeBg}; border-radius: 6px; padding: .75rem 1rem; margin: 1.25rem 0; }

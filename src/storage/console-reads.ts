@@ -90,9 +90,12 @@ export async function searchUsers(db: Database, tenantId: string, search: UserSe
   // A window column by its qualified name, for the correlated subqueries below.
   const inWindow = (column: "id" | "seq") => sql.raw(`"w"."${column}"`);
   const text = search.text;
+  // INDEXED BY: left to itself SQLite reads the covering primary key (tenant_id, value_key, …)
+  // by tenant alone, every email of the tenant for every user of the window (10 million rows
+  // read for 2,000 users of 2,500); user_emails_user reaches the user's own few emails.
   const matches = [
     text
-      ? sql`(instr(lower(${window.userName}), ${text}) > 0 OR instr(lower(coalesce(${window.displayName}, '')), ${text}) > 0 OR EXISTS (SELECT 1 FROM ${userEmails} WHERE ${qualified(userEmails.tenantId)} = ${tenantId} AND ${qualified(userEmails.userId)} = ${inWindow("id")} AND instr(${qualified(userEmails.valueKey)}, ${text}) > 0))`
+      ? sql`(instr(lower(${window.userName}), ${text}) > 0 OR instr(lower(coalesce(${window.displayName}, '')), ${text}) > 0 OR EXISTS (SELECT 1 FROM ${userEmails} INDEXED BY ${sql.raw("user_emails_user")} WHERE ${qualified(userEmails.tenantId)} = ${tenantId} AND ${qualified(userEmails.userId)} = ${inWindow("id")} AND instr(${qualified(userEmails.valueKey)}, ${text}) > 0))`
       : undefined,
     search.status === "any" ? undefined : sql`${window.active} = ${search.status === "active" ? 1 : 0}`,
     search.notInAnyGroup

@@ -63,4 +63,13 @@ describe("console pages' D1 work", () => {
     const last = await send(counting, new Request(`${ORIGIN}/console/${tenantId}/users?q=${seeded.userName(USER_SEARCH_WINDOW + 400)}`, { headers: { Cookie: cookie } }));
     expect(await last.response.text()).toContain("No match among the next");
   });
+
+  it("reads failures only through the partial index on failures, never walking the successes", async () => {
+    const { tenantId, cookie } = await signedIn();
+    const sent = await send(counting, new Request(`${ORIGIN}/console/${tenantId}/log?failures=1`, { headers: { Cookie: cookie } }));
+    const statement = sent.statements.find((s) => s.sql.includes("request_log"));
+    if (!statement) throw new Error("no request_log statement");
+    const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${statement.sql}`).bind(...statement.params).all<{ detail: string }>();
+    expect(plan.results.map((r) => r.detail).join("; ")).toContain("request_log_tenant_failures");
+  });
 });

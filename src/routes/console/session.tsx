@@ -11,8 +11,7 @@
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../../env";
-import { publicOrigin } from "../../env";
+import { type AppEnv, publicOrigin } from "../../env";
 import { database } from "../../storage/database";
 import { type ActiveSession, CONSOLE_SESSION_TTL_MS, csrfTokenMatches, resumeSession } from "../../tenancy/console-session";
 import { MessagePage, renderPage } from "../page-layout";

@@ -52,12 +52,18 @@ export const Layout: FC<{ title: string; frame: PageFrame; script?: boolean; nar
         <style nonce={frame.nonce} dangerouslySetInnerHTML={{ __html: pageStyle(frame.brand.accent) }} />
       </head>
       <body>
+        {/* WCAG 2.4.1: keyboard users skip the header and navigation. */}
+        <a class="skip" href="#main">
+          Skip to content
+        </a>
         <header class="brand">
           {frame.brand.logoUrl && <img src={frame.brand.logoUrl} alt="" />}
           <span class="app">{frame.brand.appName}</span>
         </header>
         {nav}
-        <main class={narrow === false ? undefined : "narrow"}>{children}</main>
+        <main id="main" tabindex={-1} class={narrow === false ? undefined : "narrow"}>
+          {children}
+        </main>
         {frame.brand.support && (
           <footer>
             Need help? Contact <a href={frame.brand.support.href}>{frame.brand.support.text}</a>.

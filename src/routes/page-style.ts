@@ -11,6 +11,8 @@ export function pageStyle(accent: string): string {
 :root { color-scheme: light; --ink: ${p.ink}; --muted: ${p.muted}; --line: ${p.line}; --field: ${p.field}; --accent: ${accent}; --bad: ${p.bad}; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: ${p.page}; }
+a.skip { position: absolute; left: -999px; top: .5rem; background: ${p.surface}; color: var(--accent); padding: .5rem 1rem; border: 2px solid var(--accent); border-radius: 6px; }
+a.skip:focus { left: .5rem; }
 header.brand { display: flex; align-items: center; gap: .75rem; max-width: 64rem; margin: 1rem auto 0; padding: 0 1rem; }
 header.brand img { max-height: 2rem; max-width: 8rem; }
 header.brand .app { font-weight: 600; }

@@ -197,6 +197,8 @@ describe("tenant console in Chromium", () => {
       await nav("Settings").click();
       await checkAccessible(page, "settings");
       await page.locator("body").focus();
+      await page.keyboard.press("Tab");
+      expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe("Skip to content");
       let reached = false;
       for (let i = 0; i < 80 && !reached; i++) {
         await page.keyboard.press("Tab");

@@ -165,6 +165,18 @@ describe("console sessions", () => {
     expect((await admin(`/tenants/${crypto.randomUUID()}/console-sessions`, { method: "DELETE" })).status).toBe(404);
   });
 
+  it("ends with its tenant: deleting the tenant deletes its sessions and links", async () => {
+    const tenant = await createTenant();
+    const cookie = await signIn(tenant);
+    await consoleLink(tenant);
+    expect((await admin(`/tenants/${tenant.id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await page(`/console/${tenant.id}`, cookie)).status).toBe(401);
+    const left = await env.DB.prepare("SELECT (SELECT count(*) FROM console_sessions WHERE tenant_id = ?1) + (SELECT count(*) FROM console_links WHERE tenant_id = ?1) AS n")
+      .bind(tenant.id)
+      .first<{ n: number }>();
+    expect(left?.n).toBe(0);
+  });
+
   it("ends at sign-out", async () => {
     const tenant = await createTenant();
     const cookie = await signIn(tenant);

@@ -1,4 +1,4 @@
-/** The Hono app: operator API, setup pages, SCIM endpoints, and one error handler. */
+/** The Hono app: operator API, setup pages, the tenant console, SCIM endpoints, and one error handler. */
 import { Hono } from "hono";
 import { getPath } from "hono/utils/url";
 import { HTTPException } from "hono/http-exception";
@@ -6,6 +6,7 @@ import type { AppEnv } from "./env";
 import { ScimError, scimErrors } from "./scim/errors";
 import { adminRoutes } from "./routes/admin";
 import { adminWebhookRoutes } from "./routes/admin-webhooks";
+import { consoleRoutes } from "./routes/console";
 import { scimRoutes } from "./routes/scim";
 import { canonicalScimPath } from "./routes/scim/canonical-path";
 import { setupRoutes } from "./routes/setup";
@@ -16,6 +17,7 @@ export const app = new Hono<AppEnv>({ getPath: (request) => canonicalScimPath(ge
   .route("/admin/webhooks", adminWebhookRoutes)
   .route("/admin", adminRoutes)
   .route("/setup", setupRoutes)
+  .route("/console", consoleRoutes)
   .route("/scim/v2/:tenantId", scimRoutes);
 
 app.notFound((c) => scimErrors.notFound(`No endpoint at ${c.req.method} ${new URL(c.req.url).pathname}.`).toResponse());

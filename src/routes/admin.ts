@@ -18,6 +18,7 @@ import { parseWith, validQuery } from "./validation";
 import { adminDirectoryRoutes } from "./admin-directory";
 import { enqueueTenantEvents } from "../webhooks/dispatch";
 import { tenantHealth } from "../tenancy/health";
+import { createConsoleLink, revokeConsoleSessions } from "../tenancy/console-session";
 
 const createTenantBody = z
   .object({
@@ -139,6 +140,18 @@ export const adminRoutes = new Hono<AppEnv>()
   .delete("/tenants/:id/setup-links", async (c) => {
     const tenant = await tenantOr404(c.env.DB, c.req.param("id"));
     await revokeSetupLink(database(c.env.DB), tenant.id);
+    return c.body(null, 204);
+  })
+  // The tenant admin console (routes/console/): a single-use sign-in link, valid 15 minutes.
+  .post("/tenants/:id/console-links", async (c) => {
+    const tenant = await tenantOr404(c.env.DB, c.req.param("id"));
+    const origin = publicOrigin(c.env, c.req.url);
+    const link = await createConsoleLink(database(c.env.DB), tenant.id);
+    return c.json({ url: `${origin}/console/sign-in/${link.code}`, expiresAt: link.expiresAt }, 201);
+  })
+  .delete("/tenants/:id/console-sessions", async (c) => {
+    const tenant = await tenantOr404(c.env.DB, c.req.param("id"));
+    await revokeConsoleSessions(database(c.env.DB), tenant.id);
     return c.body(null, 204);
   })
   .get("/tenants/:id/events", validQuery(eventsPage), async (c) => {

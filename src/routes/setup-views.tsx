@@ -1,11 +1,10 @@
 /**
- * The setup pages as server-rendered JSX: the form, the one-time result with per-IdP steps,
- * and plain message pages. No external assets; the inline style and script carry the
- * response's CSP nonce.
+ * The setup pages as server-rendered JSX: the form, and the one-time result with per-IdP
+ * steps. The frame, styles and message pages are shared with the console (page-layout.tsx).
  */
-import type { Child, FC } from "hono/jsx";
-import { raw } from "hono/html";
+import type { FC } from "hono/jsx";
 import type { Provider } from "../storage/tenants";
+import { CopyableField, Layout, minuteUtc, type PageFrame } from "./page-layout";
 
 export const PROVIDER_LABELS: Record<Provider, string> = {
   okta: "Okta",
@@ -27,78 +26,6 @@ export interface SetupFormValues {
 export type SetupFormField = keyof SetupFormValues;
 export type SetupFormErrors = Partial<Record<SetupFormField, string>>;
 
-const STYLE = `
-:root { color-scheme: light; --ink: #1f2328; --muted: #57606a; --line: #d0d7de; --accent: #0a5bd3; --bad: #b42318; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: #f6f8fa; }
-main { max-width: 48rem; margin: 2rem auto; padding: 2rem; background: #fff; border: 1px solid var(--line); border-radius: 8px; }
-h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
-h2 { font-size: 1.15rem; margin: 2rem 0 .5rem; }
-p.lead { color: var(--muted); margin-top: 0; }
-fieldset { border: 1px solid var(--line); border-radius: 6px; margin: 0 0 1.25rem; padding: .75rem 1rem; }
-legend { font-weight: 600; padding: 0 .25rem; }
-.choice { display: block; margin: .25rem 0; }
-.field { margin: 0 0 1.25rem; }
-.field > label { display: block; font-weight: 600; margin-bottom: .25rem; }
-.hint { color: var(--muted); font-size: .9rem; margin: .25rem 0 0; }
-.error { color: var(--bad); font-size: .9rem; margin: .25rem 0 0; }
-input[type=text], textarea { width: 100%; font: inherit; padding: .5rem; border: 1px solid var(--line); border-radius: 6px; }
-input[aria-invalid=true], textarea[aria-invalid=true] { border-color: var(--bad); }
-input:focus-visible, textarea:focus-visible, button:focus-visible { outline: 3px solid #80b3ff; outline-offset: 1px; }
-.secret { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9rem; }
-button { font: inherit; font-weight: 600; padding: .55rem 1rem; border-radius: 6px; border: 1px solid var(--accent); background: var(--accent); color: #fff; cursor: pointer; }
-button.copy { background: #fff; color: var(--accent); padding: .45rem .8rem; }
-.copyable { display: flex; gap: .5rem; }
-.alert { border: 1px solid var(--bad); background: #fef3f2; color: #7a271a; border-radius: 6px; padding: .75rem 1rem; margin: 0 0 1.25rem; }
-.alert ul { margin: .25rem 0 0; padding-left: 1.25rem; }
-.notice { border: 1px solid #f0b429; background: #fffbea; border-radius: 6px; padding: .75rem 1rem; margin: 1.25rem 0; }
-.notice p { margin: 0 0 .5rem; }
-ol li { margin: .35rem 0; }
-code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em; background: #eff1f3; padding: .1em .3em; border-radius: 4px; }
-`;
-
-// Copy buttons: the Clipboard API where allowed, else select-and-copy; the status is announced.
-const COPY_SCRIPT = `
-document.querySelectorAll("button[data-copy]").forEach(function (button) {
-  button.addEventListener("click", function () {
-    var field = document.getElementById(button.getAttribute("data-copy"));
-    var status = document.getElementById("copy-status");
-    field.select();
-    var copied = navigator.clipboard ? navigator.clipboard.writeText(field.value) : Promise.reject();
-    copied.catch(function () { document.execCommand("copy"); }).then(function () {
-      status.textContent = button.getAttribute("aria-label") + ": copied to the clipboard.";
-    });
-  });
-});
-`;
-
-const Layout: FC<{ title: string; nonce: string; script?: boolean; children?: Child }> = ({ title, nonce, script, children }) => (
-  <>
-    {raw("<!DOCTYPE html>")}
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="same-origin" />
-        <meta name="robots" content="noindex, nofollow" />
-        <title>{title}</title>
-        <style nonce={nonce} dangerouslySetInnerHTML={{ __html: STYLE }} />
-      </head>
-      <body>
-        <main>{children}</main>
-        {script && <script nonce={nonce} dangerouslySetInnerHTML={{ __html: COPY_SCRIPT }} />}
-      </body>
-    </html>
-  </>
-);
-
-export const MessagePage: FC<{ nonce: string; title: string; message: string }> = ({ nonce, title, message }) => (
-  <Layout title={title} nonce={nonce}>
-    <h1>{title}</h1>
-    <p>{message}</p>
-  </Layout>
-);
-
 const FIELD_LABELS: Record<SetupFormField, string> = {
   provider: "Identity provider",
   userSync: "Sync users",
@@ -107,11 +34,6 @@ const FIELD_LABELS: Record<SetupFormField, string> = {
   domainRestrictions: "Domain restrictions",
   confirmDisconnect: "Disconnect the current identity provider",
 };
-
-/** `2026-12-01T09:30:12.345Z` → `2026-12-01 09:30 UTC`: "last used" has a resolution of a minute. */
-function minuteUtc(iso: string): string {
-  return `${iso.slice(0, 16).replace("T", " ")} UTC`;
-}
 
 function describedBy(field: SetupFormField, errors: SetupFormErrors, hintId?: string): string | undefined {
   const ids = [hintId, errors[field] ? `${field}-error` : undefined].filter(Boolean);
@@ -126,16 +48,16 @@ const FieldError: FC<{ field: SetupFormField; errors: SetupFormErrors }> = ({ fi
   ) : null;
 
 export const SetupFormPage: FC<{
-  nonce: string;
+  frame: PageFrame;
   tenantName: string;
   /** When an IdP last used the current token, if recently: continuing disconnects it. */
   connectedSince: string | undefined;
   values: SetupFormValues;
   errors: SetupFormErrors;
-}> = ({ nonce, tenantName, connectedSince, values, errors }) => {
+}> = ({ frame, tenantName, connectedSince, values, errors }) => {
   const failed = Object.entries(errors) as [SetupFormField, string][];
   return (
-    <Layout title={`Connect your identity provider: ${tenantName}`} nonce={nonce}>
+    <Layout title={`Connect your identity provider: ${tenantName}`} frame={frame}>
       <h1>Connect your identity provider</h1>
       <p class="lead">
         Set up SCIM provisioning for <strong>{tenantName}</strong>. Submitting this form generates the SCIM
@@ -186,6 +108,7 @@ export const SetupFormPage: FC<{
             aria-describedby={describedBy("defaultRole", errors, "defaultRole-hint")}
           />
           <p class="hint" id="defaultRole-hint">
+            Stamped on every group the identity provider creates; you can change it per group later in the console.
             Leave empty to give new groups no role.
           </p>
           <FieldError field="defaultRole" errors={errors} />
@@ -204,8 +127,10 @@ export const SetupFormPage: FC<{
             {values.domainRestrictions}
           </textarea>
           <p class="hint" id="domainRestrictions-hint">
-            Only accept users in these email domains, for example <code>example.com</code>. Separate them with
-            commas, spaces or new lines. Leave empty to accept any domain.
+            Email domains stamped on every group the identity provider creates, for example <code>example.com</code>,
+            together with the default role: the application reads them to decide what a group's members may reach.
+            They do not filter users: every user the identity provider sends is provisioned. Separate them with
+            commas, spaces or new lines; leave empty for none.
           </p>
           <FieldError field="domainRestrictions" errors={errors} />
         </div>
@@ -237,29 +162,21 @@ export const SetupFormPage: FC<{
   );
 };
 
-const CopyableField: FC<{ id: string; label: string; value: string }> = ({ id, label, value }) => (
-  <div class="field">
-    <label for={id}>{label}</label>
-    <div class="copyable">
-      <input type="text" class="secret" id={id} value={value} readonly autocomplete="off" spellcheck={false} />
-      <button type="button" class="copy" data-copy={id} aria-label={`Copy ${label}`}>
-        Copy
-      </button>
-    </div>
-  </div>
-);
-
 export interface SetupResult {
   tenantName: string;
   provider: Provider;
   userSync: boolean;
   groupSync: boolean;
+  defaultRole: string | null;
+  domainRestrictions: string[];
   baseUrl: string;
   token: string;
+  /** The console sign-in link minted with the result (single-use, 15 minutes). */
+  consoleSignInPath: string;
 }
 
-export const SetupResultPage: FC<{ nonce: string; result: SetupResult }> = ({ nonce, result }) => (
-  <Layout title={`SCIM credentials: ${result.tenantName}`} nonce={nonce} script>
+export const SetupResultPage: FC<{ frame: PageFrame; result: SetupResult }> = ({ frame, result }) => (
+  <Layout title={`SCIM credentials: ${result.tenantName}`} frame={frame} script>
     <h1>Your SCIM credentials</h1>
     <p class="lead">
       Provisioning for <strong>{result.tenantName}</strong> with {PROVIDER_LABELS[result.provider]}.
@@ -272,11 +189,45 @@ export const SetupResultPage: FC<{ nonce: string; result: SetupResult }> = ({ no
     <CopyableField id="scim-base-url" label="SCIM base URL" value={result.baseUrl} />
     <CopyableField id="scim-token" label="Bearer token" value={result.token} />
     <p id="copy-status" class="hint" role="status" aria-live="polite"></p>
+    <h2>Your choices</h2>
+    <dl class="facts">
+      <dt>Sync users</dt>
+      <dd>{result.userSync ? "on" : "off"}</dd>
+      <dt>Sync groups</dt>
+      <dd>{result.groupSync ? "on" : "off"}</dd>
+      <dt>Default role for new groups</dt>
+      <dd>{result.defaultRole ?? "none"}</dd>
+      <dt>Domains stamped on new groups</dt>
+      <dd>{result.domainRestrictions.length ? result.domainRestrictions.join(", ") : "none"}</dd>
+    </dl>
     <h2>Next steps in {PROVIDER_LABELS[result.provider]}</h2>
-    {result.provider === "okta" && <OktaSteps {...result} />}
-    {result.provider === "entra" && <EntraSteps {...result} />}
-    {result.provider === "generic" && <GenericSteps {...result} />}
+    <IdpSteps provider={result.provider} userSync={result.userSync} groupSync={result.groupSync} />
+    <h2>Watch provisioning</h2>
+    <p>
+      The admin console shows whether provisioning works, explains every failure, and lets you change group roles,
+      sync settings and the token. This button signs you in once, within 15 minutes.
+    </p>
+    <form method="post" action={result.consoleSignInPath}>
+      <button type="submit" class="secondary">
+        Open the admin console
+      </button>
+    </form>
   </Layout>
+);
+
+/** What the steps depend on. */
+interface StepOptions {
+  userSync: boolean;
+  groupSync: boolean;
+}
+
+/** The IdP's step-by-step instructions (the result page, and again in the console's settings). */
+export const IdpSteps: FC<StepOptions & { provider: Provider }> = ({ provider, ...options }) => (
+  <>
+    {provider === "okta" && <OktaSteps {...options} />}
+    {provider === "entra" && <EntraSteps {...options} />}
+    {provider === "generic" && <GenericSteps {...options} />}
+  </>
 );
 
 function oktaActions(groupSync: boolean): string[] {
@@ -284,12 +235,14 @@ function oktaActions(groupSync: boolean): string[] {
   return ["Push New Users", "Push Profile Updates", "Import New Users and Profile Updates", ...groups];
 }
 
-const OktaSteps: FC<SetupResult> = ({ groupSync }) => (
+const OktaSteps: FC<StepOptions> = ({ groupSync }) => (
   <ol>
     <li>
-      In the Okta Admin Console, open <strong>Applications → Applications →</strong> your app. On the{" "}
-      <strong>General</strong> tab, edit <strong>App Settings</strong>, tick <strong>Enable SCIM provisioning</strong>{" "}
-      and save.
+      In the Okta Admin Console, open <strong>Applications → Applications →</strong> your app. It must be a{" "}
+      <strong>SAML 2.0</strong> or <strong>SWA</strong> app integration (Okta does not offer SCIM on OpenID Connect
+      integrations): if yours is OIDC, create one with <strong>Create App Integration → SAML 2.0</strong> for
+      provisioning. On the <strong>General</strong> tab, edit <strong>App Settings</strong>, set{" "}
+      <strong>Provisioning</strong> to <strong>SCIM</strong> and save.
     </li>
     <li>
       Open <strong>Provisioning → Integration</strong> and click <strong>Edit</strong>:
@@ -330,11 +283,16 @@ const OktaSteps: FC<SetupResult> = ({ groupSync }) => (
   </ol>
 );
 
-const EntraSteps: FC<SetupResult> = ({ groupSync }) => (
+const EntraSteps: FC<StepOptions> = ({ groupSync }) => (
   <ol>
     <li>
-      In the Microsoft Entra admin center, open <strong>Enterprise applications →</strong> your app →{" "}
-      <strong>Provisioning</strong>, and set <strong>Provisioning Mode</strong> to <strong>Automatic</strong>.
+      In the Microsoft Entra admin center, open <strong>Enterprise applications</strong>. If the app is not there yet,
+      click <strong>New application → Create your own application</strong>, choose{" "}
+      <strong>Integrate any other application you don't find in the gallery (Non-gallery)</strong> and create it.
+    </li>
+    <li>
+      Open the app → <strong>Provisioning</strong>, and set <strong>Provisioning Mode</strong> to{" "}
+      <strong>Automatic</strong>.
     </li>
     <li>
       Under <strong>Admin Credentials</strong>, enter the SCIM base URL above as <strong>Tenant URL</strong> and the
@@ -357,7 +315,7 @@ const EntraSteps: FC<SetupResult> = ({ groupSync }) => (
   </ol>
 );
 
-const GenericSteps: FC<SetupResult> = ({ userSync, groupSync }) => (
+const GenericSteps: FC<StepOptions> = ({ userSync, groupSync }) => (
   <ol>
     <li>
       Point your SCIM 2.0 client at the SCIM base URL above (it ends in <code>/scim/v2/&lt;tenant id&gt;</code>).

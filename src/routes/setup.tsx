@@ -19,8 +19,9 @@ import type { SetupLinkRefusal, TenantRow, TenantSettings } from "../storage/ten
 import { completeSetup, hasConnectedIdp, inspectSetupLink } from "../tenancy/tenant-service";
 import { enqueueTenantEvents } from "../webhooks/dispatch";
 import { tenantSettingsFields } from "./tenant-settings";
+import { createConsoleLink } from "../tenancy/console-session";
+import { MessagePage, type PageFrame, renderPage } from "./page-layout";
 import {
-  MessagePage,
   type SetupFormErrors,
   type SetupFormField,
   SetupFormPage,
@@ -33,37 +34,14 @@ const MAX_FORM_BYTES = 64 * 1024;
 const setupForm = z.object(tenantSettingsFields);
 type SetupSettings = Pick<TenantSettings, keyof typeof tenantSettingsFields>;
 
-type Rendered = string | Promise<string>;
-
-function newNonce(): string {
-  return btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
-}
-
-/**
- * Every setup response goes through here. The URL carries a secret, hence no caching, and no
- * referrer to other origins. Not "no-referrer": with it, browsers send `Origin: null` on the
- * form's POST (Fetch, "append a request Origin header"), and the POST checks that Origin. The
- * CSP admits only this response's own inline style and script.
- */
-function render(c: Context<AppEnv>, status: ContentfulStatusCode, page: (nonce: string) => Rendered) {
-  const nonce = newNonce();
-  c.header("Cache-Control", "no-store");
-  c.header("Referrer-Policy", "same-origin");
-  c.header(
-    "Content-Security-Policy",
-    `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; ` +
-      "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-  );
-  c.header("X-Content-Type-Options", "nosniff");
-  c.header("X-Frame-Options", "DENY");
-  c.header("X-Robots-Tag", "noindex");
-  return c.html(page(nonce), status);
+function render(c: Context<AppEnv>, status: ContentfulStatusCode, page: (frame: PageFrame) => string | Promise<string>) {
+  return renderPage(c, status, page);
 }
 
 function notFoundPage(c: Context<AppEnv>) {
-  return render(c, 404, (nonce) => (
+  return render(c, 404, (frame) => (
     <MessagePage
-      nonce={nonce}
+      frame={frame}
       title="Setup link not found"
       message="This setup link is not valid. Check that you copied the whole link, or ask the application's administrator for a new one."
     />
@@ -98,7 +76,7 @@ const REFUSALS: Record<SetupLinkRefusal, { status: ContentfulStatusCode; title: 
 
 function refusedPage(c: Context<AppEnv>, reason: SetupLinkRefusal) {
   const { status, title, message } = REFUSALS[reason];
-  return render(c, status, (nonce) => <MessagePage nonce={nonce} title={title} message={message} />);
+  return render(c, status, (frame) => <MessagePage frame={frame} title={title} message={message} />);
 }
 
 /**
@@ -109,9 +87,9 @@ function refusedPage(c: Context<AppEnv>, reason: SetupLinkRefusal) {
 const sameOriginForm = createMiddleware<AppEnv>(async (c, next) => {
   const origin = c.req.header("Origin");
   if (origin === new URL(publicOrigin(c.env, c.req.url)).origin) return next();
-  return render(c, 403, (nonce) => (
+  return render(c, 403, (frame) => (
     <MessagePage
-      nonce={nonce}
+      frame={frame}
       title="Form not accepted"
       message="This form was not submitted from its setup page, so nothing was changed. Open the setup link again and submit the form from there."
     />
@@ -194,9 +172,9 @@ export const setupRoutes = new Hono<AppEnv>()
     // Fail before the admin fills in a form whose result could not name its base URL.
     publicOrigin(c.env, c.req.url);
     const tenant = state.tenant;
-    return render(c, 200, (nonce) => (
+    return render(c, 200, (frame) => (
       <SetupFormPage
-        nonce={nonce}
+        frame={frame}
         tenantName={tenant.name}
         connectedSince={connectedSince(tenant)}
         values={formValuesOf(tenant)}
@@ -210,8 +188,8 @@ export const setupRoutes = new Hono<AppEnv>()
     bodyLimit({
       maxSize: MAX_FORM_BYTES,
       onError: (c: Context<AppEnv>) =>
-        render(c, 413, (nonce) => (
-          <MessagePage nonce={nonce} title="Form too large" message="The submitted form is too large." />
+        render(c, 413, (frame) => (
+          <MessagePage frame={frame} title="Form too large" message="The submitted form is too large." />
         )),
     }),
     async (c) => {
@@ -226,8 +204,8 @@ export const setupRoutes = new Hono<AppEnv>()
       const validated = validate(values, since !== undefined);
       if (!validated.ok) {
         const { errors } = validated;
-        return render(c, 400, (nonce) => (
-          <SetupFormPage nonce={nonce} tenantName={state.tenant.name} connectedSince={since} values={values} errors={errors} />
+        return render(c, 400, (frame) => (
+          <SetupFormPage frame={frame} tenantName={state.tenant.name} connectedSince={since} values={values} errors={errors} />
         ));
       }
 
@@ -240,23 +218,28 @@ export const setupRoutes = new Hono<AppEnv>()
       }
       const { tenant, token } = issued;
       c.executionCtx.waitUntil(enqueueTenantEvents(c.env, tenant.id)); // tenant.token_rotated
+      // The result page offers the console: a sign-in link of its own, used by its button (single-use, 15 minutes).
+      const consoleLink = await createConsoleLink(db, tenant.id);
       const result = {
         tenantName: tenant.name,
         provider: tenant.provider,
         userSync: tenant.userSync,
         groupSync: tenant.groupSync,
+        defaultRole: tenant.defaultRole,
+        domainRestrictions: tenant.domainRestrictions,
         baseUrl: scimBaseUrl(origin, tenant.id),
         token,
+        consoleSignInPath: `/console/sign-in/${consoleLink.code}`,
       };
-      return render(c, 200, (nonce) => <SetupResultPage nonce={nonce} result={result} />);
+      return render(c, 200, (frame) => <SetupResultPage frame={frame} result={result} />);
     },
   )
   .onError((error, c) => {
     // publicOrigin's 503: the operator has not set PUBLIC_URL; nothing was issued.
     if (error instanceof ScimError && error.status === 503) {
-      return render(c, 503, (nonce) => (
+      return render(c, 503, (frame) => (
         <MessagePage
-          nonce={nonce}
+          frame={frame}
           title="Setup is not available"
           message="This server's public address is not configured, so it cannot issue SCIM credentials. Nothing was changed. Please tell the application's administrator."
         />
@@ -264,9 +247,9 @@ export const setupRoutes = new Hono<AppEnv>()
     }
     // Log for the operator; the admin gets a plain page, never a stack or a JSON error.
     console.error(`${c.req.method} /setup failed`, error);
-    return render(c, 500, (nonce) => (
+    return render(c, 500, (frame) => (
       <MessagePage
-        nonce={nonce}
+        frame={frame}
         title="Something went wrong"
         message="The setup could not be completed. Please try again in a minute; if it keeps failing, contact the application's administrator."
       />

@@ -331,7 +331,41 @@ export const requestLog = sqliteTable(
     userAgent: text("user_agent"),
     durationMs: integer("duration_ms").notNull(),
   },
-  (t) => [index("request_log_tenant_seq").on(t.tenantId, t.seq), index("request_log_at").on(t.at)],
+  // request_log_tenant_failures: the console's "failures only" page (migrations/0016).
+  (t) => [
+    index("request_log_tenant_seq").on(t.tenantId, t.seq),
+    index("request_log_at").on(t.at),
+    index("request_log_tenant_failures").on(t.tenantId, t.seq).where(sql`${t.status} >= 400`),
+  ],
+);
+
+/**
+ * Single-use sign-in links to the tenant admin console (migrations/0016); only the SHA-256 of
+ * the code is stored. Used once (used_at), valid 15 minutes.
+ */
+export const consoleLinks = sqliteTable(
+  "console_links",
+  {
+    codeHash: text("code_hash").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    usedAt: text("used_at"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [index("console_links_tenant").on(t.tenantId)],
+);
+
+/** Console sessions: the SHA-256 of the cookie's random id; expires_at slides with use. */
+export const consoleSessions = sqliteTable(
+  "console_sessions",
+  {
+    idHash: text("id_hash").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    createdAt: text("created_at").notNull(),
+    lastSeenAt: text("last_seen_at").notNull(),
+    expiresAt: text("expires_at").notNull(),
+  },
+  (t) => [index("console_sessions_tenant").on(t.tenantId)],
 );
 
 /**

@@ -1,6 +1,7 @@
 /** Tenant rows, token metadata and setup links. Every function takes the tenant id it acts on. */
 import { and, desc, eq, gt, isNull, or, type SQL, sql } from "drizzle-orm";
 import { type AuthFailureSummary, clearAuthFailures, authFailureSummary } from "./auth-failures";
+import { deleteConsoleRowsOf } from "./console-sessions";
 import type { Database } from "./database";
 import { appAccounts, authFailures, appGroups, events, groupMembers, groups, groupSeqBlocks, requestLog, setupLinks, tenants, userEmails, userSeqBlocks, users } from "./schema";
 
@@ -196,6 +197,7 @@ export async function deleteTenantAndData(db: Database, id: string): Promise<{ d
     db.delete(events).where(eq(events.tenantId, id)),
     db.delete(requestLog).where(eq(requestLog.tenantId, id)),
     db.delete(setupLinks).where(eq(setupLinks.tenantId, id)),
+    ...deleteConsoleRowsOf(db, id),
   ]);
   const removed = removedTenants[0];
   return { deleted: removed !== undefined, tokenHash: removed?.tokenHash ?? null };

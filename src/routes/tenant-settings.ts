@@ -14,4 +14,6 @@ export const tenantSettingsFields = {
   groupSync: z.boolean(),
   defaultRole: z.string().trim().min(1).max(100).nullable(),
   domainRestrictions: z.array(domain).max(100),
+  /** Unknown role and entitlement values: refused with 400 ("strict") or stored and reported ("lenient"). */
+  roleValidation: z.enum(["strict", "lenient"]),
 };

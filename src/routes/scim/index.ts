@@ -4,6 +4,7 @@ import type { AppEnv } from "../../env";
 import { scimErrors } from "../../scim/errors";
 import { tenantRateLimit } from "../../tenancy/rate-limit";
 import { scimAuth } from "../../tenancy/scim-auth";
+import { entitlementRoutes, roleRoutes } from "./catalog";
 import { discoveryRoutes } from "./discovery";
 import { groupRoutes } from "./groups";
 import { requestLog } from "./request-log";
@@ -23,6 +24,8 @@ export const scimRoutes = new Hono<AppEnv>()
   .route("/", discoveryRoutes)
   .route("/Users", userRoutes)
   .route("/Groups", groupRoutes)
+  .route("/Roles", roleRoutes)
+  .route("/Entitlements", entitlementRoutes)
   // RFC 7644 §3.7 / §3.11: optional features we do not offer are 501, not 404.
   .all("/Bulk", () => {
     throw scimErrors.notImplemented("Bulk operations are not supported (see /ServiceProviderConfig).");

@@ -43,7 +43,9 @@ async function rolesOf(tenant: TestTenant, userId: string): Promise<Roles> {
   return body.roles;
 }
 
-async function createUser(tenant: TestTenant, extra: Record<string, unknown>, send = scim): Promise<{ id: string; roles?: unknown; userType?: unknown }> {
+type Send = (tenant: TestTenant, path: string, init: { method?: string; json?: unknown }) => Promise<Response>;
+
+async function createUser(tenant: TestTenant, extra: Record<string, unknown>, send: Send = scim): Promise<{ id: string; roles?: unknown; userType?: unknown }> {
   const res = await send(tenant, "/Users", { method: "POST", json: { schemas: [USER], userName: `u-${crypto.randomUUID()}@example.com`, ...extra } });
   const body = await bodyOf<{ id: string }>(res);
   expect(res.status, JSON.stringify(body)).toBe(201);
@@ -63,7 +65,7 @@ async function putTenantRole(tenant: TestTenant, id: string, displayName: string
 describe("Okta", () => {
   it("userType holding a role id (monday.com's custom attribute) is the user's role", async () => {
     const tenant = await createTenant({ provider: "okta" });
-    const user = await createUser(tenant, { userType: "viewer", active: true }, (t, p, i) => okta(t, p, { method: i?.method, json: i?.json }));
+    const user = await createUser(tenant, { userType: "viewer", active: true }, okta);
     expect(user.userType).toBe("viewer");
     expect(await rolesOf(tenant, user.id)).toEqual({
       effective: ["viewer"],
@@ -261,6 +263,67 @@ describe("effective roles", () => {
     await admin(`/tenants/${tenant.id}/groups/${group.id}`, { method: "PATCH", json: { role: null } });
     expect((await rolesOf(tenant, plain.id)).effective).toEqual([]);
     expect((await roleEvents(tenant)).at(-1)?.data?.after).toBeDefined();
+  });
+
+  it("membership changes (create with members, PATCH add/remove, PUT, delete) emit user.roles_changed for the users whose roles change", async () => {
+    const tenant = await createTenant({ defaultRole: "member" });
+    const a = await createUser(tenant, {});
+    const b = await createUser(tenant, { userType: "member" });
+    const c = await createUser(tenant, {});
+    const cause = (groupId: string) => ({ kind: "group.members", groupId });
+    const since = async (n: number) => (await roleEvents(tenant)).slice(n).map((e) => [e.resourceId, e.data]);
+    let seen = (await roleEvents(tenant)).length;
+
+    // b already has member through userType: only a changes.
+    const created = await scim(tenant, "/Groups", { method: "POST", json: { schemas: [GROUP], displayName: "Team", members: [{ value: a.id }, { value: b.id }] } });
+    const group = await bodyOf<{ id: string }>(created);
+    expect(created.status).toBe(201);
+    expect(await since(seen)).toEqual([[a.id, { before: [], after: ["member"], cause: cause(group.id) }]]);
+    seen += 1;
+
+    // Entra's add of c and removal of a, one request; a re-sent add of b changes nothing.
+    const patch = await scim(tenant, `/Groups/${group.id}`, {
+      method: "PATCH",
+      json: {
+        schemas: [PATCH_OP],
+        Operations: [
+          { op: "Add", path: "members", value: [{ value: c.id }, { value: b.id }] },
+          { op: "Remove", path: "members", value: [{ value: a.id }] },
+        ],
+      },
+    });
+    expect(patch.status).toBe(204);
+    expect((await since(seen)).sort()).toEqual(
+      [
+        [a.id, { before: ["member"], after: [], cause: cause(group.id) }],
+        [c.id, { before: [], after: ["member"], cause: cause(group.id) }],
+      ].sort(),
+    );
+    expect((await rolesOf(tenant, a.id)).effective).toEqual([]);
+    expect((await rolesOf(tenant, c.id)).effective).toEqual(["member"]);
+    seen += 2;
+
+    // A PUT replacing all members with [a]: c loses, a gains, b keeps its userType role.
+    const put = await scim(tenant, `/Groups/${group.id}`, { method: "PUT", json: { schemas: [GROUP], displayName: "Team", members: [{ value: a.id }] } });
+    expect(put.status).toBe(200);
+    expect((await since(seen)).sort()).toEqual(
+      [
+        [a.id, { before: [], after: ["member"], cause: cause(group.id) }],
+        [c.id, { before: ["member"], after: [], cause: cause(group.id) }],
+      ].sort(),
+    );
+    seen += 2;
+
+    expect((await scim(tenant, `/Groups/${group.id}`, { method: "DELETE" })).status).toBe(204);
+    expect(await since(seen)).toEqual([[a.id, { before: ["member"], after: [], cause: cause(group.id) }]]);
+  });
+
+  it("a group without a role changes nobody's roles", async () => {
+    const tenant = await createTenant();
+    const user = await createUser(tenant, {});
+    const created = await scim(tenant, "/Groups", { method: "POST", json: { schemas: [GROUP], displayName: "No role", members: [{ value: user.id }] } });
+    expect(created.status).toBe(201);
+    expect(await roleEvents(tenant)).toEqual([]);
   });
 
   it("answers 404 for another tenant's user", async () => {

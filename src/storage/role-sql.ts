@@ -30,16 +30,25 @@ export function resolveRoleSql(tenantId: string, value: SQL): SQL {
 }
 
 /**
- * The one place a user's group roles come from: the groups the user is a member of, with their
- * role. Direct memberships today; nested groups would add indirect ones here. `override`
- * replaces one group's role (the operator's edit, evaluated before it is written).
+ * A change to one group evaluated before it is written: its new role (the operator's edit),
+ * or whether the user is a member once the change is applied (`isMember`, SQL over the user).
  */
-export function groupRolesForUsers(tenantId: string, userId: SQL, override?: { groupId: string; role: string | null }): SQL {
-  const role = override
-    ? sql`CASE WHEN ${qualified(groups.id)} = ${override.groupId} THEN ${override.role} ELSE ${qualified(groups.role)} END`
-    : qualified(groups.role);
+export type GroupOverride = { groupId: string; role: string | null } | { groupId: string; isMember: SQL };
+
+/**
+ * The one place a user's group roles come from: the groups the user is a member of, with their
+ * role. Direct memberships today; nested groups would add indirect ones here.
+ */
+export function groupRolesForUsers(tenantId: string, userId: SQL, override?: GroupOverride): SQL {
+  const role =
+    override && "role" in override
+      ? sql`CASE WHEN ${qualified(groups.id)} = ${override.groupId} THEN ${override.role} ELSE ${qualified(groups.role)} END`
+      : qualified(groups.role);
   // CROSS JOIN: the member index drives (see storage/users.ts groupsJson).
-  return sql`SELECT ${qualified(groups.id)} AS "group_id", ${role} AS "role" FROM ${groupMembers} CROSS JOIN ${groups} ON ${qualified(groups.tenantId)} = ${qualified(groupMembers.tenantId)} AND ${qualified(groups.id)} = ${qualified(groupMembers.groupId)} WHERE ${qualified(groupMembers.tenantId)} = ${tenantId} AND ${qualified(groupMembers.memberId)} = ${userId}`;
+  const direct = sql`SELECT ${qualified(groups.id)} AS "group_id", ${role} AS "role" FROM ${groupMembers} CROSS JOIN ${groups} ON ${qualified(groups.tenantId)} = ${qualified(groupMembers.tenantId)} AND ${qualified(groups.id)} = ${qualified(groupMembers.groupId)} WHERE ${qualified(groupMembers.tenantId)} = ${tenantId} AND ${qualified(groupMembers.memberId)} = ${userId}`;
+  if (!override || !("isMember" in override)) return direct;
+  // The group's stored membership of this user is replaced by the one the change leaves.
+  return sql`${direct} AND ${qualified(groupMembers.groupId)} <> ${override.groupId} UNION ALL SELECT ${qualified(groups.id)}, ${qualified(groups.role)} FROM ${groups} WHERE ${qualified(groups.tenantId)} = ${tenantId} AND ${qualified(groups.id)} = ${override.groupId} AND ${override.isMember}`;
 }
 
 /** Per group (at most GROUP_ROLE_SOURCES) `[{groupId, role}]`, as JSON text, for a read. */
@@ -59,7 +68,7 @@ export function groupRoleValuesJson(tenantId: string, userId: SQL): SQL<string> 
 export function effectiveRoleSetSql(
   tenantId: string,
   user: { id: SQL; roleValues: SQL; active: SQL },
-  override?: { groupId: string; role: string | null },
+  override?: GroupOverride,
 ): SQL<string> {
   const own = sql`SELECT ${resolveRoleSql(tenantId, sql`"v"."value"`)} AS "rid" FROM json_each(${user.roleValues}) AS "v"`;
   const fromGroups = sql`SELECT ${resolveRoleSql(tenantId, sql`"g"."role"`)} AS "rid" FROM (SELECT DISTINCT "role" FROM (${groupRolesForUsers(tenantId, user.id, override)}) WHERE "role" IS NOT NULL) AS "g"`;
@@ -109,4 +118,38 @@ export function groupRoleRolesChangedInsert(db: Database, tenantId: string, grou
   const changes = sql`SELECT ${qualified(users.id)} AS "user_id", ${before} AS "before", ${after} AS "after" FROM ${groupMembers} CROSS JOIN ${users} ON ${qualified(users.tenantId)} = ${qualified(groupMembers.tenantId)} AND ${qualified(users.id)} = ${qualified(groupMembers.memberId)} WHERE ${qualified(groupMembers.tenantId)} = ${tenantId} AND ${qualified(groupMembers.groupId)} = ${groupId} AND ${qualified(users.active)} = 1`;
   const cause = sql`json_object('kind', 'group.role', 'groupId', ${groupId})`;
   return db.insert(events).select(rolesChangedRows(tenantId, sql`"change"."user_id"`, changes, now, cause));
+}
+
+/**
+ * `user.roles_changed` for the users a membership change touches (a group create with
+ * members, a PATCH or PUT of members, a group delete): the named ids, and for a replace of all
+ * members (or a delete) every current member. Evaluated before the member statements, with
+ * the membership each user has once they ran (adds run after removes, storage/groups.ts), in
+ * one INSERT … SELECT; nothing to do when the group has no role. Inactive users never change.
+ */
+export function membershipRolesChangedInsert(
+  db: Database,
+  tenantId: string,
+  groupId: string,
+  changes: { clear: boolean; add: string[]; remove: string[] },
+  now: string,
+) {
+  const added = JSON.stringify(changes.add);
+  const removed = JSON.stringify(changes.remove);
+  const currentMember = sql`EXISTS (SELECT 1 FROM ${groupMembers} AS "cm" WHERE "cm"."tenant_id" = ${tenantId} AND "cm"."group_id" = ${groupId} AND "cm"."member_id" = ${qualified(users.id)})`;
+  const inList = (list: string) => sql`${qualified(users.id)} IN (SELECT "value" FROM json_each(${list}))`;
+  const isMember = changes.clear
+    ? inList(added)
+    : sql`(${inList(added)} OR (NOT ${inList(removed)} AND ${currentMember}))`;
+  const member = { id: qualified(users.id), roleValues: qualified(users.roleValues), active: qualified(users.active) };
+  const before = effectiveRoleSetSql(tenantId, member);
+  const after = effectiveRoleSetSql(tenantId, member, { groupId, isMember });
+  const named = sql`SELECT "value" FROM json_each(${added}) UNION SELECT "value" FROM json_each(${removed})`;
+  const affected = changes.clear
+    ? sql`${named} UNION SELECT "am"."member_id" FROM ${groupMembers} AS "am" WHERE "am"."tenant_id" = ${tenantId} AND "am"."group_id" = ${groupId}`
+    : named;
+  const hasRole = sql`EXISTS (SELECT 1 FROM ${groups} AS "rg" WHERE "rg"."tenant_id" = ${tenantId} AND "rg"."id" = ${groupId} AND "rg"."role" IS NOT NULL)`;
+  const changesSql = sql`SELECT ${qualified(users.id)} AS "user_id", ${before} AS "before", ${after} AS "after" FROM ${users} WHERE ${qualified(users.tenantId)} = ${tenantId} AND ${qualified(users.id)} IN (${affected}) AND ${qualified(users.active)} = 1 AND ${hasRole}`;
+  const cause = sql`json_object('kind', 'group.members', 'groupId', ${groupId})`;
+  return db.insert(events).select(rolesChangedRows(tenantId, sql`"change"."user_id"`, changesSql, now, cause));
 }

@@ -13,7 +13,7 @@ import { findTenant, findTenantWithAuthFailures, listTenants, type TenantRow, up
 import { adminAuth } from "../tenancy/admin-auth";
 import { createSetupLink, createTenant, removeTenant, revokeSetupLink, rotateToken } from "../tenancy/tenant-service";
 import { readJsonBody } from "./body";
-import { tenantSettingsFields } from "./tenant-settings";
+import { roleValidationField, tenantSettingsFields } from "./tenant-settings";
 import { parseWith, validQuery } from "./validation";
 import { adminDirectoryRoutes } from "./admin-directory";
 import { adminRoleRoutes, tenantCatalogRoutes } from "./admin-roles";
@@ -29,7 +29,7 @@ const createTenantBody = z
     defaultRole: tenantSettingsFields.defaultRole.default(null),
     domainRestrictions: tenantSettingsFields.domainRestrictions.default([]),
     linkExistingUsers: z.boolean().default(true),
-    roleValidation: tenantSettingsFields.roleValidation.default("lenient"),
+    roleValidation: roleValidationField.default("lenient"),
     /** Mint a self-serve setup link with the tenant (off by default: most operators hand out the token). */
     setupLink: z.boolean().default(false),
   })
@@ -41,6 +41,7 @@ const updateTenantBody = z
     enabled: z.boolean(),
     ...tenantSettingsFields,
     linkExistingUsers: z.boolean(),
+    roleValidation: roleValidationField,
   })
   .partial()
   .strict();

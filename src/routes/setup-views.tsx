@@ -6,6 +6,7 @@
 import type { Child, FC } from "hono/jsx";
 import { raw } from "hono/html";
 import type { Provider } from "../storage/tenants";
+import { RoleIds } from "./setup-roles-view";
 
 export const PROVIDER_LABELS: Record<Provider, string> = {
   okta: "Okta",
@@ -256,6 +257,9 @@ export interface SetupResult {
   groupSync: boolean;
   baseUrl: string;
   token: string;
+  /** The tenant's role catalog (issue 12): the values its IdP should send. */
+  roles: { id: string; displayName: string }[];
+  entitlements: { id: string; displayName: string }[];
 }
 
 export const SetupResultPage: FC<{ nonce: string; result: SetupResult }> = ({ nonce, result }) => (
@@ -276,6 +280,7 @@ export const SetupResultPage: FC<{ nonce: string; result: SetupResult }> = ({ no
     {result.provider === "okta" && <OktaSteps {...result} />}
     {result.provider === "entra" && <EntraSteps {...result} />}
     {result.provider === "generic" && <GenericSteps {...result} />}
+    <RoleIds provider={result.provider} roles={result.roles} entitlements={result.entitlements} />
   </Layout>
 );
 

@@ -7,6 +7,7 @@
  * the form was posted from another origin, or when it would silently void a token an IdP is
  * using (the admin must tick a confirmation first).
  */
+import { tenantCatalog } from "../storage/roles";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
@@ -240,6 +241,7 @@ export const setupRoutes = new Hono<AppEnv>()
       }
       const { tenant, token } = issued;
       c.executionCtx.waitUntil(enqueueTenantEvents(c.env, tenant.id)); // tenant.token_rotated
+      const catalog = await tenantCatalog(db, tenant.id);
       const result = {
         tenantName: tenant.name,
         provider: tenant.provider,
@@ -247,6 +249,8 @@ export const setupRoutes = new Hono<AppEnv>()
         groupSync: tenant.groupSync,
         baseUrl: scimBaseUrl(origin, tenant.id),
         token,
+        roles: catalog.roles.map((r) => ({ id: r.id, displayName: r.displayName })),
+        entitlements: catalog.entitlements.map((e) => ({ id: e.id, displayName: e.displayName })),
       };
       return render(c, 200, (nonce) => <SetupResultPage nonce={nonce} result={result} />);
     },

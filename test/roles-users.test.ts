@@ -324,6 +324,7 @@ describe("effective roles", () => {
     const created = await scim(tenant, "/Groups", { method: "POST", json: { schemas: [GROUP], displayName: "No role", members: [{ value: user.id }] } });
     expect(created.status).toBe(201);
     expect(await roleEvents(tenant)).toEqual([]);
+    expect((await rolesOf(tenant, user.id)).effective).toEqual([]);
   });
 
   it("answers 404 for another tenant's user", async () => {
@@ -331,5 +332,6 @@ describe("effective roles", () => {
     const other = await createTenant();
     const user = await createUser(owner, { userType: "admin" });
     expect((await admin(`/tenants/${other.id}/users/${user.id}`)).status).toBe(404);
+    expect((await rolesOf(owner, user.id)).effective).toEqual(["admin"]);
   });
 });

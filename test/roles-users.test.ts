@@ -168,6 +168,31 @@ describe("validation", () => {
     expect(await rolesOf(tenant, user.id)).toMatchObject({ effective: ["board-owner", "viewer"], unknown: [] });
   });
 
+  it("strict checks only values a write adds: a user holding a value stored while lenient can still be deactivated", async () => {
+    const tenant = await createTenant();
+    const user = await createUser(tenant, { roles: [{ value: "legacy" }], entitlements: [{ value: "old-seat" }] });
+    expect((await admin(`/tenants/${tenant.id}`, { method: "PATCH", json: { roleValidation: "strict" } })).status).toBe(200);
+    // Okta's deactivation: a path-less PATCH that keeps every other attribute.
+    const off = await okta(tenant, `/Users/${user.id}`, {
+      method: "PATCH",
+      json: { schemas: [PATCH_OP], Operations: [{ op: "replace", value: { active: false } }] },
+    });
+    expect(off.status, await off.clone().text()).toBe(200);
+    const more = await scim(tenant, `/Users/${user.id}`, {
+      method: "PATCH",
+      json: { schemas: [PATCH_OP], Operations: [{ op: "add", path: "roles", value: [{ value: "another" }] }] },
+    });
+    await expectScimError(more, 400, "invalidValue");
+  });
+
+  it("a webhook endpoint can subscribe to user.roles_changed", async () => {
+    const res = await admin("/webhooks", { method: "POST", json: { url: "http://127.0.0.1:9/hook", events: ["user.roles_changed"] } });
+    const body = await bodyOf<{ id: string; events: string[] }>(res);
+    expect(res.status, JSON.stringify(body)).toBe(201);
+    expect(body.events).toEqual(["user.roles_changed"]);
+    expect((await admin(`/webhooks/${body.id}`, { method: "DELETE" })).status).toBe(204);
+  });
+
   it("strict refuses an unknown entitlement; a known one is stored", async () => {
     const tenant = await createTenant({ roleValidation: "strict" });
     const put = await admin(`/tenants/${tenant.id}/entitlements/seat`, { method: "PUT", json: { displayName: "Seat", type: "License" } });

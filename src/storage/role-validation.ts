@@ -11,7 +11,8 @@ import type { ScimDocument } from "../scim/schema";
 import type { Database } from "./database";
 import { resolveRoleSql } from "./role-sql";
 import { catalogOf, tenantCatalog } from "./roles";
-import { catalogEntitlements, tenants } from "./schema";
+import { qualified } from "./qualified";
+import { catalogEntitlements, tenants, users } from "./schema";
 import { type Precondition, PreconditionFailed } from "./tenant-db";
 
 /** The entitlement id a value names, or NULL: by id, else by displayName (ASCII case-insensitive). */
@@ -19,14 +20,25 @@ function resolveEntitlementSql(tenantId: string, value: SQL): SQL {
   return sql`coalesce((SELECT "e"."id" FROM ${catalogEntitlements} AS "e" WHERE "e"."tenant_id" = ${tenantId} AND "e"."id" = ${value}), (SELECT "e"."id" FROM ${catalogEntitlements} AS "e" WHERE "e"."tenant_id" = ${tenantId} AND lower("e"."display_name") = lower(${value}) ORDER BY "e"."id" LIMIT 1))`;
 }
 
-/** The guard of a user write; none when the document carries no role or entitlement value. */
-export function rolesKnownPreconditions(tenantId: string, doc: ScimDocument): Precondition[] {
+/**
+ * The guard of a user write; none when the document carries no role or entitlement value.
+ * Only values the user does not already hold are checked (`storedUserId`: a PUT or PATCH): a
+ * value stored while the tenant was lenient, or before the catalog dropped it, must not block
+ * the user's other writes (Okta's deactivation PATCH keeps every other attribute).
+ */
+export function rolesKnownPreconditions(tenantId: string, doc: ScimDocument, storedUserId?: string): Precondition[] {
   const roles = storedRoleValues(doc);
   const entitlements = userEntitlementValues(doc);
   if (roles.length === 0 && entitlements.length === 0) return [];
+  const stored = (column: SQL) =>
+    storedUserId === undefined
+      ? sql``
+      : sql` AND "v"."value" NOT IN (SELECT "s"."value" FROM ${users}, json_each(${column}) AS "s" WHERE ${qualified(users.tenantId)} = ${tenantId} AND ${qualified(users.id)} = ${storedUserId})`;
+  const storedEntitlements = sql`json_extract(${qualified(users.doc)}, '$.entitlements')`;
   const lenient = sql`(SELECT ${tenants.roleValidation} FROM ${tenants} WHERE ${tenants.id} = ${tenantId}) <> 'strict'`;
-  const rolesKnown = sql`NOT EXISTS (SELECT 1 FROM json_each(${JSON.stringify(roles)}) AS "v" WHERE ${resolveRoleSql(tenantId, sql`"v"."value"`)} IS NULL)`;
-  const entitlementsKnown = sql`NOT EXISTS (SELECT 1 FROM json_each(${JSON.stringify(entitlements)}) AS "v" WHERE ${resolveEntitlementSql(tenantId, sql`"v"."value"`)} IS NULL)`;
+  const rolesKnown = sql`NOT EXISTS (SELECT 1 FROM json_each(${JSON.stringify(roles)}) AS "v" WHERE ${resolveRoleSql(tenantId, sql`"v"."value"`)} IS NULL${stored(qualified(users.roleValues))})`;
+  const newEntitlements = storedUserId === undefined ? sql`` : sql` AND "v"."value" NOT IN (SELECT json_extract("s"."value", '$.value') FROM ${users}, json_each(coalesce(${storedEntitlements}, '[]')) AS "s" WHERE ${qualified(users.tenantId)} = ${tenantId} AND ${qualified(users.id)} = ${storedUserId})`;
+  const entitlementsKnown = sql`NOT EXISTS (SELECT 1 FROM json_each(${JSON.stringify(entitlements)}) AS "v" WHERE ${resolveEntitlementSql(tenantId, sql`"v"."value"`)} IS NULL${newEntitlements})`;
   return [{ kind: "rolesKnown", holds: sql`${lenient} OR (${rolesKnown} AND ${entitlementsKnown})` }];
 }
 

@@ -292,7 +292,7 @@ export async function replaceUser(tdb: TenantDb, change: Replacement, includeGro
         ...insertEmails(db, tenantId, id, doc),
         selectUserQuery(db, tenantId, id, includeGroups),
       ] as const,
-      [{ kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${users} WHERE ${current}${versionMatches})` }, ...rolesKnownPreconditions(tenantId, doc)],
+      [{ kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${users} WHERE ${current}${versionMatches})` }, ...rolesKnownPreconditions(tenantId, doc, id)],
     );
     const row = (results.at(-1) as Awaited<ReturnType<typeof selectUserQuery>>)[0];
     if (!row) throw new Error("replaced user vanished");

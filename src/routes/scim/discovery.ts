@@ -28,7 +28,7 @@ export const discoveryRoutes = new Hono<AppEnv>()
       throw scimErrors.forbidden("Filtering is not supported on discovery endpoints (RFC 7644 §4).");
     }
     // /ResourceTypes checks the token in the same round trip as its catalog read.
-    if (c.req.param("endpoint") !== "ResourceTypes") await c.var.tenantDb.verify();
+    if (!(c.req.method === "GET" && c.req.param("endpoint") === "ResourceTypes")) await c.var.tenantDb.verify();
     await next();
   })
   .get("/ServiceProviderConfig", (c) => scimJson(serviceProviderConfig(tenantBaseUrl(c), SCIM_FEATURES)))

@@ -23,6 +23,12 @@ CREATE TABLE `catalog_entitlements` (
 	PRIMARY KEY(`tenant_id`, `id`)
 );
 --> statement-breakpoint
+-- A value that names no role id is matched by displayName (ASCII case-insensitive): an index
+-- on the same expression keeps that a SEARCH, not a walk of the tenant's catalog per value.
+CREATE INDEX `catalog_roles_name` ON `catalog_roles` (`tenant_id`,lower("display_name"));
+--> statement-breakpoint
+CREATE INDEX `catalog_entitlements_name` ON `catalog_entitlements` (`tenant_id`,lower("display_name"));
+--> statement-breakpoint
 ALTER TABLE `tenants` ADD `role_validation` text DEFAULT 'lenient' NOT NULL;
 --> statement-breakpoint
 ALTER TABLE `users` ADD `role_values` text DEFAULT '[]' NOT NULL;

@@ -12,6 +12,7 @@ import { readUserWithRoles } from "../src/storage/effective-roles";
 import { countingEnv, send } from "./support/counting-env";
 import { TEST_ADMIN_TOKEN } from "./support/admin-token";
 import { admin, bodyOf, createTenant, scim, type TestTenant } from "./support/http";
+import { seedUsers } from "./support/seed";
 import { GROUP, PATCH_OP, USER } from "./support/urns";
 
 const counting = countingEnv(env);
@@ -81,5 +82,34 @@ describe("effective roles: D1 round trips", () => {
     );
     expect(patch.response.status).toBe(200);
     expect(patch.before.d1RoundTrips).toBe(2);
+  });
+
+  it("a group role edit is one INSERT … SELECT whose rows read follow the group's members, not the tenant", async () => {
+    const tenant = await createTenant();
+    await admin(`/tenants/${tenant.id}/roles/editor`, { method: "PUT", json: { displayName: "Editor" } });
+    // 2,000 users in two groups of 1,000: the edit touches one group.
+    const seeded = await seedUsers(env, tenant.id, { users: 2000, groups: 2 });
+    const request = new Request(`http://127.0.0.1/admin/tenants/${tenant.id}/groups/${seeded.groupId(1)}`, {
+      method: "PATCH",
+      headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ role: "editor" }),
+    });
+    const sent = await send(counting, request);
+    expect(sent.response.status).toBe(200);
+    // The tenant lookup, then one batch: the events insert and the group's update.
+    expect(sent.before.d1RoundTrips).toBe(2);
+    const insert = sent.statements.find((st) => st.sql.startsWith("insert into \"events\""));
+    // One event per member with its 3 index entries, plus the AUTOINCREMENT counter.
+    expect(insert?.rowsWritten).toBe(1000 * 4 + 1);
+    // About 31 rows per member (its memberships, role values and catalog lookups, twice).
+    expect(insert?.rowsRead ?? Infinity, `rows read ${insert?.rowsRead}`).toBeLessThan(1000 * 40);
+    const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${insert?.sql.replace(/^insert into "events" \([^)]*\) /, "") ?? ""}`)
+      .bind(...(insert?.params ?? []))
+      .all<{ detail: string }>();
+    // No table scan, and no walk of a tenant's whole catalog per value (catalog_roles_name).
+    const scans = plan.results
+      .map((r) => r.detail)
+      .filter((d) => /^SCAN (users|group_members|groups|catalog_roles)\b/.test(d) || /INDEX \S+ \(tenant_id=\?\)$/.test(d));
+    expect(scans, plan.results.map((r) => r.detail).join("\n")).toEqual([]);
   });
 });

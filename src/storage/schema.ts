@@ -266,7 +266,8 @@ export const catalogRoles = sqliteTable(
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+  // catalog_roles_name: the displayName match (storage/role-sql.ts) is an index SEARCH.
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index("catalog_roles_name").on(t.tenantId, sql`lower("display_name")`)],
 );
 
 /** A tenant's entitlements (licences, permission sets), served as SCIM /Entitlements. */
@@ -281,7 +282,7 @@ export const catalogEntitlements = sqliteTable(
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index("catalog_entitlements_name").on(t.tenantId, sql`lower("display_name")`)],
 );
 
 /** Outbox of changes for the host app, written in the same batch as the change. */

@@ -150,6 +150,19 @@ describe("POST /setup/:code", () => {
     });
   });
 
+  it("lists the tenant's role and entitlement ids to configure in the IdP (issue 12), and no Roles section without a catalog", async () => {
+    const tenant = await createTenantWithLink({ provider: "entra" });
+    await admin(`/tenants/${tenant.id}/roles/board-owner`, { method: "PUT", json: { displayName: "Board owner" } });
+    await admin(`/tenants/${tenant.id}/entitlements/pro-seat`, { method: "PUT", json: { displayName: "Pro seat", type: "License" } });
+    const html = await (await submit(tenant.setupUrl, { provider: "entra", userSync: "on" })).text();
+    expect(html).toContain("<h2>Roles</h2>");
+    expect(html).toContain("<code>board-owner</code>");
+    expect(html).toContain("<code>pro-seat</code>");
+    expect(html).toContain("App roles");
+    const bare = await createTenantWithLink({ provider: "okta" });
+    expect(await (await submit(bare.setupUrl, { provider: "okta", userSync: "on" })).text()).not.toContain("<h2>Roles</h2>");
+  });
+
   it("answers 410 to a second submission and leaves the issued token alone", async () => {
     const tenant = await createTenantWithLink();
     const first = await submit(tenant.setupUrl, ENTRA_FORM);

@@ -19,7 +19,9 @@ import {
   upsertAppAccount,
   upsertAppGroup,
 } from "../storage/directory";
+import { readUserWithRoles } from "../storage/effective-roles";
 import { findTenant } from "../storage/tenants";
+import { enqueueTenantEvents } from "../webhooks/dispatch";
 import { readJsonBody } from "./body";
 import { tenantSettingsFields } from "./tenant-settings";
 import { parseWith, validQuery } from "./validation";
@@ -60,6 +62,12 @@ export const adminDirectoryRoutes = new Hono<AppEnv>()
     const rows = await listUsersAfter(database(c.env.DB), c.req.param("id") ?? "", after, limit);
     return c.json({ users: rows, next: rows.at(-1)?.seq ?? after });
   })
+  // One user with its effective roles (issue 12): one D1 round trip.
+  .get("/users/:userId", async (c) => {
+    const user = await readUserWithRoles(database(c.env.DB), c.req.param("id") ?? "", c.req.param("userId"));
+    if (!user) throw scimErrors.notFound("No user with this id in this tenant.");
+    return c.json(user);
+  })
   .get("/groups", validQuery(page), async (c) => {
     const { after, limit } = c.req.valid("query");
     const rows = await listGroupsAfter(database(c.env.DB), c.req.param("id") ?? "", after, limit);
@@ -69,6 +77,8 @@ export const adminDirectoryRoutes = new Hono<AppEnv>()
     const grants = parseWith(grantsBody, await readJsonBody(c.req.raw));
     const row = await updateGroupGrants(database(c.env.DB), c.req.param("id") ?? "", c.req.param("groupId"), grants);
     if (!row) throw scimErrors.notFound("No group with this id in this tenant.");
+    // user.roles_changed events of a role edit go to the webhook queue (src/webhooks/).
+    if (grants.role !== undefined) c.executionCtx.waitUntil(enqueueTenantEvents(c.env, c.req.param("id") ?? ""));
     return c.json(row);
   })
   .put("/accounts/:accountKey", async (c) => {

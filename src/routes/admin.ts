@@ -13,9 +13,10 @@ import { findTenant, findTenantWithAuthFailures, listTenants, type TenantRow, up
 import { adminAuth } from "../tenancy/admin-auth";
 import { createSetupLink, createTenant, removeTenant, revokeSetupLink, rotateToken } from "../tenancy/tenant-service";
 import { readJsonBody } from "./body";
-import { tenantSettingsFields } from "./tenant-settings";
+import { roleValidationField, tenantSettingsFields } from "./tenant-settings";
 import { parseWith, validQuery } from "./validation";
 import { adminDirectoryRoutes } from "./admin-directory";
+import { adminRoleRoutes, tenantCatalogRoutes } from "./admin-roles";
 import { enqueueTenantEvents } from "../webhooks/dispatch";
 import { tenantHealth } from "../tenancy/health";
 import { createConsoleLink, revokeConsoleSessions } from "../tenancy/console-session";
@@ -29,6 +30,7 @@ const createTenantBody = z
     defaultRole: tenantSettingsFields.defaultRole.default(null),
     domainRestrictions: tenantSettingsFields.domainRestrictions.default([]),
     linkExistingUsers: z.boolean().default(true),
+    roleValidation: roleValidationField.default("lenient"),
     /** Mint a self-serve setup link with the tenant (off by default: most operators hand out the token). */
     setupLink: z.boolean().default(false),
   })
@@ -40,6 +42,7 @@ const updateTenantBody = z
     enabled: z.boolean(),
     ...tenantSettingsFields,
     linkExistingUsers: z.boolean(),
+    roleValidation: roleValidationField,
   })
   .partial()
   .strict();
@@ -69,6 +72,7 @@ function tenantView(t: TenantRow) {
     defaultRole: t.defaultRole,
     domainRestrictions: t.domainRestrictions,
     linkExistingUsers: t.linkExistingUsers,
+    roleValidation: t.roleValidation,
     token: t.tokenPrefix
       ? { prefix: t.tokenPrefix, lastFour: t.tokenLastFour, createdAt: t.tokenCreatedAt, lastUsedAt: t.tokenLastUsedAt }
       : null,
@@ -166,8 +170,11 @@ export const adminRoutes = new Hono<AppEnv>()
     const rows = await listRequestLog(database(c.env.DB), tenant.id, before, limit);
     return c.json({ entries: rows, next: rows.length === limit ? rows.at(-1)?.seq : null });
   })
+  .route("/roles", adminRoleRoutes)
   // Last: its middleware looks the tenant up, which the routes above already do themselves.
-  .route("/tenants/:id", adminDirectoryRoutes);
+  .route("/tenants/:id", adminDirectoryRoutes)
+  // After the directory routes, so their tenant check (404) runs first.
+  .route("/tenants/:id", tenantCatalogRoutes);
 
 function setupUrl(origin: string, code: string): string {
   return `${origin}/setup/${code}`;

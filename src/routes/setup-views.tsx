@@ -5,6 +5,7 @@
 import type { FC } from "hono/jsx";
 import type { Provider } from "../storage/tenants";
 import { CopyableField, Layout, minuteUtc, type PageFrame } from "./page-layout";
+import { RoleIds } from "./setup-roles-view";
 
 export const PROVIDER_LABELS: Record<Provider, string> = {
   okta: "Okta",
@@ -173,6 +174,9 @@ export interface SetupResult {
   token: string;
   /** The console sign-in link minted with the result (single-use, 15 minutes). */
   consoleSignInPath: string;
+  /** The tenant's role catalog (issue 12): the values its IdP should send. */
+  roles: { id: string; displayName: string }[];
+  entitlements: { id: string; displayName: string }[];
 }
 
 export const SetupResultPage: FC<{ frame: PageFrame; result: SetupResult }> = ({ frame, result }) => (
@@ -202,6 +206,7 @@ export const SetupResultPage: FC<{ frame: PageFrame; result: SetupResult }> = ({
     </dl>
     <h2>Next steps in {PROVIDER_LABELS[result.provider]}</h2>
     <IdpSteps provider={result.provider} userSync={result.userSync} groupSync={result.groupSync} />
+    <RoleIds provider={result.provider} roles={result.roles} entitlements={result.entitlements} />
     <h2>Watch provisioning</h2>
     <p>
       The admin console shows whether provisioning works, explains every failure, and lets you change group roles,

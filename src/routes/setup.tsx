@@ -7,6 +7,7 @@
  * the form was posted from another origin, or when it would silently void a token an IdP is
  * using (the admin must tick a confirmation first).
  */
+import { tenantCatalog } from "../storage/roles";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
@@ -220,6 +221,7 @@ export const setupRoutes = new Hono<AppEnv>()
       c.executionCtx.waitUntil(enqueueTenantEvents(c.env, tenant.id)); // tenant.token_rotated
       // The result page offers the console: a sign-in link of its own, used by its button (single-use, 15 minutes).
       const consoleLink = await createConsoleLink(db, tenant.id);
+      const catalog = await tenantCatalog(db, tenant.id);
       const result = {
         tenantName: tenant.name,
         provider: tenant.provider,
@@ -230,6 +232,8 @@ export const setupRoutes = new Hono<AppEnv>()
         baseUrl: scimBaseUrl(origin, tenant.id),
         token,
         consoleSignInPath: `/console/sign-in/${consoleLink.code}`,
+        roles: catalog.roles.map((r) => ({ id: r.id, displayName: r.displayName })),
+        entitlements: catalog.entitlements.map((e) => ({ id: e.id, displayName: e.displayName })),
       };
       return render(c, 200, (frame) => <SetupResultPage frame={frame} result={result} />);
     },

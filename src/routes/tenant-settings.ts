@@ -15,3 +15,9 @@ export const tenantSettingsFields = {
   defaultRole: z.string().trim().min(1).max(100).nullable(),
   domainRestrictions: z.array(domain).max(100),
 };
+
+/**
+ * Unknown role and entitlement values (issue 12): refused with 400 ("strict") or stored and
+ * reported ("lenient"). The operator's setting only: the setup page does not offer it.
+ */
+export const roleValidationField = z.enum(["strict", "lenient"]);

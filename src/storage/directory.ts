@@ -7,6 +7,9 @@ import { scimErrors } from "../scim/errors";
 import { chunk, rowsPerStatement } from "./chunk";
 import type { Database } from "./database";
 import { linkingKey } from "./linking";
+import { groupRoleColumns, rolesOf } from "./effective-roles";
+import { groupRoleRolesChangedInsert } from "./role-sql";
+import { tenantRolesQuery } from "./roles";
 import { appAccounts, appGroups, groups, users } from "./schema";
 
 export type AppAccountRow = typeof appAccounts.$inferSelect;
@@ -88,21 +91,34 @@ export const DIRECTORY_PAGE_DOC_BYTES = 8 * 1024 * 1024;
 const INLINE_DOC_BYTES = 16_384;
 
 /**
- * Users in insertion order after a cursor: the host app's full read, page by page. One round
- * trip when the documents are small; large ones are read by id after the page, which is first
- * cut to DIRECTORY_PAGE_DOC_BYTES.
+ * Users in insertion order after a cursor: the host app's full read, page by page, each with
+ * its effective roles (the catalog rides in the page's batch). One round trip when the
+ * documents are small; large ones are read by id after the page, which is first cut to
+ * DIRECTORY_PAGE_DOC_BYTES.
  */
 export async function listUsersAfter(db: Database, tenantId: string, after: number, limit: number) {
   const docBytes = sql<number>`length(CAST(${users.doc} AS BLOB))`;
   const inlineDoc = sql`CASE WHEN ${docBytes} <= ${sql.raw(String(INLINE_DOC_BYTES))} THEN ${users.doc} END`.mapWith(
     (text: string): Record<string, unknown> | null => JSON.parse(text) as Record<string, unknown>,
   );
-  const rows = await db
-    .select({ seq: users.seq, id: users.id, userName: users.userName, active: users.active, lastModified: users.lastModified, doc: inlineDoc, docBytes })
-    .from(users)
-    .where(and(eq(users.tenantId, tenantId), gt(users.seq, after)))
-    .orderBy(asc(users.seq))
-    .limit(limit);
+  const [rows, catalogRows] = await db.batch([
+    db
+      .select({
+        seq: users.seq,
+        id: users.id,
+        userName: users.userName,
+        active: users.active,
+        lastModified: users.lastModified,
+        doc: inlineDoc,
+        docBytes,
+        ...groupRoleColumns(tenantId),
+      })
+      .from(users)
+      .where(and(eq(users.tenantId, tenantId), gt(users.seq, after)))
+      .orderBy(asc(users.seq))
+      .limit(limit),
+    tenantRolesQuery(db, tenantId),
+  ]);
   let total = 0;
   const page = rows.filter((row, i) => (total += row.docBytes) <= DIRECTORY_PAGE_DOC_BYTES || i === 0);
   const large = page.filter((row) => row.doc === null).map((row) => row.id);
@@ -112,9 +128,9 @@ export async function listUsersAfter(db: Database, tenantId: string, after: numb
     for (const { id, doc } of read) docs.set(id, doc);
   }
   // A user deleted between the two reads is left out.
-  return page.flatMap(({ docBytes: _bytes, doc, ...row }) => {
+  return page.flatMap(({ docBytes: _bytes, doc, groupRoleSources, groupRoleValues, ...row }) => {
     const full = doc ?? docs.get(row.id);
-    return full ? [{ ...row, doc: full }] : [];
+    return full ? [{ ...row, doc: full, roles: rolesOf({ active: row.active, doc: full, groupRoleSources, groupRoleValues }, catalogRows) }] : [];
   });
 }
 
@@ -138,7 +154,11 @@ export async function listGroupsAfter(db: Database, tenantId: string, after: num
     .limit(limit);
 }
 
-/** The operator edits what its app grants through a group; SCIM never touches these. */
+/**
+ * The operator edits what its app grants through a group; SCIM never touches these. A role
+ * edit writes, in the same batch and before the update, a `user.roles_changed` event for each
+ * active member whose effective roles it changes (one INSERT … SELECT, storage/role-sql.ts).
+ */
 export async function updateGroupGrants(
   db: Database,
   tenantId: string,
@@ -149,10 +169,13 @@ export async function updateGroupGrants(
     ...(grants.role !== undefined ? { role: grants.role } : {}),
     ...(grants.domains !== undefined ? { domains: grants.domains } : {}),
   };
-  const [row] = await db
+  const update = db
     .update(groups)
     .set(set)
     .where(and(eq(groups.tenantId, tenantId), eq(groups.id, groupId)))
     .returning(groupSummary);
-  return row;
+  if (grants.role === undefined) return (await update)[0];
+  const roleEvents = groupRoleRolesChangedInsert(db, tenantId, groupId, grants.role, new Date().toISOString());
+  const [, rows] = await db.batch([roleEvents, update]);
+  return rows[0];
 }

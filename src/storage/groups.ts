@@ -15,6 +15,7 @@ import type { Database } from "./database";
 import { anyCandidate, appGroupCandidates, onlyCandidate } from "./linking";
 import { qualified } from "./qualified";
 import { appGroups, events, groupMembers, groups, tenants, users } from "./schema";
+import { membershipRolesChangedInsert } from "./role-sql";
 import { matchErrorChain, type Precondition, PreconditionFailed, runTogether, type TenantDb } from "./tenant-db";
 import { countInBlock, uncountFromBlock } from "./seq-blocks";
 import { type MemberRef, memberPageQuery, toMemberPage } from "./group-members";
@@ -200,6 +201,7 @@ export async function createGroup(tdb: TenantDb, doc: ScimDocument, memberIds: s
           at: now,
           data: sql`json_object('displayName', ${columns.displayName}, 'members', ${changes.add.length}, 'linkedGroup', (SELECT ${appGroups.groupKey} FROM ${appGroups} WHERE ${appGroups.tenantId} = ${tenantId} AND ${appGroups.groupId} = ${id}))`,
         }),
+        membershipRolesChangedInsert(db, tenantId, id, changes, now),
         ...memberStatements(db, tenantId, id, changes),
       ],
       [
@@ -344,6 +346,7 @@ function planGroupUpdate(tdb: TenantDb, update: GroupUpdate): { statements: Batc
     };
     statements.push(db.insert(events).select(db.select(event).from(sql`(SELECT 1)`).where(memberChange.happens)));
   }
+  if (changesMembers(members)) statements.push(membershipRolesChangedInsert(db, tenantId, id, members, now));
   statements.push(...memberStatements(db, tenantId, id, members));
   const preconditions: Precondition[] = [
     { kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${groups} WHERE ${current}${versionMatches})` },
@@ -358,6 +361,8 @@ export async function deleteGroup(tdb: TenantDb, id: string, expectedVersion?: n
   const versionMatches = expectedVersion === undefined ? sql`` : sql` AND ${groups.version} = ${expectedVersion}`;
   await tdb.write(
     [
+      // Its members lose the group's role: before the memberships go.
+      membershipRolesChangedInsert(db, tenantId, id, { clear: true, add: [], remove: [] }, new Date().toISOString()),
       db.delete(groupMembers).where(and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.groupId, id))),
       db.update(appGroups).set({ groupId: null, linkedAt: null }).where(and(eq(appGroups.tenantId, tenantId), eq(appGroups.groupId, id))),
       db.update(tenants).set({ groupCount: sql`${tenants.groupCount} - 1` }).where(eq(tenants.id, tenantId)),

@@ -35,6 +35,8 @@ export const tenants = sqliteTable(
     groupCount: integer("group_count").notNull().default(0),
     /** The health last announced by an event (migrations/0011): "failing", "healthy" or NULL (never failing). */
     healthStatus: text("health_status"),
+    /** "strict" refuses role and entitlement values the catalog does not know (migrations/0013). */
+    roleValidation: text("role_validation", { enum: ["strict", "lenient"] }).notNull().default("lenient"),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
@@ -98,6 +100,11 @@ export const users = sqliteTable(
     version: integer("version").notNull().default(1),
     /** The SCIM document without id/meta/groups, which are derived. */
     doc: text("doc", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    /**
+     * The role values the user carries (roles[].value, then userType), as a JSON array of
+     * strings: set-based role statements read this instead of each member's document (0013).
+     */
+    roleValues: text("role_values", { mode: "json" }).$type<string[]>().notNull().default([]),
   },
   (t) => [
     uniqueIndex("users_tenant_id").on(t.tenantId, t.id),
@@ -244,6 +251,40 @@ export const groupMembers = sqliteTable(
   ],
 );
 
+/**
+ * The roles the app understands (issue 12): deployment-wide rows have tenant_id '' (the
+ * ALL_TENANTS scope in storage/roles.ts), a tenant's own roles its id. `rank` orders them.
+ */
+export const catalogRoles = sqliteTable(
+  "catalog_roles",
+  {
+    tenantId: text("tenant_id").notNull(),
+    id: text("id").notNull(),
+    displayName: text("display_name").notNull(),
+    description: text("description"),
+    rank: integer("rank").notNull().default(0),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  // catalog_roles_name: the displayName match (storage/role-sql.ts) is an index SEARCH.
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index("catalog_roles_name").on(t.tenantId, sql`lower("display_name")`)],
+);
+
+/** A tenant's entitlements (licences, permission sets), served as SCIM /Entitlements. */
+export const catalogEntitlements = sqliteTable(
+  "catalog_entitlements",
+  {
+    tenantId: text("tenant_id").notNull(),
+    id: text("id").notNull(),
+    displayName: text("display_name").notNull(),
+    type: text("type").notNull(),
+    description: text("description"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index("catalog_entitlements_name").on(t.tenantId, sql`lower("display_name")`)],
+);
+
 /** Outbox of changes for the host app, written in the same batch as the change. */
 export const events = sqliteTable(
   "events",
@@ -383,4 +424,6 @@ export const writeGuard = sqliteTable("write_guard", {
   noAccountConflict: integer("no_account_conflict").notNull(),
   /** Every referenced member exists in the tenant. */
   membersExist: integer("members_exist").notNull(),
+  /** A strict tenant's catalog knows every role and entitlement value written (0013). */
+  rolesKnown: integer("roles_known").notNull().default(1),
 });

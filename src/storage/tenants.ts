@@ -3,7 +3,7 @@ import { and, desc, eq, gt, isNull, or, type SQL, sql } from "drizzle-orm";
 import { type AuthFailureSummary, clearAuthFailures, authFailureSummary } from "./auth-failures";
 import { deleteConsoleRowsOf } from "./console-sessions";
 import type { Database } from "./database";
-import { appAccounts, authFailures, appGroups, events, groupMembers, groups, groupSeqBlocks, requestLog, setupLinks, tenants, userEmails, userSeqBlocks, users } from "./schema";
+import { appAccounts, authFailures, appGroups, catalogEntitlements, catalogRoles, events, groupMembers, groups, groupSeqBlocks, requestLog, setupLinks, tenants, userEmails, userSeqBlocks, users } from "./schema";
 
 export type TenantRow = typeof tenants.$inferSelect;
 export type Provider = TenantRow["provider"];
@@ -17,6 +17,8 @@ export interface TenantSettings {
   defaultRole: string | null;
   domainRestrictions: string[];
   linkExistingUsers: boolean;
+  /** Absent = the column's default, "lenient" (issue 12). */
+  roleValidation?: "strict" | "lenient";
 }
 
 export interface NewToken {
@@ -198,6 +200,9 @@ export async function deleteTenantAndData(db: Database, id: string): Promise<{ d
     db.delete(requestLog).where(eq(requestLog.tenantId, id)),
     db.delete(setupLinks).where(eq(setupLinks.tenantId, id)),
     ...deleteConsoleRowsOf(db, id),
+    // A tenant id is never ALL_TENANTS (''), so the deployment's roles stay.
+    db.delete(catalogRoles).where(eq(catalogRoles.tenantId, id)),
+    db.delete(catalogEntitlements).where(eq(catalogEntitlements.tenantId, id)),
   ]);
   const removed = removedTenants[0];
   return { deleted: removed !== undefined, tokenHash: removed?.tokenHash ?? null };

@@ -14,6 +14,9 @@ import { limitOf, offsetOf } from "./listing";
 import { countedMatches, type ScanPlan, sharedCount, sharedCountFields, tenantSizeFields } from "./scan-budget";
 import { qualified } from "./qualified";
 import { matchErrorChain, PreconditionFailed, type TenantDb } from "./tenant-db";
+import { storedRoleValues } from "../scim/roles";
+import { userWriteRolesChangedInsert } from "./role-sql";
+import { explainUnknownRoles, rolesKnownPreconditions } from "./role-validation";
 
 export interface GroupRef {
   value: string;
@@ -50,7 +53,7 @@ const USER_GROUP_DISPLAY_CHARS = 48;
  */
 const groupsJson = sql<string>`(SELECT json_group_array(json_object('value', "listed"."id", 'display', "listed"."display")) FROM (SELECT ${qualified(groups.id)} AS "id", substr(${qualified(groups.displayName)}, 1, ${sql.raw(String(USER_GROUP_DISPLAY_CHARS))}) AS "display" FROM ${groupMembers} CROSS JOIN ${groups} ON ${qualified(groups.tenantId)} = ${qualified(groupMembers.tenantId)} AND ${qualified(groups.id)} = ${qualified(groupMembers.groupId)} WHERE ${qualified(groupMembers.tenantId)} = ${qualified(users.tenantId)} AND ${qualified(groupMembers.memberId)} = ${qualified(users.id)} ORDER BY ${qualified(groupMembers.groupId)} LIMIT ${sql.raw(String(USER_GROUPS_LISTED))}) AS "listed")`;
 
-const { tenantId: _tenant, seq: _seq, userName: _userName, userNameKey: _key, externalId: _externalId, displayName: _displayName, ...userFields } =
+const { tenantId: _tenant, seq: _seq, userName: _userName, userNameKey: _key, externalId: _externalId, displayName: _displayName, roleValues: _roleValues, ...userFields } =
   getTableColumns(users);
 
 function withGroups(includeGroups: boolean) {
@@ -148,6 +151,7 @@ function indexedColumns(doc: ScimDocument) {
     externalId: typeof doc.externalId === "string" ? doc.externalId : null,
     displayName: typeof doc.displayName === "string" ? doc.displayName : null,
     active: doc.active !== false,
+    roleValues: storedRoleValues(doc),
   };
 }
 
@@ -211,10 +215,14 @@ export async function createUser(tdb: TenantDb, doc: ScimDocument): Promise<{ us
           data: sql`json_object('userName', ${columns.userName}, 'active', json(${columns.active ? "true" : "false"}), 'linkedAccount', ${linkedAccount})`,
         }),
         countInBlock(db, "User", tenantId, id),
+        userWriteRolesChangedInsert(db, tenantId, id, columns, now, true),
         // Variable in number, so last: the results above keep their positions.
         ...insertEmails(db, tenantId, id, doc),
       ] as const,
-      [{ kind: "noAccountConflict", holds: sql`NOT (${linkingOff} AND ${anyCandidate(appAccounts, candidates)})` }],
+      [
+        { kind: "noAccountConflict", holds: sql`NOT (${linkingOff} AND ${anyCandidate(appAccounts, candidates)})` },
+        ...rolesKnownPreconditions(tenantId, doc),
+      ],
     );
     const row = inserted[0];
     if (!row) throw new Error("user insert returned no row");
@@ -226,7 +234,7 @@ export async function createUser(tdb: TenantDb, doc: ScimDocument): Promise<{ us
         "An account with this userName or primary email already exists in the application, and this tenant does not link existing accounts.",
       );
     }
-    throw error;
+    throw await explainUnknownRoles(db, tenantId, doc, error);
   }
 }
 
@@ -270,6 +278,8 @@ export async function replaceUser(tdb: TenantDb, change: Replacement, includeGro
           at: now,
           data: sql`json_object('userName', ${columns.userName}, 'active', json(${columns.active ? "true" : "false"}), 'wasActive', json(CASE WHEN ${storedActive} THEN 'true' ELSE 'false' END))`,
         }),
+        // Before the update too: `before` is the stored user's effective roles.
+        userWriteRolesChangedInsert(db, tenantId, id, columns, now, false),
         db
           .update(users)
           .set({ ...columns, doc, lastModified: now, version: sql`${users.version} + 1` })
@@ -282,14 +292,14 @@ export async function replaceUser(tdb: TenantDb, change: Replacement, includeGro
         ...insertEmails(db, tenantId, id, doc),
         selectUserQuery(db, tenantId, id, includeGroups),
       ] as const,
-      [{ kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${users} WHERE ${current}${versionMatches})` }],
+      [{ kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${users} WHERE ${current}${versionMatches})` }, ...rolesKnownPreconditions(tenantId, doc, id)],
     );
     const row = (results.at(-1) as Awaited<ReturnType<typeof selectUserQuery>>)[0];
     if (!row) throw new Error("replaced user vanished");
     return toStoredUser(row);
   } catch (error) {
     if (isUserNameConflict(error)) throw userNameTaken();
-    throw error;
+    throw await explainUnknownRoles(db, tenantId, doc, error);
   }
 }
 

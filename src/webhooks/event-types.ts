@@ -9,6 +9,8 @@ export const WEBHOOK_EVENT_TYPES = [
   "user.deactivated",
   "user.reactivated",
   "user.deleted",
+  // Issue 12: a user's effective roles changed (its own roles, a membership, a group's role).
+  "user.roles_changed",
   "group.created",
   "group.updated",
   "group.members_changed",

@@ -43,9 +43,16 @@ function subOf(attribute: JsonObject, name: string): JsonObject | undefined {
 }
 
 describe("/Schemas (RFC 7643 §7, §8.7.1)", () => {
-  it("lists User, EnterpriseUser and Group with Schema meta and locations", () => {
+  it("lists User, EnterpriseUser, Group and Okta's Role and Entitlement with Schema meta and locations", () => {
     const docs = schemaDocuments(`${BASE}/`);
-    expect(docs.map((d) => d.id), show(docs.map((d) => d.id))).toEqual([USER_SCHEMA_URN, ENTERPRISE_USER_SCHEMA_URN, GROUP_SCHEMA_URN]);
+    expect(docs.map((d) => d.id), show(docs.map((d) => d.id))).toEqual([
+      USER_SCHEMA_URN,
+      ENTERPRISE_USER_SCHEMA_URN,
+      GROUP_SCHEMA_URN,
+      // Issue 12: the role catalog's schemas (src/scim/catalog-resources.ts).
+      "urn:okta:scim:schemas:core:1.0:Role",
+      "urn:okta:scim:schemas:core:1.0:Entitlement",
+    ]);
     for (const d of docs) {
       expect(d.schemas, d.id).toEqual(["urn:ietf:params:scim:schemas:core:2.0:Schema"]);
       expect(d.meta, d.id).toEqual({ resourceType: "Schema", location: `${BASE}/Schemas/${d.id}` });

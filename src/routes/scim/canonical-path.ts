@@ -5,7 +5,7 @@
  * spelling helps nobody. Only the endpoint segment right after the tenant is case-folded:
  * ids, schema URNs and the tenant id keep their spelling.
  */
-const ENDPOINTS = ["Users", "Groups", "ServiceProviderConfig", "ResourceTypes", "Schemas", "Bulk", "Me", ".search"];
+const ENDPOINTS = ["Users", "Groups", "ServiceProviderConfig", "ResourceTypes", "Schemas", "Bulk", "Me", ".search", "Roles", "Entitlements"];
 const BY_LOWER = new Map(ENDPOINTS.map((name) => [name.toLowerCase(), name]));
 
 const SCIM_PREFIX = /^(\/scim\/v2\/[^/]+)(\/.*)?$/;

@@ -13,6 +13,9 @@ import {
   serviceProviderConfig,
 } from "../../scim/schema";
 import { listResponse } from "../../scim/list-response";
+import { catalogResourceTypes } from "../../scim/catalog-resources";
+import { catalogPresenceQuery } from "../../storage/roles";
+import type { Context } from "hono";
 import { SCIM_FEATURES } from "../../scim/features";
 import { methodNotAllowed } from "./listing";
 import { scimJson } from "./respond";
@@ -24,16 +27,17 @@ export const discoveryRoutes = new Hono<AppEnv>()
     if (c.req.query("filter") !== undefined) {
       throw scimErrors.forbidden("Filtering is not supported on discovery endpoints (RFC 7644 §4).");
     }
-    await c.var.tenantDb.verify();
+    // /ResourceTypes checks the token in the same round trip as its catalog read.
+    if (!(c.req.method === "GET" && c.req.param("endpoint") === "ResourceTypes")) await c.var.tenantDb.verify();
     await next();
   })
   .get("/ServiceProviderConfig", (c) => scimJson(serviceProviderConfig(tenantBaseUrl(c), SCIM_FEATURES)))
-  .get("/ResourceTypes", (c) => {
-    const docs = resourceTypeDocuments(tenantBaseUrl(c));
+  .get("/ResourceTypes", async (c) => {
+    const docs = resourceTypeDocuments(tenantBaseUrl(c), await tenantCatalogTypes(c));
     return scimJson(listResponse(docs, docs.length, 1));
   })
-  .get("/ResourceTypes/:id", (c) => {
-    const doc = findResourceTypeDocument(tenantBaseUrl(c), c.req.param("id"));
+  .get("/ResourceTypes/:id", async (c) => {
+    const doc = findResourceTypeDocument(tenantBaseUrl(c), c.req.param("id"), await tenantCatalogTypes(c));
     if (!doc) throw scimErrors.notFound(`No resource type '${c.req.param("id")}'.`);
     return scimJson(doc);
   })
@@ -47,3 +51,11 @@ export const discoveryRoutes = new Hono<AppEnv>()
     return scimJson(doc);
   })
   .all("/:endpoint{ServiceProviderConfig|ResourceTypes|Schemas}/*", methodNotAllowed("GET"));
+
+/** Role and Entitlement are listed when the tenant's catalog has any (issue 12); one round trip with the token check. */
+async function tenantCatalogTypes(c: Context<AppEnv>) {
+  const tdb = c.var.tenantDb;
+  const { results } = await tdb.read([catalogPresenceQuery(tdb.db, tdb.tenantId)] as const);
+  const row = results[0][0];
+  return catalogResourceTypes({ roles: row?.roles === 1, entitlements: row?.entitlements === 1 });
+}

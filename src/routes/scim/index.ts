@@ -4,6 +4,7 @@ import type { AppEnv } from "../../env";
 import { scimErrors } from "../../scim/errors";
 import { tenantRateLimit } from "../../tenancy/rate-limit";
 import { scimAuth } from "../../tenancy/scim-auth";
+import { entitlementRoutes, roleRoutes } from "./catalog";
 import { discoveryRoutes } from "./discovery";
 import { bulkRoutes } from "./bulk";
 import { requestLog } from "./request-log";
@@ -24,7 +25,10 @@ export const scimRoutes = new Hono<AppEnv>()
   .use(webhookDispatch)
   .route("/", discoveryRoutes)
   .route("/", rootSearchRoutes)
-  .route("/Bulk", bulkRoutes);
+  .route("/Bulk", bulkRoutes)
+  // The role catalog is read-only and not part of the root search (issue 12): its own module.
+  .route("/Roles", roleRoutes)
+  .route("/Entitlements", entitlementRoutes);
 
 for (const type of RESOURCE_TYPES) scimRoutes.route(`/${type.endpoint}`, resourceRoutes(type));
 

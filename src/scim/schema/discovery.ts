@@ -10,7 +10,21 @@ import {
   SERVICE_PROVIDER_CONFIG_SCHEMA_URN,
   sameUrn,
 } from "./resource-types";
-import type { AttributeDefinition, JsonObject, ResourceTypeDefinition, SchemaDefinition } from "./types";
+import type { AttributeDefinition, JsonObject, SchemaDefinition } from "./types";
+import { CATALOG_SCHEMAS } from "../catalog-resources";
+
+/** A resource type as /ResourceTypes shows it: User and Group, or a catalog type (Role, Entitlement). */
+interface ResourceTypeLike {
+  readonly id: string;
+  readonly name: string;
+  readonly endpoint: string;
+  readonly description: string;
+  readonly schema: string;
+  readonly schemaExtensions: readonly { readonly schema: string; readonly required: boolean }[];
+}
+
+/** Every schema /Schemas describes: the resources', then the catalog's (issue 12). */
+const DESCRIBED_SCHEMAS: readonly SchemaDefinition[] = [...SCHEMAS, ...CATALOG_SCHEMAS];
 
 export interface ServiceProviderFeatures {
   patch: boolean;
@@ -85,20 +99,21 @@ function schemaDocument(baseUrl: string, s: SchemaDefinition): SchemaDocument {
 }
 
 /**
- * The /Schemas resources: User, EnterpriseUser, Group. The common attributes (id, externalId,
- * meta) are not listed, as in the §8.7.1 representation (§3.1 keeps them out of schemas).
+ * The /Schemas resources: User, EnterpriseUser, Group, Okta's Role and Entitlement. The common
+ * attributes (id, externalId, meta) are not listed, as in the §8.7.1 representation (§3.1
+ * keeps them out of schemas).
  */
 export function schemaDocuments(baseUrl: string): SchemaDocument[] {
-  return SCHEMAS.map((s) => schemaDocument(baseUrl, s));
+  return DESCRIBED_SCHEMAS.map((s) => schemaDocument(baseUrl, s));
 }
 
 /** /Schemas/{id}: the URN in any case; `undefined` → 404. */
 export function findSchemaDocument(baseUrl: string, id: string): SchemaDocument | undefined {
-  const s = SCHEMAS.find((x) => sameUrn(x.id, id));
+  const s = DESCRIBED_SCHEMAS.find((x) => sameUrn(x.id, id));
   return s && schemaDocument(baseUrl, s);
 }
 
-function resourceTypeDocument(baseUrl: string, rt: ResourceTypeDefinition): ResourceTypeDocument {
+function resourceTypeDocument(baseUrl: string, rt: ResourceTypeLike): ResourceTypeDocument {
   return {
     schemas: [RESOURCE_TYPE_SCHEMA_URN],
     id: rt.id,
@@ -111,14 +126,14 @@ function resourceTypeDocument(baseUrl: string, rt: ResourceTypeDefinition): Reso
   };
 }
 
-/** The /ResourceTypes resources (RFC 7643 §6): User and Group. */
-export function resourceTypeDocuments(baseUrl: string): ResourceTypeDocument[] {
-  return RESOURCE_TYPES.map((rt) => resourceTypeDocument(baseUrl, rt));
+/** The /ResourceTypes resources (RFC 7643 §6): User and Group, then the tenant's catalog types. */
+export function resourceTypeDocuments(baseUrl: string, extra: readonly ResourceTypeLike[] = []): ResourceTypeDocument[] {
+  return [...RESOURCE_TYPES, ...extra].map((rt) => resourceTypeDocument(baseUrl, rt));
 }
 
-/** /ResourceTypes/{id}: `User` / `Group` in any case; `undefined` → 404. */
-export function findResourceTypeDocument(baseUrl: string, id: string): ResourceTypeDocument | undefined {
-  const rt = RESOURCE_TYPES.find((x) => x.id.toLowerCase() === id.toLowerCase());
+/** /ResourceTypes/{id}: `User` / `Group` (or a catalog type in `extra`) in any case; `undefined` → 404. */
+export function findResourceTypeDocument(baseUrl: string, id: string, extra: readonly ResourceTypeLike[] = []): ResourceTypeDocument | undefined {
+  const rt = [...RESOURCE_TYPES, ...extra].find((x) => x.id.toLowerCase() === id.toLowerCase());
   return rt && resourceTypeDocument(baseUrl, rt);
 }
 

@@ -267,7 +267,27 @@ function cleanSingle(attribute: AttributeDefinition, value: unknown, label: stri
     if (cleaned !== undefined) out[sub.name] = cleaned;
     else if (sub.required) throw scimErrors.invalidValue(`Attribute "${label}.${sub.name}" is required.`);
   }
+  if (attribute.name === "roles") unwrapJsonRoleValue(out);
   return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
+ * Entra's `AppRoleAssignmentsComplex([appRoleAssignments])` mapping can send a role's `value`
+ * as the app role serialised to JSON (`"{\"id\":\"…\",\"value\":\"Admin\",\"displayName\":\"Admin\"}"`):
+ * the role's value is the app role's `value`, its display the app role's `displayName`.
+ */
+function unwrapJsonRoleValue(role: JsonObject): void {
+  const raw = role.value;
+  if (typeof raw !== "string" || !raw.trimStart().startsWith("{")) return;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return; // not JSON after all: the string is the value
+  }
+  if (!isPlainObject(parsed) || typeof parsed.value !== "string" || parsed.value === "") return;
+  role.value = parsed.value;
+  if (role.display === undefined && typeof parsed.displayName === "string") role.display = parsed.displayName;
 }
 
 /**

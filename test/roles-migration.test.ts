@@ -1,0 +1,35 @@
+/**
+ * Migration 0013 on a database with data: users written before it get their `role_values`
+ * (roles[].value, then userType) from their documents, so set-based role events and strict
+ * validation see them. The backfill statement is run again here over rows that look like the
+ * old Worker's (role_values still the column default), exactly as the migration runs it.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import migration from "../migrations/0013_roles.sql?raw";
+import { admin, bodyOf, createTenant, scim } from "./support/http";
+import { USER } from "./support/urns";
+
+const backfill = migration.split("--> statement-breakpoint").find((s) => s.includes("UPDATE `users` SET `role_values`"));
+
+describe("migration 0013", () => {
+  it("backfills role_values from existing users' roles and userType", async () => {
+    expect(backfill).toBeDefined();
+    const tenant = await createTenant();
+    await admin(`/tenants/${tenant.id}/roles/editor`, { method: "PUT", json: { displayName: "Editor" } });
+    const res = await scim(tenant, "/Users", {
+      method: "POST",
+      json: { schemas: [USER], userName: "old@example.com", roles: [{ value: "editor" }, { value: "x" }], userType: "Editor" },
+    });
+    const { id } = await bodyOf<{ id: string }>(res);
+    const plain = await bodyOf<{ id: string }>(await scim(tenant, "/Users", { method: "POST", json: { schemas: [USER], userName: "plain@example.com" } }));
+    // As the previous Worker left them: no role_values.
+    await env.DB.prepare("UPDATE users SET role_values = '[]' WHERE tenant_id = ?").bind(tenant.id).run();
+    await env.DB.prepare(backfill ?? "").run();
+    const rows = await env.DB.prepare("SELECT id, role_values FROM users WHERE tenant_id = ? ORDER BY seq").bind(tenant.id).all<{ id: string; role_values: string }>();
+    expect(rows.results).toEqual([
+      { id, role_values: JSON.stringify(["editor", "x", "Editor"]) },
+      { id: plain.id, role_values: "[]" },
+    ]);
+  });
+});

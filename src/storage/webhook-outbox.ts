@@ -4,7 +4,7 @@
  * become one `webhook_deliveries` row per matching endpoint, and the event is marked enqueued
  * in the same batch, so a claim is all or nothing.
  */
-import { and, asc, eq, gte, inArray, isNull, lt, lte, sql } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, isNotNull, isNull, lt, lte, sql } from "drizzle-orm";
 import { chunk, rowsPerStatement } from "./chunk";
 import type { Database } from "./database";
 import { eventColumns, type EventRow } from "./activity";
@@ -57,10 +57,10 @@ export interface DeliveryContext {
   event: EventRow | undefined;
 }
 
-/** Ids per statement: each of the three binds them once, far under D1's 100 parameters. */
-const CONTEXT_IDS_PER_BATCH = 50;
+/** Ids per round trip: each of the three statements binds them once, so at most D1's 100 parameters (a whole queue batch). */
+const CONTEXT_IDS_PER_BATCH = 100;
 
-/** Deliveries with their endpoints and their events (when they have one), by delivery id: one round trip per 50 ids. */
+/** Deliveries with their endpoints and their events (when they have one), by delivery id: one round trip per 100 ids. */
 export async function deliveryContexts(db: Database, deliveryIds: readonly number[]): Promise<Map<number, DeliveryContext>> {
   const contexts = new Map<number, DeliveryContext>();
   for (const ids of chunk(deliveryIds, CONTEXT_IDS_PER_BATCH)) {
@@ -110,6 +110,13 @@ export function outcomeStatements(db: Database, attempts: readonly { delivery: P
       }
     }
     // After a success in this batch the streak starts afresh (or is over); otherwise a running one continues.
+    if (succeeded && firstFailureSince === null) {
+      // The common case, all delivered: a write only when a streak was running (no row written otherwise).
+      return db
+        .update(webhookEndpoints)
+        .set({ failingSince: null })
+        .where(and(eq(webhookEndpoints.id, endpointId), isNotNull(webhookEndpoints.failingSince)));
+    }
     const failingSince = succeeded ? firstFailureSince : sql`coalesce(${webhookEndpoints.failingSince}, ${firstFailureSince})`;
     return db.update(webhookEndpoints).set({ failingSince }).where(eq(webhookEndpoints.id, endpointId));
   });

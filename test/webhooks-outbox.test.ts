@@ -9,6 +9,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
+import { consumeWebhookBatch } from "../src/webhooks/consumer";
 import { forgetEndpointScope } from "../src/webhooks/endpoint-scope";
 import { countingEnv, send } from "./support/counting-env";
 import { expectScimError } from "./support/expect-scim-error";
@@ -119,6 +120,31 @@ describe("webhook outbox", () => {
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now() + 120_000, cron: "* * * * *" }), env);
     await expect.poll(async () => (await deliveries(endpointId)).map((d) => d.type)).toEqual(["user.created", "user.created"]);
     expect(await unenqueued(tenant.id)).toBe(0);
+  });
+
+  it("attempts a queue batch of deliveries with one D1 read and one D1 batch for all their outcomes", async () => {
+    const endpointId = await createEndpoint({ tenantIds: ["nobody"] });
+    const at = new Date().toISOString();
+    const ids: number[] = [];
+    for (let i = 0; i < 20; i += 1) {
+      const payload = JSON.stringify({ id: `evt_batch_${i}`, type: "webhook.test", tenantId: null, occurredAt: at, seq: null, data: {} });
+      const row = await env.DB.prepare(
+        "INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, payload, status, attempts, created_at, updated_at) VALUES (?, ?, 'webhook.test', ?, 'pending', 0, ?, ?) RETURNING id",
+      )
+        .bind(endpointId, `evt_batch_${i}`, payload, at, at)
+        .first<{ id: number }>();
+      ids.push(row?.id ?? 0);
+    }
+    const retried: unknown[] = [];
+    const messages = ids.map((deliveryId) => ({ body: { kind: "delivery", deliveryId }, attempts: 1, ack: () => retried.push("ack"), retry: (options?: unknown) => retried.push(options) }));
+    const counting = countingEnv({ ...env, WEBHOOK_RETRY_SCHEDULE: "60" });
+    await consumeWebhookBatch({ queue: "scim-edge-webhooks", messages } as unknown as MessageBatch, counting.env);
+    expect(counting.counts.d1RoundTrips).toBe(2);
+    // The receiver is unreachable: every delivery failed its first attempt and retries in about a minute (±10 %).
+    expect(retried).toEqual(Array(20).fill({ delaySeconds: expect.any(Number) }));
+    for (const options of retried as { delaySeconds: number }[]) expect(options.delaySeconds).toBeGreaterThanOrEqual(54);
+    expect((await deliveries(endpointId)).map((d) => [d.status, d.attempts])).toEqual(Array(20).fill(["retrying", 1]));
+    expect((await (await admin(`/webhooks/${endpointId}`)).json<{ failingSince: string | null }>()).failingSince).toEqual(expect.any(String));
   });
 
   it("pages deliveries newest first with before=next", async () => {

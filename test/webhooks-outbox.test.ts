@@ -9,7 +9,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { consumeWebhookBatch } from "../src/webhooks/consumer";
+import { consumeWebhookBatch, DEAD_LETTER_QUEUE } from "../src/webhooks/consumer";
 import { forgetEndpointScope } from "../src/webhooks/endpoint-scope";
 import { countingEnv, send } from "./support/counting-env";
 import { expectScimError } from "./support/expect-scim-error";
@@ -147,10 +147,30 @@ describe("webhook outbox", () => {
     await consumeWebhookBatch({ queue: "scim-edge-webhooks", messages } as unknown as MessageBatch, counting.env);
     expect(counting.counts.d1RoundTrips).toBe(2);
     // The receiver is unreachable: every delivery failed its first attempt and retries in about a minute (±10 %).
-    expect(retried).toEqual(Array(20).fill({ delaySeconds: expect.any(Number) }));
-    for (const options of retried as { delaySeconds: number }[]) expect(options.delaySeconds).toBeGreaterThanOrEqual(54);
+    expect(retried).toHaveLength(20);
+    for (const options of retried as { delaySeconds: number }[]) {
+      expect(options.delaySeconds).toBeGreaterThanOrEqual(54);
+      expect(options.delaySeconds).toBeLessThanOrEqual(66);
+    }
     expect((await deliveries(endpointId)).map((d) => [d.status, d.attempts])).toEqual(Array(20).fill(["retrying", 1]));
     expect((await (await admin(`/webhooks/${endpointId}`)).json<{ failingSince: string | null }>()).failingSince).toEqual(expect.any(String));
+  });
+
+  it("marks a dead-lettered delivery failed, visible and retryable through the API", async () => {
+    const endpointId = await createEndpoint({ tenantIds: ["nobody"] });
+    const at = new Date().toISOString();
+    const row = await env.DB.prepare(
+      "INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, payload, status, attempts, created_at, updated_at) VALUES (?, 'evt_dlq', 'webhook.test', '{}', 'retrying', 3, ?, ?) RETURNING id",
+    )
+      .bind(endpointId, at, at)
+      .first<{ id: number }>();
+    const acked: number[] = [];
+    const message = { body: { kind: "delivery", deliveryId: row?.id }, attempts: 16, ack: () => acked.push(1), retry: () => {} };
+    await consumeWebhookBatch({ queue: DEAD_LETTER_QUEUE, messages: [message] } as unknown as MessageBatch, env);
+    expect(acked).toEqual([1]);
+    const [failed] = await deliveries(endpointId);
+    expect(failed).toMatchObject({ status: "failed", attempts: 3, lastError: "dead-lettered after 16 queue attempts" });
+    expect((await admin(`/webhooks/${endpointId}/deliveries/${row?.id}/retry`, { method: "POST" })).status).toBe(202);
   });
 
   it("pages deliveries newest first with before=next", async () => {

@@ -4,7 +4,7 @@
  * (`onResult`) so later scenarios know each group's members.
  */
 import { rng } from "./load.mjs";
-import { registerWebhook, startWebhookReceiver } from "./webhook-receiver.mjs";
+import { registerWebhook, runWebhookSweep, startWebhookReceiver } from "./webhook-receiver.mjs";
 import { userDoc, userExternalId, userName } from "./seed.mjs";
 
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -161,6 +161,7 @@ export function buildScenarios(plan, runTag) {
     name: "create-user+webhook",
     description: `${createUser.description} With one webhook endpoint (a local receiver answering 204) for the tenant.`,
     setup: async (admin, tenant) => {
+      await runWebhookSweep(admin);
       receiver = await startWebhookReceiver();
       unregister = await registerWebhook(admin, tenant.tenantId, receiver.url);
     },
@@ -168,7 +169,7 @@ export function buildScenarios(plan, runTag) {
       await unregister?.();
       await receiver?.close();
     },
-    verify: async () => ({ webhookDeliveries: receiver?.received() ?? 0 }),
+    verify: async () => ({ webhookDeliveries: receiver?.received() ?? 0, distinctWebhookIds: receiver?.distinct() ?? 0 }),
   });
 
   let puts = 0;

@@ -1,14 +1,19 @@
 // A webhook receiver on 127.0.0.1 for the `create-user+webhook` scenario: answers 204 to every
-// POST and counts them, so the run measures SCIM writes while their events are delivered.
+// POST and counts them (and their distinct webhook-ids: duplicates are allowed, at least once,
+// but should be rare), so the run measures SCIM writes while their events are delivered.
 import { createServer } from "node:http";
 import { assertLoopback } from "./start-worker.mjs";
 
 export async function startWebhookReceiver() {
   let received = 0;
+  const ids = new Set();
   const server = createServer((req, res) => {
     req.resume();
     req.on("end", () => {
-      if (req.method === "POST") received++;
+      if (req.method === "POST") {
+        received++;
+        ids.add(req.headers["webhook-id"]);
+      }
       res.writeHead(204).end();
     });
   });
@@ -17,6 +22,7 @@ export async function startWebhookReceiver() {
   return {
     url: `http://127.0.0.1:${port}/bench-webhook`,
     received: () => received,
+    distinct: () => ids.size,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
@@ -35,4 +41,16 @@ export async function registerWebhook(admin, tenantId, url) {
   return async () => {
     await fetch(assertLoopback(new URL(`/admin/webhooks/${body.id}`, admin.origin).href), { method: "DELETE", headers, signal: AbortSignal.timeout(30_000) });
   };
+}
+
+/**
+ * Runs the Worker's every-minute webhook sweep now, through miniflare's local trigger
+ * (`wrangler dev` runs no cron by itself). In production it runs every minute; here it claims
+ * the earlier scenarios' events, which no endpoint wanted and so were sent no message, so the
+ * webhook scenario pays for its own events only.
+ */
+export async function runWebhookSweep(admin) {
+  const res = await fetch(assertLoopback(new URL("/cdn-cgi/local/scheduled?cron=*+*+*+*+*", admin.origin).href), { signal: AbortSignal.timeout(30_000) });
+  await res.body?.cancel();
+  if (res.status !== 200) throw new Error(`the local scheduled trigger answered ${res.status}`);
 }

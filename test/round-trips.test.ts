@@ -118,12 +118,15 @@ interface Measured {
   after: Counts;
   /** Log rows written in the response's batches, and after the response. */
   logRows: { before: number; after: number };
-  /** Background statements other than the once-a-minute last-used stamp. */
+  /** Background statements other than the once-a-minute last-used stamp and the webhook scope read. */
   backgroundOtherThanStamp: string[];
 }
 
 const isLogInsert = (s: StatementRecord) => /^insert into "request_log"/i.test(s.sql);
 const isLastUsedStamp = (s: StatementRecord) => /^update "tenants" set "token_last_used_at"/i.test(s.sql);
+// Which tenants webhook endpoints listen to (src/webhooks/endpoint-scope.ts): read after a write's
+// response at most once per 10 s per isolate, so a write no endpoint wants sends no queue message.
+const isWebhookScopeRead = (s: StatementRecord) => /^select "tenant_ids" from "webhook_endpoints"/i.test(s.sql);
 
 async function measure(target: Target, scenarios: Scenario[]): Promise<Measured[]> {
   const measured: Measured[] = [];
@@ -135,7 +138,7 @@ async function measure(target: Target, scenarios: Scenario[]): Promise<Measured[
       before: sent.before,
       after: sent.after,
       logRows: { before: sent.statements.filter(isLogInsert).length, after: sent.backgroundStatements.filter(isLogInsert).length },
-      backgroundOtherThanStamp: sent.backgroundStatements.filter((s) => !isLastUsedStamp(s)).map((s) => s.sql),
+      backgroundOtherThanStamp: sent.backgroundStatements.filter((s) => !isLastUsedStamp(s) && !isWebhookScopeRead(s)).map((s) => s.sql),
     });
     await sent.response.arrayBuffer();
   }
@@ -191,15 +194,15 @@ describe.each(SIZES)("round-trip budget in a tenant of %i users", (size) => {
     expect(m?.before.kvReads, context).toBe(1);
   });
 
-  it("logs a successful write in the write's own batch: no D1 round trip after the response", () => {
+  it("logs a successful write in the write's own batch: after the response at most the last-used stamp and the webhook scope read", () => {
     const writes = measuredAt(size).hot.filter((m) => !m.name.includes("GET "));
     expect(writes.map((m) => m.name)).toEqual(["POST /Users", "PUT /Users/{id}", "PATCH /Users/{id} (read + write)", "DELETE /Users/{id}"]);
     for (const m of writes) {
       const context = `${m.name}: ${m.status} ${JSON.stringify(m.logRows)} background: ${m.backgroundOtherThanStamp.join("; ")}`;
       expect(m.logRows, context).toEqual({ before: 1, after: 0 });
-      // At most the once-a-minute last-used stamp remains for waitUntil.
+      // At most the once-a-minute last-used stamp and the once-per-10-s webhook scope read remain for waitUntil.
       expect(m.backgroundOtherThanStamp, context).toEqual([]);
-      expect(m.after.d1RoundTrips, context).toBeLessThanOrEqual(1);
+      expect(m.after.d1RoundTrips, context).toBeLessThanOrEqual(2);
     }
   });
 

@@ -9,6 +9,8 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
+import { consumeWebhookBatch, DEAD_LETTER_QUEUE } from "../src/webhooks/consumer";
+import { forgetEndpointScope } from "../src/webhooks/endpoint-scope";
 import { countingEnv, send } from "./support/counting-env";
 import { expectScimError } from "./support/expect-scim-error";
 import { admin, createTenant, type TestTenant } from "./support/http";
@@ -53,20 +55,142 @@ async function unenqueued(tenantId: string): Promise<number> {
 }
 
 describe("webhook outbox", () => {
-  it("adds no D1 round trip to a SCIM write, before or after its response, with a webhook configured", async () => {
-    const counting = countingEnv(env);
+  it("a write no endpoint listens to sends nothing; with one, no D1 round trip before the response and one message for a burst", async () => {
+    const sent: { body: unknown; options?: QueueSendOptions }[] = [];
+    const recordingQueue = {
+      send: (body: unknown, options?: QueueSendOptions) => {
+        sent.push({ body, options });
+        return env.WEBHOOK_QUEUE.send(body, options);
+      },
+      sendBatch: (messages: Iterable<MessageSendRequest>) => env.WEBHOOK_QUEUE.sendBatch(messages),
+    } as unknown as Queue;
+    const counting = countingEnv({ ...env, WEBHOOK_QUEUE: recordingQueue });
     const tenant = await createTenant();
+    // Another tenant's endpoint: the scope is per tenant, not "any endpoint at all".
+    await createEndpoint({ tenantIds: [crypto.randomUUID()] });
+    forgetEndpointScope();
     const without = await send(counting, createUser(tenant, "before.hook@example.com"));
     expect(without.response.status).toBe(201);
-    // Claimed (with no endpoint to fan out to) before the endpoint exists, so only the next event is its.
-    await expect.poll(() => unenqueued(tenant.id)).toBe(0);
+    expect(sent).toEqual([]);
+    expect(await unenqueued(tenant.id)).toBe(1);
+    // The sweep claims it in bulk (no endpoint wants it), without a message.
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), env);
+    expect(await unenqueued(tenant.id)).toBe(0);
+    expect(sent).toEqual([]);
+
     const endpointId = await createEndpoint({ tenantIds: [tenant.id] });
-    const withHook = await send(counting, createUser(tenant, "with.hook@example.com"));
+    // The admin call drops its isolate's cached scope; this one stands for any other isolate past its TTL.
+    forgetEndpointScope();
+    const withHook = await send(counting, createUser(tenant, "with.hook.0@example.com"));
     expect(withHook.response.status).toBe(201);
     expect(withHook.before).toEqual(without.before);
-    expect(withHook.after.d1RoundTrips).toBeLessThanOrEqual(without.after.d1RoundTrips);
-    // …and the event still goes out: the consumer claimed it into a delivery.
-    await expect.poll(async () => (await deliveries(endpointId)).map((d) => d.type)).toEqual(["user.created"]);
+    // The scope's read, once per SCOPE_TTL_MS per isolate.
+    expect(withHook.after.d1RoundTrips).toBe(1);
+    expect(sent).toEqual([{ body: { kind: "tenant", tenantId: tenant.id }, options: { contentType: "json" } }]);
+    // A burst: one more message, delayed so that it claims every write of the burst.
+    for (let i = 1; i <= 4; i += 1) {
+      const next = await send(counting, createUser(tenant, `with.hook.${i}@example.com`));
+      expect(next.response.status).toBe(201);
+      expect(next.before).toEqual(without.before);
+      expect(next.after.d1RoundTrips).toBe(0);
+    }
+    expect(sent.slice(1)).toEqual([{ body: { kind: "tenant", tenantId: tenant.id }, options: { contentType: "json", delaySeconds: 1 } }]);
+    await expect.poll(async () => (await deliveries(endpointId)).map((d) => d.type)).toEqual(Array(5).fill("user.created"));
+    expect(await unenqueued(tenant.id)).toBe(0);
+  });
+
+  it("a stale cached scope delays an event to the sweep but cannot lose it", async () => {
+    const tenant = await createTenant();
+    // Records what the writes send and delivers none of it, so only the sweep can claim the events.
+    const sent: unknown[] = [];
+    const recordingQueue = { send: (body: unknown) => Promise.resolve(void sent.push(body)), sendBatch: () => Promise.resolve() } as unknown as Queue;
+    const write = async (userName: string) => {
+      const ctx = createExecutionContext();
+      expect((await worker.fetch(createUser(tenant, userName), { ...env, WEBHOOK_QUEUE: recordingQueue }, ctx)).status).toBe(201);
+      await waitOnExecutionContext(ctx);
+    };
+    forgetEndpointScope();
+    // This isolate learns that nobody listens to the tenant…
+    await write("stale.0@example.com");
+    // …then an endpoint appears through another isolate (written straight to D1: this isolate is not told).
+    const endpointId = crypto.randomUUID();
+    const now = new Date().toISOString();
+    await env.DB.prepare("INSERT INTO webhook_endpoints (id, url, tenant_ids, enabled, secret, created_at, updated_at) VALUES (?, ?, ?, 1, 'whsec_AAAA', ?, ?)")
+      .bind(endpointId, UNREACHABLE, JSON.stringify([tenant.id]), now, now)
+      .run();
+    await write("stale.1@example.com");
+    expect(sent).toEqual([]);
+    // The sweep's bulk mark runs at once but leaves what an endpoint wants; a minute on, the sweep sends it.
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), env);
+    expect(await unenqueued(tenant.id)).toBe(2);
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now() + 120_000, cron: "* * * * *" }), env);
+    await expect.poll(async () => (await deliveries(endpointId)).map((d) => d.type)).toEqual(["user.created", "user.created"]);
+    expect(await unenqueued(tenant.id)).toBe(0);
+  });
+
+  it("attempts a queue batch of deliveries with one D1 read and one D1 batch for all their outcomes", async () => {
+    const endpointId = await createEndpoint({ tenantIds: ["nobody"] });
+    const at = new Date().toISOString();
+    const ids: number[] = [];
+    for (let i = 0; i < 20; i += 1) {
+      const payload = JSON.stringify({ id: `evt_batch_${i}`, type: "webhook.test", tenantId: null, occurredAt: at, seq: null, data: {} });
+      const row = await env.DB.prepare(
+        "INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, payload, status, attempts, created_at, updated_at) VALUES (?, ?, 'webhook.test', ?, 'pending', 0, ?, ?) RETURNING id",
+      )
+        .bind(endpointId, `evt_batch_${i}`, payload, at, at)
+        .first<{ id: number }>();
+      ids.push(row?.id ?? 0);
+    }
+    const retried: unknown[] = [];
+    const messages = ids.map((deliveryId) => ({ body: { kind: "delivery", deliveryId }, attempts: 1, ack: () => retried.push("ack"), retry: (options?: unknown) => retried.push(options) }));
+    const counting = countingEnv({ ...env, WEBHOOK_RETRY_SCHEDULE: "60" });
+    await consumeWebhookBatch({ queue: "scim-edge-webhooks", messages } as unknown as MessageBatch, counting.env);
+    expect(counting.counts.d1RoundTrips).toBe(2);
+    // The receiver is unreachable: every delivery failed its first attempt and retries in about a minute (±10 %).
+    expect(retried).toHaveLength(20);
+    for (const options of retried as { delaySeconds: number }[]) {
+      expect(options.delaySeconds).toBeGreaterThanOrEqual(54);
+      expect(options.delaySeconds).toBeLessThanOrEqual(66);
+    }
+    expect((await deliveries(endpointId)).map((d) => [d.status, d.attempts])).toEqual(Array(20).fill(["retrying", 1]));
+    expect((await (await admin(`/webhooks/${endpointId}`)).json<{ failingSince: string | null }>()).failingSince).toEqual(expect.any(String));
+  });
+
+  it("marks a dead-lettered delivery failed, visible and retryable through the API", async () => {
+    const endpointId = await createEndpoint({ tenantIds: ["nobody"] });
+    const at = new Date().toISOString();
+    const row = await env.DB.prepare(
+      "INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, payload, status, attempts, created_at, updated_at) VALUES (?, 'evt_dlq', 'webhook.test', '{}', 'retrying', 3, ?, ?) RETURNING id",
+    )
+      .bind(endpointId, at, at)
+      .first<{ id: number }>();
+    const acked: number[] = [];
+    const message = { body: { kind: "delivery", deliveryId: row?.id }, attempts: 16, ack: () => acked.push(1), retry: () => {} };
+    await consumeWebhookBatch({ queue: DEAD_LETTER_QUEUE, messages: [message] } as unknown as MessageBatch, env);
+    expect(acked).toEqual([1]);
+    const [failed] = await deliveries(endpointId);
+    expect(failed).toMatchObject({ status: "failed", attempts: 3, lastError: "dead-lettered after 16 queue attempts" });
+    expect((await admin(`/webhooks/${endpointId}/deliveries/${row?.id}/retry`, { method: "POST" })).status).toBe(202);
+  });
+
+  it("pages deliveries newest first with before=next", async () => {
+    const endpointId = await createEndpoint({ tenantIds: ["nobody"] });
+    const at = new Date().toISOString();
+    for (const eventId of ["evt_p1", "evt_p2", "evt_p3"]) {
+      await env.DB.prepare(
+        "INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, status, attempts, created_at, updated_at) VALUES (?, ?, 'user.created', 'delivered', 1, ?, ?)",
+      )
+        .bind(endpointId, eventId, at, at)
+        .run();
+    }
+    const page = async (query: string) => (await admin(`/webhooks/${endpointId}/deliveries${query}`)).json<{ deliveries: DeliveryJson[]; next: number | null }>();
+    const first = await page("?limit=2");
+    expect(first.deliveries.map((d) => d.eventId)).toEqual(["evt_p3", "evt_p2"]);
+    expect(first.next).toBe(first.deliveries[1]?.id);
+    const second = await page(`?limit=2&before=${first.next}`);
+    expect(second.deliveries.map((d) => d.eventId)).toEqual(["evt_p1"]);
+    expect(second.next).toBeNull();
+    await expectScimError(await admin(`/webhooks/${endpointId}/deliveries?before=abc`), 400, "invalidValue");
   });
 
   it("fans out only to enabled endpoints whose tenantIds and events filters match", async () => {

@@ -22,6 +22,7 @@ import {
   type WebhookEndpointRow,
 } from "../storage/webhooks";
 import { adminAuth } from "../tenancy/admin-auth";
+import { forgetEndpointScope } from "../webhooks/endpoint-scope";
 import { MAX_URL_CHARS, webhookUrlProblem } from "../webhooks/endpoint-url";
 import { WEBHOOK_EVENT_TYPES } from "../webhooks/event-types";
 import { sendMessages } from "../webhooks/messages";
@@ -125,6 +126,7 @@ export const adminWebhookRoutes = new Hono<AppEnv>()
       createdAt: now,
       updatedAt: now,
     });
+    forgetEndpointScope();
     return c.json(endpointView(row, true), 201);
   })
   .get("/", async (c) => {
@@ -136,10 +138,12 @@ export const adminWebhookRoutes = new Hono<AppEnv>()
     const changes = parseWith(updateBody, await readJsonBody(c.req.raw));
     const row = await updateEndpoint(database(c.env.DB), c.req.param("id"), changes, new Date().toISOString());
     if (!row) throw endpointNotFound();
+    forgetEndpointScope();
     return c.json(endpointView(row));
   })
   .delete("/:id", async (c) => {
     if (!(await deleteEndpoint(database(c.env.DB), c.req.param("id")))) throw endpointNotFound();
+    forgetEndpointScope();
     return c.body(null, 204);
   })
   .post("/:id/rotate-secret", async (c) => {

@@ -4,7 +4,7 @@
  * become one `webhook_deliveries` row per matching endpoint, and the event is marked enqueued
  * in the same batch, so a claim is all or nothing.
  */
-import { and, asc, eq, gte, inArray, isNull, lt, lte, sql } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, isNotNull, isNull, lt, lte, sql } from "drizzle-orm";
 import { chunk, rowsPerStatement } from "./chunk";
 import type { Database } from "./database";
 import { eventColumns, type EventRow } from "./activity";
@@ -57,22 +57,28 @@ export interface DeliveryContext {
   event: EventRow | undefined;
 }
 
-/** A delivery with its endpoint and its event (when it has one), in one round trip. */
-export async function deliveryContext(db: Database, deliveryId: number): Promise<DeliveryContext | undefined> {
-  const [deliveryRows, endpointRows, eventRows] = await db.batch([
-    db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, deliveryId)),
-    db
-      .select()
-      .from(webhookEndpoints)
-      .where(sql`${webhookEndpoints.id} = (SELECT ${webhookDeliveries.endpointId} FROM ${webhookDeliveries} WHERE ${webhookDeliveries.id} = ${deliveryId})`),
-    db
-      .select(eventColumns)
-      .from(events)
-      .where(sql`${events.seq} = (SELECT ${webhookDeliveries.eventSeq} FROM ${webhookDeliveries} WHERE ${webhookDeliveries.id} = ${deliveryId})`),
-  ]);
-  const delivery = deliveryRows[0];
-  if (!delivery) return undefined;
-  return { delivery, endpoint: endpointRows[0], event: eventRows[0] };
+/** Ids per round trip: each of the three statements binds them once, so at most D1's 100 parameters (a whole queue batch). */
+const CONTEXT_IDS_PER_BATCH = 100;
+
+/** Deliveries with their endpoints and their events (when they have one), by delivery id: one round trip per 100 ids. */
+export async function deliveryContexts(db: Database, deliveryIds: readonly number[]): Promise<Map<number, DeliveryContext>> {
+  const contexts = new Map<number, DeliveryContext>();
+  for (const ids of chunk(deliveryIds, CONTEXT_IDS_PER_BATCH)) {
+    const ofDeliveries = (column: typeof webhookDeliveries.endpointId | typeof webhookDeliveries.eventSeq) =>
+      db.select({ value: column }).from(webhookDeliveries).where(inArray(webhookDeliveries.id, ids));
+    const [deliveryRows, endpointRows, eventRows] = await db.batch([
+      db.select().from(webhookDeliveries).where(inArray(webhookDeliveries.id, ids)),
+      db.select().from(webhookEndpoints).where(inArray(webhookEndpoints.id, ofDeliveries(webhookDeliveries.endpointId))),
+      db.select(eventColumns).from(events).where(inArray(events.seq, ofDeliveries(webhookDeliveries.eventSeq))),
+    ]);
+    const endpointsById = new Map(endpointRows.map((row) => [row.id, row]));
+    const eventsBySeq = new Map(eventRows.map((row) => [row.seq, row]));
+    for (const delivery of deliveryRows) {
+      const event = delivery.eventSeq === null ? undefined : eventsBySeq.get(delivery.eventSeq);
+      contexts.set(delivery.id, { delivery, endpoint: endpointsById.get(delivery.endpointId), event });
+    }
+  }
+  return contexts;
 }
 
 export interface AttemptOutcome {
@@ -85,21 +91,44 @@ export interface AttemptOutcome {
 }
 
 /**
- * Records an attempt and, in the same batch, the endpoint's failure streak: a success ends it,
- * a failure starts it unless one is running (the sweep disables an endpoint failing for 3 days).
+ * The statements that record attempts, for one batch: each delivery's outcome, and per endpoint
+ * its failure streak (`failingSince`), taken over the attempts in time order: a success ends
+ * it, a failure starts it unless one is running (the sweep disables an endpoint failing for 3 days).
  */
-export async function recordAttempt(db: Database, delivery: Pick<WebhookDeliveryRow, "id" | "endpointId">, outcome: AttemptOutcome): Promise<void> {
-  const succeeded = outcome.status === "delivered";
-  await db.batch([
-    db
-      .update(webhookDeliveries)
-      .set({ ...outcome, updatedAt: outcome.lastAttemptAt })
-      .where(eq(webhookDeliveries.id, delivery.id)),
-    db
-      .update(webhookEndpoints)
-      .set({ failingSince: succeeded ? null : sql`coalesce(${webhookEndpoints.failingSince}, ${outcome.lastAttemptAt})` })
-      .where(eq(webhookEndpoints.id, delivery.endpointId)),
-  ]);
+export function outcomeStatements(db: Database, attempts: readonly { delivery: Pick<WebhookDeliveryRow, "id" | "endpointId">; outcome: AttemptOutcome }[]) {
+  const byEndpoint = new Map<string, AttemptOutcome[]>();
+  for (const { delivery, outcome } of attempts) byEndpoint.set(delivery.endpointId, [...(byEndpoint.get(delivery.endpointId) ?? []), outcome]);
+  const streaks = [...byEndpoint].map(([endpointId, outcomes]) => {
+    let succeeded = false;
+    let firstFailureSince: string | null = null;
+    for (const outcome of [...outcomes].sort((a, b) => a.lastAttemptAt.localeCompare(b.lastAttemptAt))) {
+      if (outcome.status === "delivered") {
+        succeeded = true;
+        firstFailureSince = null;
+      } else {
+        firstFailureSince ??= outcome.lastAttemptAt;
+      }
+    }
+    // After a success in this batch the streak starts afresh (or is over); otherwise a running one continues.
+    if (succeeded && firstFailureSince === null) {
+      // The common case, all delivered: a write only when a streak was running (no row written otherwise).
+      return db
+        .update(webhookEndpoints)
+        .set({ failingSince: null })
+        .where(and(eq(webhookEndpoints.id, endpointId), isNotNull(webhookEndpoints.failingSince)));
+    }
+    const failingSince = succeeded ? firstFailureSince : sql`coalesce(${webhookEndpoints.failingSince}, ${firstFailureSince})`;
+    return db.update(webhookEndpoints).set({ failingSince }).where(eq(webhookEndpoints.id, endpointId));
+  });
+  return [
+    ...attempts.map(({ delivery, outcome }) =>
+      db
+        .update(webhookDeliveries)
+        .set({ ...outcome, updatedAt: outcome.lastAttemptAt })
+        .where(eq(webhookDeliveries.id, delivery.id)),
+    ),
+    ...streaks,
+  ];
 }
 
 /** Disables the enabled endpoints whose deliveries have all failed since before `cutoff`, saying why. */
@@ -112,12 +141,17 @@ export async function disableFailingEndpoints(db: Database, cutoff: string, reas
   return rows.map((row) => row.id);
 }
 
-/** Marks a delivery failed without an attempt (the dead-letter queue, a disabled endpoint). */
-export async function markFailed(db: Database, deliveryId: number, reason: string, now: string): Promise<void> {
-  await db
+/** Marks a delivery failed without an attempt (a disabled endpoint, an event past retention), for a batch. */
+export function failedStatement(db: Database, deliveryId: number, reason: string, now: string) {
+  return db
     .update(webhookDeliveries)
     .set({ status: "failed", lastError: reason, nextAttemptAt: null, updatedAt: now })
     .where(and(eq(webhookDeliveries.id, deliveryId), sql`${webhookDeliveries.status} IN ('pending', 'retrying')`));
+}
+
+/** The same on its own (the dead-letter queue). */
+export async function markFailed(db: Database, deliveryId: number, reason: string, now: string): Promise<void> {
+  await failedStatement(db, deliveryId, reason, now);
 }
 
 export async function insertDelivery(db: Database, delivery: NewDelivery): Promise<WebhookDeliveryRow> {
@@ -134,6 +168,31 @@ export async function requeueDelivery(db: Database, endpointId: string, delivery
     .where(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.endpointId, endpointId), inArray(webhookDeliveries.status, ["failed", "delivered"])))
     .returning();
   return row;
+}
+
+/**
+ * Marks enqueued, without a delivery, up to `limit` unenqueued events that no enabled endpoint
+ * listens to (by `tenantIds`), oldest first through the events_unenqueued partial index. A SCIM
+ * write sends no message when its isolate knows no endpoint wants its tenant
+ * (src/webhooks/endpoint-scope.ts), so this is what claims those events, in bulk, instead of a
+ * message per tenant. The endpoints are checked inside the same statement, so an endpoint that
+ * exists when it runs keeps its events for the fan-out: a stale cache cannot make one miss.
+ */
+export async function markEventsNoEndpointWants(db: Database, now: string, limit: number): Promise<number> {
+  const { meta } = await db.run(sql`
+    UPDATE ${events} SET enqueued_at = ${now}
+    WHERE seq IN (
+      SELECT e.seq FROM ${events} AS e
+      WHERE e.enqueued_at IS NULL
+        AND NOT EXISTS (
+          SELECT 1 FROM ${webhookEndpoints} AS w
+          WHERE w.enabled = 1
+            AND (w.tenant_ids IS NULL OR EXISTS (SELECT 1 FROM json_each(w.tenant_ids) WHERE json_each.value = e.tenant_id))
+        )
+      ORDER BY e.seq
+      LIMIT ${limit}
+    )`);
+  return meta.changes;
 }
 
 /** Tenants with events not enqueued since before `cutoff` (a lost message or a crash after the write). */

@@ -29,6 +29,12 @@ export async function listEnabledEndpoints(db: Database): Promise<WebhookEndpoin
   return db.select().from(webhookEndpoints).where(eq(webhookEndpoints.enabled, true));
 }
 
+/** The `tenantIds` of every enabled endpoint (null: all tenants), for the per-isolate scope cache. */
+export async function enabledEndpointTenantScopes(db: Database): Promise<(string[] | null)[]> {
+  const rows = await db.select({ tenantIds: webhookEndpoints.tenantIds }).from(webhookEndpoints).where(eq(webhookEndpoints.enabled, true));
+  return rows.map((row) => row.tenantIds);
+}
+
 export async function findEndpoint(db: Database, id: string): Promise<WebhookEndpointRow | undefined> {
   const [row] = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id));
   return row;

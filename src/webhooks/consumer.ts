@@ -7,7 +7,7 @@
  */
 import { database } from "../storage/database";
 import { markFailed } from "../storage/webhook-outbox";
-import { attemptDelivery } from "./deliver";
+import { attemptDeliveries } from "./deliver";
 import { fanOutTenantEvents } from "./fan-out";
 import { isWebhookMessage, type WebhookMessage } from "./messages";
 
@@ -48,16 +48,23 @@ export async function consumeWebhookBatch(batch: MessageBatch, env: Cloudflare.E
         for (const m of messages) m.retry();
       }
     }),
-    ...deliveries.map(async ({ message, body }) => {
+    (async () => {
+      if (deliveries.length === 0) return;
       try {
-        const result = await attemptDelivery(env, body.deliveryId);
-        if (result.ack) message.ack();
-        else message.retry({ delaySeconds: result.delaySeconds });
+        const results = await attemptDeliveries(
+          env,
+          deliveries.map(({ body }) => body.deliveryId),
+        );
+        deliveries.forEach(({ message }, i) => {
+          const result = results[i];
+          if (!result || result.ack) message.ack();
+          else message.retry({ delaySeconds: result.delaySeconds });
+        });
       } catch (error) {
-        // D1 failed around the attempt: let the queue try again (its own retries, then the dead-letter queue).
+        // D1 failed around the attempts: let the queue try them again (its own retries, then the dead-letter queue).
         console.error("webhook delivery failed to run", error);
-        message.retry();
+        for (const { message } of deliveries) message.retry();
       }
-    }),
+    })(),
   ]);
 }

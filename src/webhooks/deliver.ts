@@ -1,11 +1,16 @@
 /**
- * One delivery attempt: POST the signed event to the endpoint with a 10 s timeout. A 2xx is
+ * Delivery attempts: POST the signed event to the endpoint with a 10 s timeout. A 2xx is
  * delivered; anything else (another status, a timeout, a network error) is retried per the
  * schedule through the queue message's own delayed retry, and after the last attempt the
  * delivery is failed (still retryable through the operator API).
+ *
+ * The deliveries of one queue batch are attempted together: one D1 round trip reads every
+ * delivery with its endpoint and event, the POSTs run concurrently, and one D1 batch records
+ * every outcome (bench/README.md: two round trips per delivery were most of what a webhook
+ * cost the Worker). Each delivery keeps its own message, so each retries and fails on its own.
  */
 import { database } from "../storage/database";
-import { deliveryContext, markFailed, recordAttempt } from "../storage/webhook-outbox";
+import { deliveryContexts, failedStatement, type AttemptOutcome, type DeliveryContext, outcomeStatements } from "../storage/webhook-outbox";
 import type { WebhookEndpointRow } from "../storage/webhooks";
 import { eventPayload, type WebhookPayload } from "./payload";
 import { retryDelaySeconds, retrySchedule } from "./schedule";
@@ -37,41 +42,63 @@ async function post(url: string, headers: Record<string, string>, body: string):
   }
 }
 
-export async function attemptDelivery(env: Cloudflare.Env, deliveryId: number): Promise<AttemptResult> {
-  const db = database(env.DB);
-  const context = await deliveryContext(db, deliveryId);
+/** What one delivery came to: how to answer its message, and what to record (nothing for a duplicate message). */
+type Settled =
+  | { result: AttemptResult; failedReason?: undefined; outcome?: undefined }
+  | { result: AttemptResult; failedReason: string; outcome?: undefined }
+  | { result: AttemptResult; outcome: AttemptOutcome; failedReason?: undefined };
+
+async function attempt(env: Cloudflare.Env, context: DeliveryContext | undefined): Promise<Settled> {
   // Gone (its endpoint was deleted) or already settled: a duplicate message, nothing to do.
-  if (!context || context.delivery.status === "delivered" || context.delivery.status === "failed") return { ack: true };
+  if (!context || context.delivery.status === "delivered" || context.delivery.status === "failed") return { result: { ack: true } };
   const { delivery, endpoint, event } = context;
+  if (!endpoint?.enabled) return { result: { ack: true }, failedReason: "endpoint disabled" };
+  // The stored event's data as drizzle parsed it, serialised once here; webhook.test carries its body as written.
+  const body = delivery.payload ?? (event ? JSON.stringify(eventPayload(event) satisfies WebhookPayload) : undefined);
+  if (body === undefined) return { result: { ack: true }, failedReason: "event no longer kept (retention)" };
   const nowMs = Date.now();
-  const now = new Date(nowMs).toISOString();
-  if (!endpoint?.enabled) {
-    await markFailed(db, deliveryId, "endpoint disabled", now);
-    return { ack: true };
-  }
-  const payload: WebhookPayload | undefined = delivery.payload ? (JSON.parse(delivery.payload) as WebhookPayload) : event && eventPayload(event);
-  if (!payload) {
-    await markFailed(db, deliveryId, "event no longer kept (retention)", now);
-    return { ack: true };
-  }
-  const body = JSON.stringify(payload);
   const headers = await signedHeaders(signingSecrets(endpoint, nowMs), delivery.eventId, Math.floor(nowMs / 1000), body);
   const { statusCode, error } = await post(endpoint.url, headers, body);
   const attempts = delivery.attempts + 1;
-  const attemptedAt = new Date().toISOString();
+  const lastAttemptAt = new Date().toISOString();
   if (error === null) {
-    await recordAttempt(db, delivery, { status: "delivered", attempts, lastStatusCode: statusCode, lastError: null, lastAttemptAt: attemptedAt, nextAttemptAt: null });
-    return { ack: true };
+    return { result: { ack: true }, outcome: { status: "delivered", attempts, lastStatusCode: statusCode, lastError: null, lastAttemptAt, nextAttemptAt: null } };
   }
   const delaySeconds = retryDelaySeconds(retrySchedule(env.WEBHOOK_RETRY_SCHEDULE), attempts);
   const nextAttemptAt = delaySeconds === undefined ? null : new Date(Date.now() + delaySeconds * 1000).toISOString();
-  await recordAttempt(db, delivery, {
-    status: delaySeconds === undefined ? "failed" : "retrying",
-    attempts,
-    lastStatusCode: statusCode,
-    lastError: error,
-    lastAttemptAt: attemptedAt,
-    nextAttemptAt,
+  return {
+    result: delaySeconds === undefined ? { ack: true } : { ack: false, delaySeconds },
+    outcome: { status: delaySeconds === undefined ? "failed" : "retrying", attempts, lastStatusCode: statusCode, lastError: error, lastAttemptAt, nextAttemptAt },
+  };
+}
+
+/**
+ * Attempts the deliveries (one D1 read, the POSTs concurrently, one D1 batch) and returns the
+ * results in the order given. An id given twice (the sweep re-sent a message that was merely
+ * slow) is attempted once; its other messages are acked, so only one keeps retrying.
+ */
+export async function attemptDeliveries(env: Cloudflare.Env, deliveryIds: readonly number[]): Promise<AttemptResult[]> {
+  const db = database(env.DB);
+  const unique = [...new Set(deliveryIds)];
+  const contexts = await deliveryContexts(db, unique);
+  const settled = await Promise.all(unique.map((id) => attempt(env, contexts.get(id))));
+  const now = new Date().toISOString();
+  const statements = [
+    ...settled.flatMap((s, i) => (s.failedReason === undefined ? [] : [failedStatement(db, unique[i] ?? 0, s.failedReason, now)])),
+    ...outcomeStatements(
+      db,
+      settled.flatMap((s, i) => {
+        const delivery = contexts.get(unique[i] ?? 0)?.delivery;
+        return s.outcome && delivery ? [{ delivery, outcome: s.outcome }] : [];
+      }),
+    ),
+  ];
+  const [first, ...rest] = statements;
+  if (first) await db.batch([first, ...rest]);
+  const results = new Map(unique.map((id, i) => [id, settled[i]?.result ?? { ack: true as const }]));
+  return deliveryIds.map((id) => {
+    const result = results.get(id) ?? { ack: true as const };
+    results.delete(id);
+    return result;
   });
-  return delaySeconds === undefined ? { ack: true } : { ack: false, delaySeconds };
 }

@@ -25,9 +25,29 @@ export function newWebhookSecret(): string {
   return SECRET_PREFIX + toBase64(crypto.getRandomValues(new Uint8Array(SECRET_BYTES)));
 }
 
+/**
+ * Imported HMAC keys by secret, per isolate: a batch signs many deliveries to the same endpoint,
+ * and importing the key each time was a measurable part of an attempt. Bounded (endpoints are
+ * few; a rotation adds one), cleared when full.
+ */
+const keys = new Map<string, Promise<CryptoKey>>();
+const MAX_KEYS = 100;
+
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = keys.get(secret);
+  if (!key) {
+    if (keys.size >= MAX_KEYS) keys.clear();
+    key = crypto.subtle.importKey("raw", fromBase64(secret.slice(SECRET_PREFIX.length)), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    // A failed import is not kept: the next attempt tries again.
+    key.catch(() => keys.delete(secret));
+    keys.set(secret, key);
+  }
+  return key;
+}
+
 /** One `v1,<base64>` signature of the message. */
 export async function signV1(secret: string, id: string, timestampSeconds: number, body: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", fromBase64(secret.slice(SECRET_PREFIX.length)), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await hmacKey(secret);
   const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${id}.${timestampSeconds}.${body}`));
   return `v1,${toBase64(new Uint8Array(mac))}`;
 }

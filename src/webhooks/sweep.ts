@@ -1,7 +1,11 @@
 /**
  * The every-minute Cron Trigger: what a crash or a lost send left behind is queued again.
+ * - Events no enabled endpoint listens to are marked enqueued in bulk (a SCIM write whose
+ *   isolate knew that sent no message for them; endpoint-scope.ts), up to MARK_STATEMENTS x
+ *   MARK_ROWS a run.
  * - Events not enqueued a minute after they were written (the Worker died between the SCIM
- *   write's batch and its after-response send): a `tenant` message per such tenant.
+ *   write's batch and its after-response send, or its cached scope missed a new endpoint): a
+ *   `tenant` message per such tenant.
  * - Deliveries still pending a minute after they were claimed or retried by the operator (the
  *   consumer died between the claim and the send): their `delivery` message again.
  * Both may duplicate a message that is merely slow; delivery is at least once, and a settled
@@ -16,7 +20,7 @@
  */
 import { database } from "../storage/database";
 import { retentionDays } from "../maintenance/retention";
-import { deleteDeliveriesBefore, disableFailingEndpoints, stalePendingDeliveries, tenantsWithStaleEvents } from "../storage/webhook-outbox";
+import { deleteDeliveriesBefore, disableFailingEndpoints, markEventsNoEndpointWants, stalePendingDeliveries, tenantsWithStaleEvents } from "../storage/webhook-outbox";
 import { announceHealthChanges } from "./health-events";
 import { sendMessages } from "./messages";
 
@@ -24,10 +28,14 @@ export const SWEEP_CRON = "* * * * *";
 export const SWEEP_AGE_MS = 60_000;
 const SWEEP_LIMIT = 500;
 export const DELIVERY_PRUNE_ROWS = 2_000;
+/** 50,000 events a minute: far above what D1 can write (about 55 logged writes a second, README Retention). */
+export const MARK_ROWS = 5_000;
+const MARK_STATEMENTS = 10;
 const DAY_MS = 86_400_000;
 export const AUTO_DISABLE_MS = 3 * DAY_MS;
 
 export interface SweepReport {
+  marked: number;
   tenants: number;
   deliveries: number;
   pruned: number;
@@ -38,6 +46,12 @@ export interface SweepReport {
 export async function sweepWebhooks(env: Cloudflare.Env, now: number): Promise<SweepReport> {
   const db = database(env.DB);
   const cutoff = new Date(now - SWEEP_AGE_MS).toISOString();
+  let marked = 0;
+  for (let i = 0; i < MARK_STATEMENTS; i += 1) {
+    const changed = await markEventsNoEndpointWants(db, new Date(now).toISOString(), MARK_ROWS);
+    marked += changed;
+    if (changed < MARK_ROWS) break;
+  }
   const tenants = await tenantsWithStaleEvents(db, cutoff, SWEEP_LIMIT);
   const deliveries = await stalePendingDeliveries(db, cutoff, SWEEP_LIMIT);
   await sendMessages(env.WEBHOOK_QUEUE, [
@@ -53,7 +67,7 @@ export async function sweepWebhooks(env: Cloudflare.Env, now: number): Promise<S
     new Date(now).toISOString(),
   );
   const healthChanges = await announceHealthChanges(env, now);
-  const report = { tenants: tenants.length, deliveries: deliveries.length, pruned, disabled: disabled.length, healthChanges };
-  if (report.tenants + report.deliveries + report.pruned + report.disabled + report.healthChanges > 0) console.log(JSON.stringify({ webhookSweep: report }));
+  const report = { marked, tenants: tenants.length, deliveries: deliveries.length, pruned, disabled: disabled.length, healthChanges };
+  if (report.marked + report.tenants + report.deliveries + report.pruned + report.disabled + report.healthChanges > 0) console.log(JSON.stringify({ webhookSweep: report }));
   return report;
 }

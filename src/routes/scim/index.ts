@@ -21,7 +21,7 @@ export const scimRoutes = new Hono<AppEnv>()
   .use(requestLog)
   // After the log, so the operator sees a deployment without PUBLIC_URL in the tenant's log.
   .use(requirePublicOrigin)
-  // After the response: the tenant's new events go to the webhook queue (no D1).
+  // After the response: the tenant's new events go to the webhook queue (no D1 before it).
   .use(webhookDispatch)
   .route("/", discoveryRoutes)
   .route("/", rootSearchRoutes)

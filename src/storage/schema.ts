@@ -241,6 +241,8 @@ export const groupMembers = sqliteTable(
     // Covering (group_id included): a user's groups are read from this index alone. Without
     // group_id SQLite prefers the covering primary key and walks the tenant's memberships.
     index("group_members_member").on(t.tenantId, t.memberId, t.groupId),
+    // Nested groups (migration 0014): a group's subgroups without walking its user members.
+    index("group_members_subgroups").on(t.tenantId, t.groupId, t.memberId).where(sql`${t.memberType} = 'Group'`),
   ],
 );
 
@@ -349,4 +351,8 @@ export const writeGuard = sqliteTable("write_guard", {
   noAccountConflict: integer("no_account_conflict").notNull(),
   /** Every referenced member exists in the tenant. */
   membersExist: integer("members_exist").notNull(),
+  /** No added member group is the group itself or one of its ancestors (migration 0014). */
+  noCycle: integer("no_cycle").notNull().default(1),
+  /** The nesting stays within its bounds of depth and walk size (storage/group-nesting.ts). */
+  nestingBounded: integer("nesting_bounded").notNull().default(1),
 });

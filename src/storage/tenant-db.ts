@@ -22,7 +22,7 @@ type Queries = readonly [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]];
 
 /** A write's precondition other than the token: it holds when `holds` is true. */
 export interface Precondition {
-  kind: "resourceCurrent" | "noAccountConflict" | "membersExist";
+  kind: "resourceCurrent" | "noAccountConflict" | "membersExist" | "noCycle" | "nestingBounded";
   holds: SQL;
 }
 
@@ -39,6 +39,8 @@ const GUARD_COLUMNS = {
   resourceCurrent: "resource_current",
   noAccountConflict: "no_account_conflict",
   membersExist: "members_exist",
+  noCycle: "no_cycle",
+  nestingBounded: "nesting_bounded",
 } as const;
 type GuardKind = keyof typeof GUARD_COLUMNS;
 
@@ -118,6 +120,8 @@ export class TenantDb {
       resourceCurrent: value("resourceCurrent"),
       noAccountConflict: value("noAccountConflict"),
       membersExist: value("membersExist"),
+      noCycle: value("noCycle"),
+      nestingBounded: value("nestingBounded"),
     };
     // (SELECT 1) is a one-row source: the guard row exists exactly when `holds` is false.
     return this.db.insert(writeGuard).select(this.db.select(row).from(sql`(SELECT 1)`).where(sql`NOT (${holds})`));

@@ -59,15 +59,16 @@ function settled<T>(c: Ctx, outcome: Outcome<T>): T {
 }
 
 /** Splits a validated Group body into its document and member ids (members live in their own table). */
+/**
+ * A member's `type` is not trusted: clients often omit it (SCIM-SDK#419), so storage reads
+ * whether each id is a user or a group of the tenant (nested groups, storage/group-nesting.ts).
+ */
 function splitMembers(doc: ScimDocument): { doc: ScimDocument; memberIds: string[] } {
   const { members, ...rest } = doc;
   const list = Array.isArray(members) ? members : [];
   const memberIds = list.map((m) => {
-    const member = m as { value?: unknown; type?: unknown };
-    if (typeof member.value !== "string") throw scimErrors.invalidValue("Every member needs a string 'value' (a user id).");
-    if (typeof member.type === "string" && member.type.toLowerCase() === "group") {
-      throw scimErrors.invalidValue(`Member '${member.value}' is a group; nested groups are not supported.`);
-    }
+    const member = m as { value?: unknown };
+    if (typeof member.value !== "string") throw scimErrors.invalidValue("Every member needs a string 'value' (a user or group id).");
     return member.value;
   });
   return { doc: rest, memberIds };

@@ -39,13 +39,15 @@ const WALK_PROBE = sql.raw(String(NESTING_WALK_ROWS + 1));
  * and `memberId` are SQL: a correlated column of the outer query, or a bound value. The walk
  * is breadth-first (SQLite's queue), so the direct groups come first; `directLimit` keeps
  * only the first direct groups by id (a user's listed `groups`). Cycles cannot exist (writes
- * refuse them) and UNION plus the depth limit would end one anyway.
+ * refuse them) and UNION plus the depth limit would end one anyway. CROSS JOIN keeps the
+ * walk's rows the outer loop (SQLite never reorders it), so each step is an index SEARCH by
+ * member id, never a walk of the tenant's memberships.
  */
 export function memberGroupsWalk(tenantId: SQL, memberId: SQL, directLimit?: number): SQL {
   const direct = sql`SELECT "direct"."group_id", 1 FROM ${groupMembers} AS "direct" WHERE "direct"."tenant_id" = ${tenantId} AND "direct"."member_id" = ${memberId}`;
   const seed =
     directLimit === undefined ? direct : sql`SELECT * FROM (${direct} ORDER BY "direct"."group_id" LIMIT ${sql.raw(String(directLimit))})`;
-  return sql`WITH RECURSIVE "reach"("id", "depth") AS (${seed} UNION SELECT "parent"."group_id", "reach"."depth" + 1 FROM "reach" JOIN ${groupMembers} AS "parent" ON "parent"."tenant_id" = ${tenantId} AND "parent"."member_id" = "reach"."id" WHERE "reach"."depth" < ${DEPTH} LIMIT ${WALK_LIMIT}) SELECT "id", min("depth") AS "depth" FROM "reach" GROUP BY "id"`;
+  return sql`WITH RECURSIVE "reach"("id", "depth") AS (${seed} UNION SELECT "parent"."group_id", "reach"."depth" + 1 FROM "reach" CROSS JOIN ${groupMembers} AS "parent" ON "parent"."tenant_id" = ${tenantId} AND "parent"."member_id" = "reach"."id" WHERE "reach"."depth" < ${DEPTH} LIMIT ${WALK_LIMIT}) SELECT "id", min("depth") AS "depth" FROM "reach" GROUP BY "id"`;
 }
 
 /** A user's group ids, direct and indirect, in one statement (bounded as memberGroupsWalk). */
@@ -93,9 +95,9 @@ export function nestingPreconditions(tenantId: string, groupId: string, added: r
   if (added.length === 0) return [];
   const ids = JSON.stringify(added);
   const addedGroups = sql`SELECT "added_group"."id" FROM json_each(${ids}) AS "added" JOIN ${groups} AS "added_group" ON "added_group"."tenant_id" = ${tenantId} AND "added_group"."id" = "added"."value"`;
-  const up = sql`"up"("id", "depth") AS (SELECT ${groupId}, 1 UNION SELECT "parent"."group_id", "up"."depth" + 1 FROM "up" JOIN ${groupMembers} AS "parent" ON "parent"."tenant_id" = ${tenantId} AND "parent"."member_id" = "up"."id" WHERE "up"."depth" <= ${DEPTH} LIMIT ${WALK_PROBE})`;
+  const up = sql`"up"("id", "depth") AS (SELECT ${groupId}, 1 UNION SELECT "parent"."group_id", "up"."depth" + 1 FROM "up" CROSS JOIN ${groupMembers} AS "parent" ON "parent"."tenant_id" = ${tenantId} AND "parent"."member_id" = "up"."id" WHERE "up"."depth" <= ${DEPTH} LIMIT ${WALK_PROBE})`;
   // member_type = 'Group' as a literal: SQLite then reads the partial index group_members_subgroups.
-  const down = sql`"down"("id", "depth") AS (SELECT "id", 1 FROM (${addedGroups}) UNION SELECT "child"."member_id", "down"."depth" + 1 FROM "down" JOIN ${groupMembers} AS "child" ON "child"."tenant_id" = ${tenantId} AND "child"."group_id" = "down"."id" AND "child"."member_type" = 'Group' WHERE "down"."depth" <= ${DEPTH} LIMIT ${WALK_PROBE})`;
+  const down = sql`"down"("id", "depth") AS (SELECT "id", 1 FROM (${addedGroups}) UNION SELECT "child"."member_id", "down"."depth" + 1 FROM "down" CROSS JOIN ${groupMembers} AS "child" ON "child"."tenant_id" = ${tenantId} AND "child"."group_id" = "down"."id" AND "child"."member_type" = 'Group' WHERE "down"."depth" <= ${DEPTH} LIMIT ${WALK_PROBE})`;
   const onlyWithGroups = (check: SQL) => sql`CASE WHEN NOT EXISTS (${addedGroups}) THEN 1 ELSE (${check}) END`;
   return [
     {

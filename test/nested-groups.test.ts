@@ -107,14 +107,17 @@ describe("a group as a member", () => {
     expect(listed.Resources[0]?.members).toEqual([expectedInner]);
   });
 
-  it("answers 400 invalidValue naming an id that is neither a user nor a group of this tenant, and writes nothing", async () => {
+  it("refuses another tenant's group with 400 invalidValue naming it, writing nothing, and accepts this tenant's", async () => {
     const tenant = await createTenant();
     const other = await createTenant();
     const foreign = await newGroup(other, "Foreign");
+    const own = await newGroup(tenant, "Own");
     const group = await newGroup(tenant, "Mine");
-    const body = await expectScimError(await addMembers(tenant, group.id, foreign.id), 400, "invalidValue");
+    const body = await expectScimError(await addMembers(tenant, group.id, own.id, foreign.id), 400, "invalidValue");
     expect(body.detail).toContain(foreign.id);
     expect(await groupRow(group.id)).toEqual({ version: 1, member_count: 0 });
+    expect((await addMembers(tenant, group.id, own.id)).status).toBe(204);
+    expect(await groupRow(group.id)).toEqual({ version: 2, member_count: 1 });
   });
 });
 

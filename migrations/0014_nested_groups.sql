@@ -9,3 +9,7 @@ ALTER TABLE write_guard ADD COLUMN nesting_bounded integer NOT NULL DEFAULT 1;
 -- A group's subgroups without walking its user members: a 100,000-member group with two
 -- subgroups reads two index entries. Existing rows are all users, so nothing to backfill.
 CREATE INDEX group_members_subgroups ON group_members (tenant_id, group_id, member_id) WHERE member_type = 'Group';
+--> statement-breakpoint
+-- The `display` a client sent with a member (issue 13 item 4): shown for a user member that has
+-- no displayName. Existing memberships have none; they show the user's userName as before.
+ALTER TABLE group_members ADD COLUMN display text;

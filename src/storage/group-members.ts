@@ -42,8 +42,9 @@ const memberColumns = {
   value: groupMembers.memberId,
   type: groupMembers.memberType,
   // users.display_name, not json_extract of the document: a page of 5,000 members must not
-  // parse 5,000 documents of up to 1 MB each. A member group shows its displayName.
-  display: sql<string | null>`substr(coalesce(${qualified(users.displayName)}, ${qualified(users.userName)}, "member_group"."display_name"), 1, ${sql.raw(String(MEMBER_DISPLAY_CHARS))})`,
+  // parse 5,000 documents of up to 1 MB each. A user without a displayName shows what the
+  // client sent when it added the member, else its userName; a member group, its displayName.
+  display: sql<string | null>`substr(coalesce(${qualified(users.displayName)}, "member_group"."display_name", ${qualified(groupMembers.display)}, ${qualified(users.userName)}), 1, ${sql.raw(String(MEMBER_DISPLAY_CHARS))})`,
 };
 
 const memberUser = and(eq(users.tenantId, groupMembers.tenantId), eq(users.id, groupMembers.memberId));

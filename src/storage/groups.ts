@@ -17,7 +17,7 @@ import { qualified } from "./qualified";
 import { appGroups, events, groupMembers, groups, tenants, users } from "./schema";
 import { type Precondition, runTogether, type TenantDb } from "./tenant-db";
 import { countInBlock, uncountFromBlock } from "./seq-blocks";
-import { type MemberRef, memberPageQuery, toMemberPage } from "./group-members";
+import { MEMBER_DISPLAY_CHARS, type MemberRef, memberPageQuery, toMemberPage } from "./group-members";
 import { selectGroupQuery, type StoredGroup, toStoredGroup } from "./group-reads";
 import { leaveGroupsDelete, leaveGroupsStatements, memberTypeOf, nestingPreconditions } from "./group-nesting";
 import { explainMembers } from "./group-write-errors";
@@ -29,7 +29,15 @@ const EVENT_MEMBER_IDS = 1000;
 
 /** Member ids deduplicated once, here: the counts and existence checks below rely on it. */
 function uniqueMembers(changes: MemberChanges): MemberChanges {
-  return { clear: changes.clear, add: [...new Set(changes.add)], remove: [...new Set(changes.remove)] };
+  const unique: MemberChanges = { clear: changes.clear, add: [...new Set(changes.add)], remove: [...new Set(changes.remove)] };
+  if (changes.displays) unique.displays = changes.displays;
+  return unique;
+}
+
+/** The display the client sent for an added member, cut like every member display (group-members.ts). */
+function sentDisplay(changes: MemberChanges, memberId: string): string | null {
+  const sent = changes.displays?.get(memberId);
+  return sent === undefined ? null : Array.from(sent).slice(0, MEMBER_DISPLAY_CHARS).join("");
 }
 
 export function changesMembers(changes: MemberChanges): boolean {
@@ -86,13 +94,14 @@ function memberStatements(db: Database, tenantId: string, groupId: string, chang
       db.delete(groupMembers).where(and(ofGroup, inArray(groupMembers.memberId, ids))),
     );
   }
-  // Per row: tenant, group, member, and the member type's lookup (two more).
-  for (const ids of chunk(changes.add, rowsPerStatement(5))) {
+  // Per row: tenant, group, member, the member type's lookup (two more) and the sent display.
+  // A member already there keeps the display it was added with.
+  for (const ids of chunk(changes.add, rowsPerStatement(6))) {
     statements.push(
       db.update(groups).set({ memberCount: sql`${groups.memberCount} + ${ids.length} - ${present(ids)}` }).where(group),
       db
         .insert(groupMembers)
-        .values(ids.map((memberId) => ({ tenantId, groupId, memberId, memberType: memberTypeOf(tenantId, memberId) })))
+        .values(ids.map((memberId) => ({ tenantId, groupId, memberId, memberType: memberTypeOf(tenantId, memberId), display: sentDisplay(changes, memberId) })))
         .onConflictDoNothing(),
     );
   }
@@ -132,9 +141,9 @@ function effectiveMemberChange(tenantId: string, groupId: string, changes: Membe
   };
 }
 
-export async function createGroup(tdb: TenantDb, doc: ScimDocument, memberIds: string[]): Promise<StoredGroup> {
+export async function createGroup(tdb: TenantDb, doc: ScimDocument, memberIds: string[], displays?: Map<string, string>): Promise<StoredGroup> {
   const { db, tenantId } = tdb;
-  const changes = uniqueMembers({ clear: false, add: memberIds, remove: [] });
+  const changes = uniqueMembers({ clear: false, add: memberIds, remove: [], ...(displays ? { displays } : {}) });
   checkMemberBound(changes);
   const id = crypto.randomUUID();
   const now = new Date().toISOString();

@@ -235,6 +235,8 @@ export const groupMembers = sqliteTable(
     groupId: text("group_id").notNull(),
     memberId: text("member_id").notNull(),
     memberType: text("member_type", { enum: ["User", "Group"] }).notNull().default("User"),
+    /** The `display` the client sent when it added the member (migration 0014), cut to 1,024 characters. */
+    display: text("display"),
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.groupId, t.memberId] }),

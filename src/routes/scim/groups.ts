@@ -63,15 +63,18 @@ function settled<T>(c: Ctx, outcome: Outcome<T>): T {
  * A member's `type` is not trusted: clients often omit it (SCIM-SDK#419), so storage reads
  * whether each id is a user or a group of the tenant (nested groups, storage/group-nesting.ts).
  */
-function splitMembers(doc: ScimDocument): { doc: ScimDocument; memberIds: string[] } {
+function splitMembers(doc: ScimDocument): { doc: ScimDocument; memberIds: string[]; displays: Map<string, string> } {
   const { members, ...rest } = doc;
   const list = Array.isArray(members) ? members : [];
+  // What the client sent as `display`, shown for a user member without a displayName of its own.
+  const displays = new Map<string, string>();
   const memberIds = list.map((m) => {
-    const member = m as { value?: unknown };
+    const member = m as { value?: unknown; display?: unknown };
     if (typeof member.value !== "string") throw scimErrors.invalidValue("Every member needs a string 'value' (a user or group id).");
+    if (typeof member.display === "string" && member.display !== "") displays.set(member.value, member.display);
     return member.value;
   });
-  return { doc: rest, memberIds };
+  return { doc: rest, memberIds, displays };
 }
 
 function single(c: Ctx, group: StoredGroup, status: number, query: ProjectionQuery) {
@@ -119,8 +122,8 @@ export const groupRoutes = new Hono<AppEnv>()
   .get("/", validQuery(listQuerySchema), (c) => list(c, c.req.valid("query")))
   .post("/.search", async (c) => list(c, parseWith(listQuerySchema, searchBody(await readJsonBody(c.req.raw)))))
   .post("/", async (c) => {
-    const { doc, memberIds } = splitMembers(unwrap(parseResource(RESOURCE, await readJsonBody(c.req.raw))));
-    const group = settled(c, await coordinator(c).createGroup(writeAuth(c, 201), doc, memberIds));
+    const { doc, memberIds, displays } = splitMembers(unwrap(parseResource(RESOURCE, await readJsonBody(c.req.raw))));
+    const group = settled(c, await coordinator(c).createGroup(writeAuth(c, 201), doc, memberIds, displays));
     return single(c, group, 201, parseWith(projectionQuerySchema, c.req.query()));
   })
   .get("/:id", async (c) => {
@@ -131,8 +134,8 @@ export const groupRoutes = new Hono<AppEnv>()
     return single(c, group, 200, query);
   })
   .put("/:id", async (c) => {
-    const { doc, memberIds } = splitMembers(unwrap(parseResource(RESOURCE, await readJsonBody(c.req.raw))));
-    const outcome = await coordinator(c).replaceGroup(writeAuth(c, 200), c.req.param("id"), doc, memberIds, ifMatchVersion(c));
+    const { doc, memberIds, displays } = splitMembers(unwrap(parseResource(RESOURCE, await readJsonBody(c.req.raw))));
+    const outcome = await coordinator(c).replaceGroup(writeAuth(c, 200), c.req.param("id"), doc, memberIds, displays, ifMatchVersion(c));
     return single(c, settled(c, outcome), 200, parseWith(projectionQuerySchema, c.req.query()));
   })
   .patch("/:id", async (c) => {

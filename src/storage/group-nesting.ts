@@ -12,7 +12,7 @@ import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "./database";
 import { qualified } from "./qualified";
-import { events, groupMembers, groups } from "./schema";
+import { events, groupMembers, groups, users } from "./schema";
 import type { Precondition, TenantDb } from "./tenant-db";
 
 /**
@@ -76,9 +76,16 @@ export async function readUserGroupIds(tdb: TenantDb, userId: string): Promise<U
   return results[0];
 }
 
-/** The member type to store for an added id: a group of this tenant, else a user. */
-export function memberTypeOf(tenantId: string, memberId: string): SQL<"User" | "Group"> {
-  return sql<"User" | "Group">`CASE WHEN EXISTS (SELECT 1 FROM ${groups} WHERE ${qualified(groups.tenantId)} = ${tenantId} AND ${qualified(groups.id)} = ${memberId}) THEN 'Group' ELSE 'User' END`;
+/**
+ * The ids of a JSON array that are groups of the tenant, as a subquery with column "id". A user
+ * id (the usual member) is told apart by its users row, found by primary key; only the other
+ * ids are looked up among the groups, so a write adding users reads the same rows whatever
+ * the tenant's groups.
+ */
+export function addedGroupIds(tenantId: string, idsJson: string): SQL {
+  const isUser = sql`EXISTS (SELECT 1 FROM ${users} AS "added_user" WHERE "added_user"."tenant_id" = ${tenantId} AND "added_user"."id" = "added"."value")`;
+  const isGroup = sql`EXISTS (SELECT 1 FROM ${groups} AS "added_group" WHERE "added_group"."tenant_id" = ${tenantId} AND "added_group"."id" = "added"."value")`;
+  return sql`SELECT "added"."value" AS "id" FROM json_each(${idsJson}) AS "added" WHERE NOT ${isUser} AND ${isGroup}`;
 }
 
 /**
@@ -94,7 +101,7 @@ export function memberTypeOf(tenantId: string, memberId: string): SQL<"User" | "
 export function nestingPreconditions(tenantId: string, groupId: string, added: readonly string[]): Precondition[] {
   if (added.length === 0) return [];
   const ids = JSON.stringify(added);
-  const addedGroups = sql`SELECT "added_group"."id" FROM json_each(${ids}) AS "added" JOIN ${groups} AS "added_group" ON "added_group"."tenant_id" = ${tenantId} AND "added_group"."id" = "added"."value"`;
+  const addedGroups = addedGroupIds(tenantId, ids);
   const up = sql`"up"("id", "depth") AS (SELECT ${groupId}, 1 UNION SELECT "parent"."group_id", "up"."depth" + 1 FROM "up" CROSS JOIN ${groupMembers} AS "parent" ON "parent"."tenant_id" = ${tenantId} AND "parent"."member_id" = "up"."id" WHERE "up"."depth" <= ${DEPTH} LIMIT ${WALK_PROBE})`;
   // member_type = 'Group' as a literal: SQLite then reads the partial index group_members_subgroups.
   const down = sql`"down"("id", "depth") AS (SELECT "id", 1 FROM (${addedGroups}) UNION SELECT "child"."member_id", "down"."depth" + 1 FROM "down" CROSS JOIN ${groupMembers} AS "child" ON "child"."tenant_id" = ${tenantId} AND "child"."group_id" = "down"."id" AND "child"."member_type" = 'Group' WHERE "down"."depth" <= ${DEPTH} LIMIT ${WALK_PROBE})`;

@@ -19,7 +19,7 @@ import { type Precondition, runTogether, type TenantDb } from "./tenant-db";
 import { countInBlock, uncountFromBlock } from "./seq-blocks";
 import { MEMBER_DISPLAY_CHARS, type MemberRef, memberPageQuery, toMemberPage } from "./group-members";
 import { selectGroupQuery, type StoredGroup, toStoredGroup } from "./group-reads";
-import { leaveGroupsDelete, leaveGroupsStatements, memberTypeOf, nestingPreconditions } from "./group-nesting";
+import { addedGroupIds, leaveGroupsDelete, leaveGroupsStatements, nestingPreconditions } from "./group-nesting";
 import { explainMembers } from "./group-write-errors";
 
 /** The most members one request may name (add, remove or replace): a documented bound. */
@@ -62,13 +62,13 @@ function checkMemberBound(changes: MemberChanges): void {
 
 /**
  * Every added id must be a user or a group of this tenant (RFC 7643 §4.2; ids are UUIDs the
- * server made, so no id is both): one guard per chunk, in the write's batch.
+ * server made, so no id is both): one guard in the write's batch, the ids bound as one JSON
+ * parameter however many (each a primary-key probe of users, then of groups).
  */
 function membersExist(tenantId: string, ids: string[]): Precondition[] {
-  return chunk(ids, rowsPerStatement(2, 3)).map((ids) => ({
-    kind: "membersExist" as const,
-    holds: sql`(SELECT count(*) FROM ${users} WHERE ${users.tenantId} = ${tenantId} AND ${inArray(users.id, ids)}) + (SELECT count(*) FROM ${groups} WHERE ${groups.tenantId} = ${tenantId} AND ${inArray(groups.id, ids)}) = ${ids.length}`,
-  }));
+  if (ids.length === 0) return [];
+  const known = sql`EXISTS (SELECT 1 FROM ${users} WHERE ${qualified(users.tenantId)} = ${tenantId} AND ${qualified(users.id)} = "named"."value") OR EXISTS (SELECT 1 FROM ${groups} WHERE ${qualified(groups.tenantId)} = ${tenantId} AND ${qualified(groups.id)} = "named"."value")`;
+  return [{ kind: "membersExist", holds: sql`(SELECT count(*) FROM json_each(${JSON.stringify(ids)}) AS "named" WHERE ${known}) = ${ids.length}` }];
 }
 
 /** The guards of adding `ids` to group `groupId`: they exist, and nesting stays acyclic and bounded. */
@@ -94,18 +94,31 @@ function memberStatements(db: Database, tenantId: string, groupId: string, chang
       db.delete(groupMembers).where(and(ofGroup, inArray(groupMembers.memberId, ids))),
     );
   }
-  // Per row: tenant, group, member, the member type's lookup (two more) and the sent display.
+  // Per row: tenant, group, member and the sent display; the type is a literal, corrected below.
   // A member already there keeps the display it was added with.
-  for (const ids of chunk(changes.add, rowsPerStatement(6))) {
+  for (const ids of chunk(changes.add, rowsPerStatement(4))) {
     statements.push(
       db.update(groups).set({ memberCount: sql`${groups.memberCount} + ${ids.length} - ${present(ids)}` }).where(group),
       db
         .insert(groupMembers)
-        .values(ids.map((memberId) => ({ tenantId, groupId, memberId, memberType: memberTypeOf(tenantId, memberId), display: sentDisplay(changes, memberId) })))
+        .values(ids.map((memberId) => ({ tenantId, groupId, memberId, memberType: sql<"User">`'User'`, display: sentDisplay(changes, memberId) })))
         .onConflictDoNothing(),
     );
   }
+  if (changes.add.length > 0) statements.push(markMemberGroups(db, tenantId, groupId, changes.add));
   return statements;
+}
+
+/**
+ * Added members that are groups of the tenant get `member_type` 'Group' (nested groups,
+ * storage/group-nesting.ts): one statement whatever the number of ids (one JSON parameter).
+ */
+function markMemberGroups(db: Database, tenantId: string, groupId: string, added: string[]) {
+  const addedGroups = addedGroupIds(tenantId, JSON.stringify(added));
+  return db
+    .update(groupMembers)
+    .set({ memberType: "Group" })
+    .where(and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.groupId, groupId), sql`${groupMembers.memberId} IN (${addedGroups})`));
 }
 
 interface EffectiveChange {

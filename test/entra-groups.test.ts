@@ -230,7 +230,7 @@ describe("Entra: membership PATCH", () => {
     const lean = await readLean(tenant, group.id);
     expect(lean, JSON.stringify(lean)).toMatchObject({ displayName: "Entra New Name", externalId: "ext-rename" });
     expect(await memberIds(tenant, group.id)).toEqual([user.id]);
-    expect((await getUser(tenant, user.id)).groups).toEqual([{ value: group.id, display: "Entra New Name", $ref: `${tenant.baseUrl}/Groups/${group.id}` }]);
+    expect((await getUser(tenant, user.id)).groups).toEqual([{ value: group.id, display: "Entra New Name", type: "direct", $ref: `${tenant.baseUrl}/Groups/${group.id}` }]);
     const byName = await list(tenant, 'excludedAttributes=members&filter=displayName eq "Entra New Name"');
     expect(byName.Resources.map((g) => g.id), JSON.stringify(byName)).toEqual([group.id]);
     expect((await list(tenant, 'excludedAttributes=members&filter=displayName eq "Entra Old Name"')).totalResults).toBe(0);

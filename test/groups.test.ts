@@ -154,7 +154,7 @@ describe("GET /Groups", () => {
     const user = await newUser(tenant);
     const group = await newGroup(tenant, "Visible", [user]);
     const body = await bodyOf<{ groups: { value: string; display: string }[] }>(await scim(tenant, `/Users/${user}`));
-    expect(body.groups).toEqual([{ value: group.id, display: "Visible", $ref: `${tenant.baseUrl}/Groups/${group.id}` }]);
+    expect(body.groups).toEqual([{ value: group.id, display: "Visible", type: "direct", $ref: `${tenant.baseUrl}/Groups/${group.id}` }]);
   });
 });
 

@@ -69,3 +69,54 @@ describe("a group member's display", () => {
     }
   });
 });
+
+describe("a member's display as the client sent it", () => {
+  it("is shown for a user without a displayName (POST, PUT and PATCH add), while a user's own displayName and a group's displayName win", async () => {
+    const tenant = await createTenant();
+    const seeded = await seedUsers(env, tenant.id, { users: 4 });
+    // Seeded users have no displayName; user 4 gets one.
+    const named = await scim(tenant, `/Users/${seeded.userId(4)}`, {
+      method: "PUT",
+      json: { schemas: [USER], userName: seeded.userName(4), displayName: "Own Name" },
+    });
+    expect(named.status, await named.clone().text()).toBe(200);
+    const inner = await bodyOf<GroupJson>(await scim(tenant, "/Groups", { method: "POST", json: { schemas: [GROUP], displayName: "Inner" } }));
+    const created = await scim(tenant, "/Groups", {
+      method: "POST",
+      json: {
+        schemas: [GROUP],
+        displayName: "Displays",
+        members: [
+          { value: seeded.userId(1), display: "Sent One" },
+          { value: seeded.userId(4), display: "Sent Four" },
+          { value: inner.id, display: "Sent Inner" },
+        ],
+      },
+    });
+    const group = await bodyOf<GroupJson>(created);
+    expect(created.status, JSON.stringify(group)).toBe(201);
+    const displays = async () => {
+      const read = await bodyOf<GroupJson>(await scim(tenant, `/Groups/${group.id}`));
+      return Object.fromEntries((read.members ?? []).map((m) => [m.value, m.display]));
+    };
+    const patched = await scim(tenant, `/Groups/${group.id}`, {
+      method: "PATCH",
+      json: { schemas: [PATCH_OP], Operations: [{ op: "add", path: "members", value: [{ value: seeded.userId(2), display: "Sent Two" }, { value: seeded.userId(3) }] }] },
+    });
+    expect(patched.status, await patched.clone().text()).toBe(204);
+    expect(await displays()).toEqual({
+      [seeded.userId(1)]: "Sent One",
+      [seeded.userId(2)]: "Sent Two",
+      [seeded.userId(3)]: seeded.userName(3),
+      [seeded.userId(4)]: "Own Name",
+      [inner.id]: "Inner",
+    });
+
+    const put = await scim(tenant, `/Groups/${group.id}`, {
+      method: "PUT",
+      json: { schemas: [GROUP], displayName: "Displays", members: [{ value: seeded.userId(1), display: "Replaced One" }] },
+    });
+    expect(put.status, await put.clone().text()).toBe(200);
+    expect(await displays()).toEqual({ [seeded.userId(1)]: "Replaced One" });
+  });
+});

@@ -199,7 +199,7 @@ describe("Okta: membership updates", () => {
     expect(await storedMemberCount(tenant, group.id)).toBe(2);
     expect((await getUser(tenant, ada.id)).groups ?? [], "the removed user no longer lists the group").toEqual([]);
     expect((await getUser(tenant, grace.id)).groups, "the added user lists the group under its new name").toEqual([
-      { value: group.id, display: "Okta Computing Pioneers", $ref: `${tenant.baseUrl}/Groups/${group.id}` },
+      { value: group.id, display: "Okta Computing Pioneers", type: "direct", $ref: `${tenant.baseUrl}/Groups/${group.id}` },
     ]);
   });
 
@@ -298,7 +298,7 @@ describe("Okta: a pushed group's whole life", () => {
     expect([200, 204], await deactivate.clone().text()).toContain(deactivate.status);
     const inactive = await getUser(tenant, alan.id);
     expect(inactive.active, JSON.stringify(inactive)).toBe(false);
-    expect(inactive.groups, JSON.stringify(inactive)).toEqual([{ value: group.id, display: "Okta Journey 2", $ref: `${tenant.baseUrl}/Groups/${group.id}` }]);
+    expect(inactive.groups, JSON.stringify(inactive)).toEqual([{ value: group.id, display: "Okta Journey 2", type: "direct", $ref: `${tenant.baseUrl}/Groups/${group.id}` }]);
     state = await getGroup(tenant, group.id);
     expect(sortedIds(state.members), `a deactivated user stays a member: ${JSON.stringify(state)}`).toEqual([alan.id, grace.id].sort());
     expect(await storedMemberCount(tenant, group.id)).toBe(2);

@@ -19,7 +19,7 @@ import { type Counts, countingEnv, send, type Sent, type StatementRecord } from 
 import { sha256 } from "./support/hash";
 import { admin, createTenant, type TestTenant } from "./support/http";
 import { type Seeded, seedUsers } from "./support/seed";
-import { PATCH_OP, USER } from "./support/urns";
+import { GROUP, PATCH_OP, USER } from "./support/urns";
 
 const counting = countingEnv(env);
 
@@ -225,6 +225,35 @@ describe("round trips do not grow with the number of users", () => {
     const shape = (rows: Measured[]) => rows.map((r) => ({ name: r.name, status: r.status, d1: r.before.d1RoundTrips, statements: r.before.statements, kv: r.before.kvReads }));
     const context = `${SIZES[0]} users:\n${table([...small.hot, ...small.rotated])}\n\n${SIZES[1]} users:\n${table([...large.hot, ...large.rotated])}`;
     expect(shape([...large.hot, ...large.rotated]), context).toEqual(shape([...small.hot, ...small.rotated]));
+  });
+});
+
+describe("a user's groups through nested groups", () => {
+  // Issue 13: `groups` lists direct and indirect memberships, walked upward inside the user's
+  // own statement (storage/group-nesting.ts), so nesting adds no round trip.
+  it("costs one D1 round trip for GET /Users/{id} and for a groups[type eq \"indirect\"] filter, with 4 levels of groups", async () => {
+    const tenant = await createTenant();
+    const seeded = await seedUsers(env, tenant.id, { users: 3, groups: 0 });
+    const target = { tenant, seeded };
+    let below = [{ value: seeded.userId(1) }];
+    for (const level of [4, 3, 2, 1]) {
+      const res = await send(counting, request(target, "/Groups", { method: "POST", json: { schemas: [GROUP], displayName: `Level ${level}`, members: below } }));
+      const group = await res.response.json<{ id: string }>();
+      expect(res.response.status, JSON.stringify(group)).toBe(201);
+      below = [{ value: group.id }];
+    }
+    const read = await send(counting, request(target, `/Users/${seeded.userId(1)}`));
+    const user = await read.response.json<{ groups: { display: string; type: string }[] }>();
+    expect(read.response.status, JSON.stringify(user)).toBe(200);
+    expect(user.groups.map((g) => `${g.display}:${g.type}`).sort()).toEqual(["Level 1:indirect", "Level 2:indirect", "Level 3:indirect", "Level 4:direct"]);
+    expect(read.before.d1RoundTrips, "GET /Users/{id} with indirect groups").toBe(1);
+
+    const filtered = await send(counting, request(target, filter('groups[type eq "indirect"]')));
+    const list = await filtered.response.json<{ Resources: { id: string }[] }>();
+    expect(filtered.response.status, JSON.stringify(list).slice(0, 300)).toBe(200);
+    expect(list.Resources.map((r) => r.id)).toEqual([seeded.userId(1)]);
+    expect(filtered.before.d1RoundTrips, "a filter on indirect groups").toBe(1);
+    expect(counting.violations).toEqual([]);
   });
 });
 

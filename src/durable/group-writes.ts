@@ -20,11 +20,11 @@ export async function replaceGroupWrite(
   tdb: TenantDb,
   id: string,
   doc: ScimDocument,
-  memberIds: string[],
+  members: MemberChanges,
   expectedVersion: number | undefined,
 ): Promise<StoredGroup> {
   try {
-    return await updateGroup(tdb, { id, doc, members: { clear: true, add: memberIds, remove: [] }, expectedVersion }, { includeMembers: true });
+    return await updateGroup(tdb, { id, doc, members, expectedVersion }, { includeMembers: true });
   } catch (error) {
     throw await explainPrecondition(tdb, error, id, expectedVersion);
   }

@@ -179,9 +179,9 @@ export class TenantCoordinator extends DurableObject<Cloudflare.Env> {
     return tdb;
   }
 
-  async createGroup(auth: WriteAuth, doc: ScimDocument, memberIds: string[]): Promise<Outcome<StoredGroup>> {
+  async createGroup(auth: WriteAuth, doc: ScimDocument, memberIds: string[], displays?: Map<string, string>): Promise<Outcome<StoredGroup>> {
     const tdb = this.tenantDb(auth);
-    return this.serialized(tdb, () => createGroup(tdb, doc, memberIds));
+    return this.serialized(tdb, () => createGroup(tdb, doc, memberIds, displays));
   }
 
   async replaceGroup(
@@ -189,10 +189,11 @@ export class TenantCoordinator extends DurableObject<Cloudflare.Env> {
     id: string,
     doc: ScimDocument,
     memberIds: string[],
+    displays: Map<string, string> | undefined,
     expectedVersion: number | undefined,
   ): Promise<Outcome<StoredGroup>> {
     const tdb = this.tenantDb(auth);
-    return this.serialized(tdb, () => replaceGroupWrite(tdb, id, doc, memberIds, expectedVersion));
+    return this.serialized(tdb, () => replaceGroupWrite(tdb, id, doc, { clear: true, add: memberIds, remove: [], ...(displays ? { displays } : {}) }, expectedVersion));
   }
 
   async patchGroup(

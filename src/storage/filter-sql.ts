@@ -9,31 +9,15 @@ import { type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { ScimError, scimErrors } from "../scim/errors";
 import { type AttrPath, type CompareOp, type Filter, type FilterValue, printAttrPath } from "../scim/filter";
-import {
-  type AttributeDefinition,
-  type AttributeType,
-  findAttribute,
-  type ResourceTypeName,
-  resourceSchemas,
-  sameUrn,
-  subAttributeOf,
-  uniquenessKey,
-} from "../scim/schema";
-import { foldCase, foldedFor, keyedForSubstring } from "./case-fold";
+import { type AttributeDefinition, findAttribute, type ResourceTypeName, resourceSchemas, sameUrn, subAttributeOf } from "../scim/schema";
+import { foldedFor, keyedForSubstring } from "./case-fold";
+import { comparable, isSubstringSearch, type Operand } from "./filter-values";
 import { FilterLimits, LEAF_SQL_DEPTH } from "./filter-limits";
+import { memberGroupsWalk } from "./group-nesting";
 import { qualified } from "./qualified";
 import { groupMembers, groups, userEmails, users } from "./schema";
 
 export { MAX_FILTER_PARAMETERS, MAX_FILTER_SQL_DEPTH } from "./filter-limits";
-
-/** A scalar a filter can compare: an SQL expression, its SCIM type and case rule. */
-interface Operand {
-  expr: SQL;
-  type: AttributeType;
-  caseExact: boolean;
-  /** Set for key columns that already hold `uniquenessKey(value)` (NFC + lower case). */
-  keyed?: boolean;
-}
 
 interface Context {
   resourceType: ResourceTypeName;
@@ -105,8 +89,8 @@ function valuePathCondition(ctx: Context, path: AttrPath, inner: Filter, then: F
   }
   const relative = then ? and(inner, relativeTo(then)) : inner;
   const name = match.attribute.name;
-  if (ctx.resourceType === "Group" && name === "members") return membershipCondition(ctx, relative, "group");
-  if (ctx.resourceType === "User" && name === "groups") return membershipCondition(ctx, relative, "user");
+  if (ctx.resourceType === "Group" && name === "members") return membersCondition(ctx, relative);
+  if (ctx.resourceType === "User" && name === "groups") return userGroupsCondition(ctx, relative);
 
   const element = (sub: string): Operand => {
     const definition = subAttributeOf(match.attribute, sub);
@@ -148,37 +132,65 @@ function elementCondition(ctx: Context, filter: Filter, element: (sub: string) =
 }
 
 /**
- * Group `members[…]` / user `groups[…]`: answered from the membership table, never from a
- * document. Only `value eq "id"` (combined with and/or) is meaningful there.
+ * Group `members[…]`: answered from the membership table, never from a document. One member
+ * satisfies the whole element filter, built from `value eq "id"`, `value pr` and
+ * `type eq "User"|"Group"` (nested groups) with and/or/not: each an index lookup (the
+ * primary key, or the partial index of subgroups), so no filter walks a large group's
+ * members. A required `value eq` goes first as the narrowing lookup (filter-cost.ts).
  */
-function membershipCondition(ctx: Context, filter: Filter, side: "group" | "user"): SQL {
+function membersCondition(ctx: Context, filter: Filter): SQL {
+  const required = requiredValue(filter);
+  const isJustValue = filter.op === "compare" && required !== undefined;
+  if (required !== undefined && (isJustValue || ctx.indexOnly)) return groupsOfMember(ctx, required);
+  const owner = sql`"member"."tenant_id" = ${qualified(groups.tenantId)} AND "member"."group_id" = ${qualified(groups.id)}`;
+  const exists = sql`EXISTS (SELECT 1 FROM ${groupMembers} AS "member" WHERE ${owner} AND ${ctx.limits.insideJsonEach(() => memberElementCondition(ctx, filter))})`;
+  return required === undefined ? exists : sql`(${groupsOfMember(ctx, required)} AND ${exists})`;
+}
+
+function memberElementCondition(ctx: Context, filter: Filter): SQL {
   switch (filter.op) {
     case "and":
     case "or":
-      return ctx.limits.chain(filter, (term) => membershipCondition(ctx, term, side));
+      return ctx.limits.chain(filter, (term) => memberElementCondition(ctx, term));
     case "not":
-      return ctx.limits.deeper(2, () => negate(membershipCondition(ctx, filter.filter, side)));
+      return ctx.limits.deeper(2, () => negate(memberElementCondition(ctx, filter.filter)));
     case "present":
     case "compare": {
       ctx.limits.requireDepth(LEAF_SQL_DEPTH);
-      const isValue = filter.path.attr.toLowerCase() === "value" && filter.path.sub === undefined;
-      const owner =
-        side === "group"
-          ? sql`${groupMembers.tenantId} = ${qualified(groups.tenantId)} AND ${groupMembers.groupId} = ${qualified(groups.id)}`
-          : sql`${groupMembers.tenantId} = ${qualified(users.tenantId)} AND ${groupMembers.memberId} = ${qualified(users.id)}`;
-      if (isValue && filter.op === "present") {
-        return sql`EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${owner})`;
+      const sub = filter.path.sub === undefined && filter.path.urn === undefined ? filter.path.attr.toLowerCase() : undefined;
+      if (sub === "value" && filter.op === "present") return sql`1`;
+      if (sub === "value" && filter.op === "compare" && filter.operator === "eq" && typeof filter.value === "string") {
+        return sql`"member"."member_id" = ${bind(ctx, filter.value)}`;
       }
-      if (isValue && filter.op === "compare" && filter.operator === "eq" && typeof filter.value === "string") {
-        if (side === "group") return groupsOfMember(ctx, filter.value);
-        // A user's `groups.value eq`: a scan within the budget (filter-cost.ts); a group's members are read at GET /Groups/{id}.
-        return sql`EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${owner} AND ${groupMembers.groupId} = ${bind(ctx, filter.value)})`;
+      if (sub === "type" && filter.op === "compare" && filter.operator === "eq" && typeof filter.value === "string") {
+        // canonicalValues "User" and "Group" (RFC 7643 §4.2), case-insensitive; anything else is no
+        // member. A literal, so SQLite reads the partial index group_members_subgroups.
+        const type = ["User", "Group"].find((t) => t.toLowerCase() === String(filter.value).toLowerCase());
+        return type ? sql`"member"."member_type" = ${sql.raw(`'${type}'`)}` : sql`0`;
       }
-      throw scimErrors.invalidFilter(`Membership can only be filtered with value eq "<id>" or value pr.`);
+      throw scimErrors.invalidFilter(`Members can only be filtered with value eq "<id>", value pr or type eq "User"|"Group".`);
     }
     case "valuePath":
       throw scimErrors.invalidFilter("Value filters cannot be nested.");
   }
+}
+
+/**
+ * A user's `groups[…]` (and `groups.value eq`): one of its groups, direct or indirect,
+ * satisfies the whole element filter. The groups come from the nesting walk in the same
+ * statement (storage/group-nesting.ts: MAX_NESTING_DEPTH levels, NESTING_WALK_ROWS rows),
+ * with `value` the group id and `type` "direct" or "indirect" (RFC 7643 §4.1.2). A scan
+ * filter (filter-cost.ts), within the scan budget.
+ */
+function userGroupsCondition(ctx: Context, filter: Filter): SQL {
+  const element = (sub: string): Operand => {
+    const name = sub.toLowerCase();
+    if (name === "value") return { expr: sql`"user_group"."id"`, type: "string", caseExact: true };
+    if (name === "type") return { expr: sql`(CASE WHEN "user_group"."depth" = 1 THEN 'direct' ELSE 'indirect' END)`, type: "string", caseExact: false };
+    throw scimErrors.invalidFilter(`A user's groups can be filtered by value and type only, not '${sub}'.`);
+  };
+  const walk = memberGroupsWalk(qualified(users.tenantId), qualified(users.id));
+  return sql`EXISTS (SELECT 1 FROM (${walk}) AS "user_group" WHERE ${ctx.limits.insideJsonEach(() => elementCondition(ctx, filter, element))})`;
 }
 
 /**
@@ -243,43 +255,12 @@ function caseFolded(ctx: Context, operand: Operand, operator: CompareOp, value: 
   return foldedFor(operand.expr, value, binder, (levels) => ctx.limits.requireDepth(LEAF_SQL_DEPTH + levels));
 }
 
-function isSubstringSearch(operator: CompareOp): boolean {
-  return operator === "co" || operator === "sw" || operator === "ew";
-}
-
 /**
  * `not`: a comparison on an absent attribute is NULL, and NOT NULL is still NULL (no match);
  * COALESCE makes "not equal to x" include the users who have no value at all.
  */
 function negate(condition: SQL): SQL {
   return sql`(NOT COALESCE(${condition}, 0))`;
-}
-
-/** Checks the value's type against the attribute's and normalises it for comparison. */
-function comparable(operand: Operand, operator: CompareOp, value: string | number | boolean): string | number {
-  switch (operand.type) {
-    case "boolean": {
-      const b = typeof value === "boolean" ? value : /^(true|false)$/i.test(String(value)) ? String(value).toLowerCase() === "true" : undefined;
-      if (b === undefined) throw scimErrors.invalidFilter(`Expected true or false, got ${JSON.stringify(value)}.`);
-      if (operator !== "eq" && operator !== "ne") throw scimErrors.invalidFilter(`Booleans support eq and ne only, not '${operator}'.`);
-      return b ? 1 : 0;
-    }
-    case "integer":
-    case "decimal":
-      if (typeof value !== "number") throw scimErrors.invalidFilter(`Expected a number, got ${JSON.stringify(value)}.`);
-      return value;
-    case "dateTime": {
-      const time = typeof value === "string" ? Date.parse(value) : Number.NaN;
-      if (Number.isNaN(time)) throw scimErrors.invalidFilter(`Expected a dateTime, got ${JSON.stringify(value)}.`);
-      return new Date(time).toISOString();
-    }
-    default: {
-      if (typeof value === "boolean") throw scimErrors.invalidFilter(`Expected a string, got ${value}.`);
-      const text = String(value);
-      if (operand.keyed) return isSubstringSearch(operator) ? foldCase(text.normalize("NFC")) : uniquenessKey(text);
-      return operand.caseExact ? text : foldCase(text);
-    }
-  }
 }
 
 interface Resolved {
@@ -353,13 +334,18 @@ function relativeTo(filter: Filter): Filter {
   throw new ScimError(400, "Unsupported expression after a value filter.", "invalidFilter");
 }
 
+/** The `value` an element must equal through an and-chain, when the filter requires one (enables an index). */
+function requiredValue(filter: Filter): string | undefined {
+  if (filter.op === "compare" && filter.operator === "eq" && typeof filter.value === "string") {
+    return filter.path.attr.toLowerCase() === "value" && filter.path.sub === undefined ? filter.value : undefined;
+  }
+  if (filter.op === "and") return requiredValue(filter.left) ?? requiredValue(filter.right);
+  return undefined;
+}
+
 /** The email value an element must equal, when the filter requires one (enables the index). */
 function requiredEmail(filter: Filter): string | undefined {
-  if (filter.op === "compare" && filter.operator === "eq" && typeof filter.value === "string") {
-    return filter.path.attr.toLowerCase() === "value" ? filter.value.toLowerCase() : undefined;
-  }
-  if (filter.op === "and") return requiredEmail(filter.left) ?? requiredEmail(filter.right);
-  return undefined;
+  return requiredValue(filter)?.toLowerCase();
 }
 
 /** An ORDER BY expression for `sortBy` (RFC 7644 §3.4.2.3); single-valued attributes only. */

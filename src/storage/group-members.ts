@@ -11,14 +11,15 @@
  * rows at most about 21 MB, well under 50 MB; typically 100 bytes a row, 0.5 MB a page.
  */
 import { and, eq, gt, type SQL, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import type { Database } from "./database";
 import { qualified } from "./qualified";
-import { groupMembers, users } from "./schema";
+import { groupMembers, groups, users } from "./schema";
 import type { TenantDb } from "./tenant-db";
 
 /** Members per statement. A group of n members is read in ceil(n / MEMBER_PAGE_ROWS) of them. */
 export const MEMBER_PAGE_ROWS = 5000;
-/** A member's display (its user's displayName or userName) is cut to this many characters. */
+/** A member's display (its user's displayName or userName, or its group's displayName) is cut to this many characters. */
 export const MEMBER_DISPLAY_CHARS = 1024;
 
 export interface MemberRef {
@@ -34,15 +35,20 @@ export interface MemberPage {
   continueAfter?: string;
 }
 
+/** A member that is a group (nested groups, storage/group-nesting.ts), joined under its own name. */
+const memberGroup = alias(groups, "member_group");
+
 const memberColumns = {
   value: groupMembers.memberId,
   type: groupMembers.memberType,
   // users.display_name, not json_extract of the document: a page of 5,000 members must not
-  // parse 5,000 documents of up to 1 MB each.
-  display: sql<string | null>`substr(coalesce(${qualified(users.displayName)}, ${qualified(users.userName)}), 1, ${sql.raw(String(MEMBER_DISPLAY_CHARS))})`,
+  // parse 5,000 documents of up to 1 MB each. A user without a displayName shows what the
+  // client sent when it added the member, else its userName; a member group, its displayName.
+  display: sql<string | null>`substr(coalesce(${qualified(users.displayName)}, "member_group"."display_name", ${qualified(groupMembers.display)}, ${qualified(users.userName)}), 1, ${sql.raw(String(MEMBER_DISPLAY_CHARS))})`,
 };
 
 const memberUser = and(eq(users.tenantId, groupMembers.tenantId), eq(users.id, groupMembers.memberId));
+const memberIsGroup = and(eq(memberGroup.tenantId, groupMembers.tenantId), eq(memberGroup.id, groupMembers.memberId));
 
 /** One page of one group's members, after `after` (a member id) when given. */
 export function memberPageQuery(db: Database, tenantId: string, groupId: string, after?: string) {
@@ -50,6 +56,7 @@ export function memberPageQuery(db: Database, tenantId: string, groupId: string,
     .select(memberColumns)
     .from(groupMembers)
     .leftJoin(users, memberUser)
+    .leftJoin(memberGroup, memberIsGroup)
     .where(and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.groupId, groupId), after === undefined ? undefined : gt(groupMembers.memberId, after)))
     .orderBy(groupMembers.groupId, groupMembers.memberId)
     .limit(MEMBER_PAGE_ROWS + 1);
@@ -78,6 +85,7 @@ export function membersOfGroupsQuery(db: Database, tenantId: string, pageGroups:
     })
     .from(pageThenMembers)
     .leftJoin(users, memberUser)
+    .leftJoin(memberGroup, memberIsGroup)
     .where(sql`${qualified(groupMembers.tenantId)} = ${tenantId} AND ${groupId} = "page_groups"."id"`)
     .orderBy(groupId, memberId)
     .limit(MEMBER_PAGE_ROWS + 1);

@@ -16,10 +16,12 @@ import { anyCandidate, appGroupCandidates, onlyCandidate } from "./linking";
 import { qualified } from "./qualified";
 import { appGroups, events, groupMembers, groups, tenants, users } from "./schema";
 import { membershipRolesChangedInsert } from "./role-sql";
-import { matchErrorChain, type Precondition, PreconditionFailed, runTogether, type TenantDb } from "./tenant-db";
+import { type Precondition, runTogether, type TenantDb } from "./tenant-db";
 import { countInBlock, uncountFromBlock } from "./seq-blocks";
-import { type MemberRef, memberPageQuery, toMemberPage } from "./group-members";
+import { MEMBER_DISPLAY_CHARS, type MemberRef, memberPageQuery, toMemberPage } from "./group-members";
 import { selectGroupQuery, type StoredGroup, toStoredGroup } from "./group-reads";
+import { addedGroupIds, leaveGroupsDelete, leaveGroupsStatements, nestingPreconditions } from "./group-nesting";
+import { explainMembers } from "./group-write-errors";
 
 /** The most members one request may name (add, remove or replace): a documented bound. */
 export const MAX_MEMBERS_PER_REQUEST = 10_000;
@@ -28,7 +30,15 @@ const EVENT_MEMBER_IDS = 1000;
 
 /** Member ids deduplicated once, here: the counts and existence checks below rely on it. */
 function uniqueMembers(changes: MemberChanges): MemberChanges {
-  return { clear: changes.clear, add: [...new Set(changes.add)], remove: [...new Set(changes.remove)] };
+  const unique: MemberChanges = { clear: changes.clear, add: [...new Set(changes.add)], remove: [...new Set(changes.remove)] };
+  if (changes.displays) unique.displays = changes.displays;
+  return unique;
+}
+
+/** The display the client sent for an added member, cut like every member display (group-members.ts). */
+function sentDisplay(changes: MemberChanges, memberId: string): string | null {
+  const sent = changes.displays?.get(memberId);
+  return sent === undefined ? null : Array.from(sent).slice(0, MEMBER_DISPLAY_CHARS).join("");
 }
 
 export function changesMembers(changes: MemberChanges): boolean {
@@ -51,12 +61,20 @@ function checkMemberBound(changes: MemberChanges): void {
   }
 }
 
-/** Every added id must be a user of this tenant: one guard per chunk, in the write's batch. */
+/**
+ * Every added id must be a user or a group of this tenant (RFC 7643 §4.2; ids are UUIDs the
+ * server made, so no id is both): one guard in the write's batch, the ids bound as one JSON
+ * parameter however many (each a primary-key probe of users, then of groups).
+ */
 function membersExist(tenantId: string, ids: string[]): Precondition[] {
-  return chunk(ids, rowsPerStatement(1, 2)).map((ids) => ({
-    kind: "membersExist" as const,
-    holds: sql`(SELECT count(*) FROM ${users} WHERE ${users.tenantId} = ${tenantId} AND ${inArray(users.id, ids)}) = ${ids.length}`,
-  }));
+  if (ids.length === 0) return [];
+  const known = sql`EXISTS (SELECT 1 FROM ${users} WHERE ${qualified(users.tenantId)} = ${tenantId} AND ${qualified(users.id)} = "named"."value") OR EXISTS (SELECT 1 FROM ${groups} WHERE ${qualified(groups.tenantId)} = ${tenantId} AND ${qualified(groups.id)} = "named"."value")`;
+  return [{ kind: "membersExist", holds: sql`(SELECT count(*) FROM json_each(${JSON.stringify(ids)}) AS "named" WHERE ${known}) = ${ids.length}` }];
+}
+
+/** The guards of adding `ids` to group `groupId`: they exist, and nesting stays acyclic and bounded. */
+function addedMembersValid(tenantId: string, groupId: string, ids: string[]): Precondition[] {
+  return [...membersExist(tenantId, ids), ...nestingPreconditions(tenantId, groupId, ids)];
 }
 
 /**
@@ -77,16 +95,31 @@ function memberStatements(db: Database, tenantId: string, groupId: string, chang
       db.delete(groupMembers).where(and(ofGroup, inArray(groupMembers.memberId, ids))),
     );
   }
+  // Per row: tenant, group, member and the sent display; the type is a literal, corrected below.
+  // A member already there keeps the display it was added with.
   for (const ids of chunk(changes.add, rowsPerStatement(4))) {
     statements.push(
       db.update(groups).set({ memberCount: sql`${groups.memberCount} + ${ids.length} - ${present(ids)}` }).where(group),
       db
         .insert(groupMembers)
-        .values(ids.map((memberId) => ({ tenantId, groupId, memberId, memberType: "User" as const })))
+        .values(ids.map((memberId) => ({ tenantId, groupId, memberId, memberType: sql<"User">`'User'`, display: sentDisplay(changes, memberId) })))
         .onConflictDoNothing(),
     );
   }
+  if (changes.add.length > 0) statements.push(markMemberGroups(db, tenantId, groupId, changes.add));
   return statements;
+}
+
+/**
+ * Added members that are groups of the tenant get `member_type` 'Group' (nested groups,
+ * storage/group-nesting.ts): one statement whatever the number of ids (one JSON parameter).
+ */
+function markMemberGroups(db: Database, tenantId: string, groupId: string, added: string[]) {
+  const addedGroups = addedGroupIds(tenantId, JSON.stringify(added));
+  return db
+    .update(groupMembers)
+    .set({ memberType: "Group" })
+    .where(and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.groupId, groupId), sql`${groupMembers.memberId} IN (${addedGroups})`));
 }
 
 interface EffectiveChange {
@@ -122,50 +155,9 @@ function effectiveMemberChange(tenantId: string, groupId: string, changes: Membe
   };
 }
 
-function isDisplayNameConflict(error: unknown): boolean {
-  return matchErrorChain(error, /UNIQUE constraint failed: groups\.tenant_id, groups\.display_name_key/) !== undefined;
-}
-
-function translateWriteError(error: unknown): unknown {
-  if (isDisplayNameConflict(error)) {
-    return scimErrors.uniqueness("A group with this displayName already exists (displayName is case-insensitive).");
-  }
-  if (error instanceof PreconditionFailed && error.kind === "membersExist") {
-    return scimErrors.invalidValue("Every member must be an existing user of this tenant; nothing was applied.");
-  }
-  if (error instanceof PreconditionFailed && error.kind === "noAccountConflict") {
-    return scimErrors.uniqueness("The application already has a group with this displayName, and this tenant does not link existing groups.");
-  }
-  return error;
-}
-
-/** Names the first member id that is not a user of this tenant, for a precise 400 detail. */
-async function findUnknownMember(tdb: TenantDb, ids: string[]): Promise<string | undefined> {
-  for (const part of chunk([...new Set(ids)], rowsPerStatement(1, 1))) {
-    const { results } = await tdb.read([
-      tdb.db.select({ id: users.id }).from(users).where(and(eq(users.tenantId, tdb.tenantId), inArray(users.id, part))),
-    ] as const);
-    const known = new Set(results[0].map((r) => r.id));
-    const unknown = part.find((id) => !known.has(id));
-    if (unknown !== undefined) return unknown;
-  }
-  return undefined;
-}
-
-async function explainMembers(tdb: TenantDb, error: unknown, ids: string[]): Promise<unknown> {
-  const translated = translateWriteError(error);
-  if (error instanceof PreconditionFailed && error.kind === "membersExist") {
-    const unknown = await findUnknownMember(tdb, ids);
-    if (unknown !== undefined) {
-      return scimErrors.invalidValue(`Member '${unknown}' is not a user of this tenant; nothing was applied.`);
-    }
-  }
-  return translated;
-}
-
-export async function createGroup(tdb: TenantDb, doc: ScimDocument, memberIds: string[]): Promise<StoredGroup> {
+export async function createGroup(tdb: TenantDb, doc: ScimDocument, memberIds: string[], displays?: Map<string, string>): Promise<StoredGroup> {
   const { db, tenantId } = tdb;
-  const changes = uniqueMembers({ clear: false, add: memberIds, remove: [] });
+  const changes = uniqueMembers({ clear: false, add: memberIds, remove: [], ...(displays ? { displays } : {}) });
   checkMemberBound(changes);
   const id = crypto.randomUUID();
   const now = new Date().toISOString();
@@ -205,7 +197,7 @@ export async function createGroup(tdb: TenantDb, doc: ScimDocument, memberIds: s
         ...memberStatements(db, tenantId, id, changes),
       ],
       [
-        ...membersExist(tenantId, changes.add),
+        ...addedMembersValid(tenantId, id, changes.add),
         { kind: "noAccountConflict", holds: sql`NOT (${linkingOff} AND ${anyCandidate(appGroups, candidates)})` },
       ],
       { id, includeMembers: true },
@@ -350,13 +342,19 @@ function planGroupUpdate(tdb: TenantDb, update: GroupUpdate): { statements: Batc
   statements.push(...memberStatements(db, tenantId, id, members));
   const preconditions: Precondition[] = [
     { kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${groups} WHERE ${current}${versionMatches})` },
-    ...membersExist(tenantId, members.add),
+    ...addedMembersValid(tenantId, id, members.add),
   ];
   return { statements, preconditions, added: members.add };
 }
 
+/**
+ * Deletes a group and its memberships in one round trip. A group that is itself a member
+ * leaves its parents first (leaveGroupsStatements: each parent's version moves and gets a
+ * `group.members_changed` with `removed: [id]`, events for the first MEMBER_LEFT_EVENTS).
+ */
 export async function deleteGroup(tdb: TenantDb, id: string, expectedVersion?: number): Promise<void> {
   const { db, tenantId } = tdb;
+  const now = new Date().toISOString();
   const current = and(eq(groups.tenantId, tenantId), eq(groups.id, id));
   const versionMatches = expectedVersion === undefined ? sql`` : sql` AND ${groups.version} = ${expectedVersion}`;
   await tdb.write(
@@ -364,11 +362,13 @@ export async function deleteGroup(tdb: TenantDb, id: string, expectedVersion?: n
       // Its members lose the group's role: before the memberships go.
       membershipRolesChangedInsert(db, tenantId, id, { clear: true, add: [], remove: [] }, new Date().toISOString()),
       db.delete(groupMembers).where(and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.groupId, id))),
+      ...leaveGroupsStatements(db, tenantId, id, now),
+      leaveGroupsDelete(db, tenantId, id),
       db.update(appGroups).set({ groupId: null, linkedAt: null }).where(and(eq(appGroups.tenantId, tenantId), eq(appGroups.groupId, id))),
       db.update(tenants).set({ groupCount: sql`${tenants.groupCount} - 1` }).where(eq(tenants.id, tenantId)),
       uncountFromBlock(db, "Group", tenantId, id),
       db.delete(groups).where(current),
-      db.insert(events).values({ tenantId, type: "group.deleted", resourceType: "Group", resourceId: id, at: new Date().toISOString() }),
+      db.insert(events).values({ tenantId, type: "group.deleted", resourceType: "Group", resourceId: id, at: now }),
     ] as const,
     [{ kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${groups} WHERE ${current}${versionMatches})` }],
   );

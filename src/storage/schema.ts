@@ -242,12 +242,16 @@ export const groupMembers = sqliteTable(
     groupId: text("group_id").notNull(),
     memberId: text("member_id").notNull(),
     memberType: text("member_type", { enum: ["User", "Group"] }).notNull().default("User"),
+    /** The `display` the client sent when it added the member (migration 0014), cut to 1,024 characters. */
+    display: text("display"),
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.groupId, t.memberId] }),
     // Covering (group_id included): a user's groups are read from this index alone. Without
     // group_id SQLite prefers the covering primary key and walks the tenant's memberships.
     index("group_members_member").on(t.tenantId, t.memberId, t.groupId),
+    // Nested groups (migration 0014): a group's subgroups without walking its user members.
+    index("group_members_subgroups").on(t.tenantId, t.groupId, t.memberId).where(sql`${t.memberType} = 'Group'`),
   ],
 );
 
@@ -426,4 +430,8 @@ export const writeGuard = sqliteTable("write_guard", {
   membersExist: integer("members_exist").notNull(),
   /** A strict tenant's catalog knows every role and entitlement value written (0013). */
   rolesKnown: integer("roles_known").notNull().default(1),
+  /** No added member group is the group itself or one of its ancestors (migration 0014). */
+  noCycle: integer("no_cycle").notNull().default(1),
+  /** The nesting stays within its bounds of depth and walk size (storage/group-nesting.ts). */
+  nestingBounded: integer("nesting_bounded").notNull().default(1),
 });

@@ -22,7 +22,7 @@ type Queries = readonly [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]];
 
 /** A write's precondition other than the token: it holds when `holds` is true. */
 export interface Precondition {
-  kind: "resourceCurrent" | "noAccountConflict" | "membersExist" | "rolesKnown";
+  kind: "resourceCurrent" | "noAccountConflict" | "membersExist" | "rolesKnown" | "noCycle" | "nestingBounded";
   holds: SQL;
 }
 
@@ -47,6 +47,8 @@ const GUARD_COLUMNS = {
   noAccountConflict: "no_account_conflict",
   membersExist: "members_exist",
   rolesKnown: "roles_known",
+  noCycle: "no_cycle",
+  nestingBounded: "nesting_bounded",
 } as const;
 type GuardKind = keyof typeof GUARD_COLUMNS;
 
@@ -127,6 +129,8 @@ export class TenantDb {
       noAccountConflict: value("noAccountConflict"),
       membersExist: value("membersExist"),
       rolesKnown: value("rolesKnown"),
+      noCycle: value("noCycle"),
+      nestingBounded: value("nestingBounded"),
     };
     // (SELECT 1) is a one-row source: the guard row exists exactly when `holds` is false.
     return this.db.insert(writeGuard).select(this.db.select(row).from(sql`(SELECT 1)`).where(sql`NOT (${holds})`));

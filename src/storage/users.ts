@@ -6,7 +6,8 @@ import { and, eq, getTableColumns, inArray, type SQL, sql } from "drizzle-orm";
 import { ScimError, scimErrors } from "../scim/errors";
 import { type ScimDocument, uniquenessKey } from "../scim/schema";
 import type { Database } from "./database";
-import { appAccounts, events, groupMembers, groups, tenants, userEmails, users } from "./schema";
+import { appAccounts, events, groups, tenants, userEmails, users } from "./schema";
+import { directGroupCount, leaveGroupsDelete, leaveGroupsStatements, MEMBER_LEFT_EVENTS, memberGroupsWalk } from "./group-nesting";
 import { countInBlock, uncountFromBlock } from "./seq-blocks";
 import { chunk, rowsPerStatement } from "./chunk";
 import { accountCandidates, anyCandidate, onlyCandidate, userLinkKeys } from "./linking";
@@ -21,6 +22,8 @@ import { explainUnknownRoles, rolesKnownPreconditions } from "./role-validation"
 export interface GroupRef {
   value: string;
   display: string;
+  /** RFC 7643 §4.1.2: "direct", or "indirect" through nested groups. */
+  type: "direct" | "indirect";
 }
 
 export interface StoredUser {
@@ -46,12 +49,15 @@ export const USER_GROUPS_LISTED = 100;
 const USER_GROUP_DISPLAY_CHARS = 48;
 
 /**
- * The user's groups as JSON, computed per returned row through group_members_member, in its
- * order (group id), so the LIMIT stops the walk: a user in 100,000 groups reads 100 of them.
- * CROSS JOIN fixes the join order in SQLite: the member index drives, never a walk of the
- * tenant's memberships by primary key.
+ * The user's groups as JSON, computed per returned row: its first USER_GROUPS_LISTED direct
+ * groups by group id (the member index drives, so the LIMIT stops the walk: a user in 100,000
+ * groups reads 100 of them), then the groups those are in, walked upward in the same
+ * statement (storage/group-nesting.ts: at most MAX_NESTING_DEPTH levels and
+ * NESTING_WALK_ROWS rows). Direct groups come first, then indirect ones, each by group id,
+ * USER_GROUPS_LISTED in all. CROSS JOIN fixes the join order: the walk drives, each group a
+ * primary-key SEARCH.
  */
-const groupsJson = sql<string>`(SELECT json_group_array(json_object('value', "listed"."id", 'display', "listed"."display")) FROM (SELECT ${qualified(groups.id)} AS "id", substr(${qualified(groups.displayName)}, 1, ${sql.raw(String(USER_GROUP_DISPLAY_CHARS))}) AS "display" FROM ${groupMembers} CROSS JOIN ${groups} ON ${qualified(groups.tenantId)} = ${qualified(groupMembers.tenantId)} AND ${qualified(groups.id)} = ${qualified(groupMembers.groupId)} WHERE ${qualified(groupMembers.tenantId)} = ${qualified(users.tenantId)} AND ${qualified(groupMembers.memberId)} = ${qualified(users.id)} ORDER BY ${qualified(groupMembers.groupId)} LIMIT ${sql.raw(String(USER_GROUPS_LISTED))}) AS "listed")`;
+const groupsJson = sql<string>`(SELECT json_group_array(json_object('value', "listed"."id", 'display', "listed"."display", 'type', "listed"."type")) FROM (SELECT "walk"."id" AS "id", substr("member_group"."display_name", 1, ${sql.raw(String(USER_GROUP_DISPLAY_CHARS))}) AS "display", CASE WHEN "walk"."depth" = 1 THEN 'direct' ELSE 'indirect' END AS "type" FROM (${memberGroupsWalk(qualified(users.tenantId), qualified(users.id), USER_GROUPS_LISTED)}) AS "walk" CROSS JOIN ${groups} AS "member_group" ON "member_group"."tenant_id" = ${qualified(users.tenantId)} AND "member_group"."id" = "walk"."id" ORDER BY "walk"."depth" > 1, "walk"."id" LIMIT ${sql.raw(String(USER_GROUPS_LISTED))}) AS "listed")`;
 
 const { tenantId: _tenant, seq: _seq, userName: _userName, userNameKey: _key, externalId: _externalId, displayName: _displayName, roleValues: _roleValues, ...userFields } =
   getTableColumns(users);
@@ -304,65 +310,29 @@ export async function replaceUser(tdb: TenantDb, change: Replacement, includeGro
 }
 
 /**
- * A deleted user leaves every group it was in, and each of those groups really changed: its
- * version and lastModified move (an IdP's If-None-Match must not answer 304 for a group that
- * lost a member) and the operator's feed gets a `group.members_changed` per group. One UPDATE
- * bumps every group however many there are; events are written for the first
- * DELETED_USER_GROUP_EVENTS groups (by group id), and `user.deleted` carries how many groups
- * the user left, so a feed reader knows when it saw only part of them.
+ * Deletes a user and its memberships in one round trip. Throws PreconditionFailed when absent.
+ * Each group it leaves changed (leaveGroupsStatements: versions, events for the first
+ * MEMBER_LEFT_EVENTS), and `user.deleted` carries how many groups the user left, so a feed
+ * reader knows when it saw only part of them. Groups it was in only indirectly did not change.
  */
-export const DELETED_USER_GROUP_EVENTS = 1000;
-
-/** Deletes a user and its memberships in one round trip. Throws PreconditionFailed when absent. */
 export async function deleteUser(tdb: TenantDb, id: string, expectedVersion?: number): Promise<void> {
   const { db, tenantId } = tdb;
   const now = new Date().toISOString();
   const current = and(eq(users.tenantId, tenantId), eq(users.id, id));
   const versionMatches = expectedVersion === undefined ? sql`` : sql` AND ${users.version} = ${expectedVersion}`;
-  const memberships = and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.memberId, id));
-  const groupEvent = {
-    seq: sql<number>`NULL`.as("seq"),
-    tenantId: sql<string>`${tenantId}`.as("tenant_id"),
-    type: sql<string>`'group.members_changed'`.as("type"),
-    resourceType: sql<string>`'Group'`.as("resource_type"),
-    resourceId: sql<string>`${groupMembers.groupId}`.as("resource_id"),
-    at: sql<string>`${now}`.as("at"),
-    data: sql<string>`json_object('replacedAll', json('false'), 'added', json('[]'), 'removed', json_array(${id}))`.as("data"),
-    // Not yet handed to the webhook queue (src/webhooks/).
-    enqueuedAt: sql<string | null>`NULL`.as("enqueued_at"),
-  };
-  const groupsLeft = sql`(SELECT count(*) FROM ${groupMembers} WHERE ${memberships})`;
   await tdb.write(
     [
       // Everything that reads the memberships comes before they are deleted.
-      db
-        .update(groups)
-        .set({ memberCount: sql`${groups.memberCount} - 1`, version: sql`${groups.version} + 1`, lastModified: now })
-        .where(
-          and(
-            eq(groups.tenantId, tenantId),
-            sql`${groups.id} IN (SELECT ${groupMembers.groupId} FROM ${groupMembers} WHERE ${memberships})`,
-          ),
-        ),
       db.insert(events).values({
         tenantId,
         type: "user.deleted",
         resourceType: "User",
         resourceId: id,
         at: now,
-        data: sql`json_object('groupsLeft', ${groupsLeft})`,
+        data: sql`json_object('groupsLeft', ${directGroupCount(tenantId, id)})`,
       }),
-      db
-        .insert(events)
-        .select(
-          db
-            .select(groupEvent)
-            .from(groupMembers)
-            .where(memberships)
-            .orderBy(groupMembers.groupId)
-            .limit(DELETED_USER_GROUP_EVENTS),
-        ),
-      db.delete(groupMembers).where(memberships),
+      ...leaveGroupsStatements(db, tenantId, id, now),
+      leaveGroupsDelete(db, tenantId, id),
       db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, id))),
       db
         .update(appAccounts)
@@ -382,6 +352,9 @@ export async function deleteUser(tdb: TenantDb, id: string, expectedVersion?: nu
     [{ kind: "resourceCurrent", holds: sql`EXISTS (SELECT 1 FROM ${users} WHERE ${current}${versionMatches})` }],
   );
 }
+
+/** Kept for callers and tests that name it: the bound now lives with the nesting code. */
+export const DELETED_USER_GROUP_EVENTS = MEMBER_LEFT_EVENTS;
 
 export async function userExists(tdb: TenantDb, id: string): Promise<boolean> {
   const { results } = await tdb.read([

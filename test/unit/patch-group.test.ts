@@ -45,7 +45,12 @@ describe("Okta group push", () => {
     expect(out.doc, show(body)).toEqual({ ...storedGroup(), displayName: "Engineering Team" });
     expect(out.changed).toBe(true);
     expect(out.members, show(body)).toEqual(
-      changes({ add: ["23a35c27-23d3-4c03-b4c5-6443c09e7173"], remove: ["89bb1940-b905-4575-9e7f-6f887cfb368e"] }),
+      changes({
+        add: ["23a35c27-23d3-4c03-b4c5-6443c09e7173"],
+        remove: ["89bb1940-b905-4575-9e7f-6f887cfb368e"],
+        // Kept for the member's display (shown when the user has no displayName of its own).
+        displays: new Map([["23a35c27-23d3-4c03-b4c5-6443c09e7173", "test.user@okta.local"]]),
+      }),
     );
   });
 
@@ -62,7 +67,7 @@ describe("Okta group push", () => {
 
   it("replaces all members with replace path members", () => {
     const body = request({ op: "replace", path: "members", value: [{ value: "u1", display: "One" }, { value: "u2" }] });
-    expect(applied(body).members, show(body)).toEqual(changes({ clear: true, add: ["u1", "u2"] }));
+    expect(applied(body).members, show(body)).toEqual(changes({ clear: true, add: ["u1", "u2"], displays: new Map([["u1", "One"]]) }));
   });
 
   it("empties the group with replace members []", () => {

@@ -35,7 +35,8 @@ export function renderGroup(c: Ctx, group: StoredGroup, query: ProjectionQuery):
       value: m.value,
       ...(m.display !== null ? { display: m.display } : {}),
       type: m.type,
-      $ref: locationOf(baseUrl, "User", m.value),
+      // A nested group's $ref is /Groups/{id} (RFC 7643 §4.2).
+      $ref: locationOf(baseUrl, m.type, m.value),
     }));
   }
   return renderResource("Group", group, baseUrl, derived, projectionOf(query));

@@ -54,18 +54,22 @@ function settled<T>(c: Ctx, outcome: Outcome<T>): T {
 }
 
 /** Splits a validated Group body into its document and member ids (members live in their own table). */
-function splitMembers(doc: ScimDocument): { doc: ScimDocument; memberIds: string[] } {
+/**
+ * A member's `type` is not trusted: clients often omit it (SCIM-SDK#419), so storage reads
+ * whether each id is a user or a group of the tenant (nested groups, storage/group-nesting.ts).
+ */
+function splitMembers(doc: ScimDocument): { doc: ScimDocument; memberIds: string[]; displays: Map<string, string> } {
   const { members, ...rest } = doc;
   const list = Array.isArray(members) ? members : [];
+  // What the client sent as `display`, shown for a user member without a displayName of its own.
+  const displays = new Map<string, string>();
   const memberIds = list.map((m) => {
-    const member = m as { value?: unknown; type?: unknown };
-    if (typeof member.value !== "string") throw scimErrors.invalidValue("Every member needs a string 'value' (a user id).");
-    if (typeof member.type === "string" && member.type.toLowerCase() === "group") {
-      throw scimErrors.invalidValue(`Member '${member.value}' is a group; nested groups are not supported.`);
-    }
+    const member = m as { value?: unknown; display?: unknown };
+    if (typeof member.value !== "string") throw scimErrors.invalidValue("Every member needs a string 'value' (a user or group id).");
+    if (typeof member.display === "string" && member.display !== "") displays.set(member.value, member.display);
     return member.value;
   });
-  return { doc: rest, memberIds };
+  return { doc: rest, memberIds, displays };
 }
 
 function single(c: Ctx, group: StoredGroup, status: number, query: ProjectionQuery) {
@@ -101,7 +105,7 @@ async function list(c: Ctx, query: ListQuery): Promise<ResourcePage> {
 }
 
 /** Parses a POST/PUT body into the group's document and member ids, as every way of writing a group does. */
-function groupDocument(body: unknown): { doc: ScimDocument; memberIds: string[] } {
+function groupDocument(body: unknown): ReturnType<typeof splitMembers> {
   return splitMembers(unwrap(parseResource(RESOURCE, body)));
 }
 
@@ -114,13 +118,13 @@ export const groupOperations: ResourceOperations = {
     return single(c, group, 200, projection);
   },
   async create(c, { body, projection }) {
-    const { doc, memberIds } = groupDocument(body);
-    const group = settled(c, await coordinator(c).createGroup(writeAuth(c, 201), doc, memberIds));
+    const { doc, memberIds, displays } = groupDocument(body);
+    const group = settled(c, await coordinator(c).createGroup(writeAuth(c, 201), doc, memberIds, displays));
     return single(c, group, 201, projection ?? NO_PROJECTION);
   },
   async replace(c, id, { body, ifMatch, projection }) {
-    const { doc, memberIds } = groupDocument(body);
-    const outcome = await coordinator(c).replaceGroup(writeAuth(c, 200), id, doc, memberIds, ifMatch);
+    const { doc, memberIds, displays } = groupDocument(body);
+    const outcome = await coordinator(c).replaceGroup(writeAuth(c, 200), id, doc, memberIds, displays, ifMatch);
     return single(c, settled(c, outcome), 200, projection ?? NO_PROJECTION);
   },
   async patch(c, id, { body, ifMatch, projection }) {

@@ -28,7 +28,7 @@ export function foldMemberOperation(changes: MemberChanges, op: PatchOperation):
   }
   switch (op.op) {
     case "add":
-      addMembers(changes, memberIds(op.value));
+      addMembers(changes, memberIds(op.value, changes));
       return;
     case "remove":
       // RFC 7644 §3.5.2.2: no value removes every member. Entra ID's value array removes only
@@ -39,7 +39,7 @@ export function foldMemberOperation(changes: MemberChanges, op: PatchOperation):
     case "replace":
       // RFC 7644 §3.5.2.3: a multi-valued attribute without a filter is replaced whole.
       clearMembers(changes);
-      addMembers(changes, memberIds(op.value));
+      addMembers(changes, memberIds(op.value, changes));
       return;
   }
 }
@@ -83,8 +83,11 @@ function removeMembers(changes: MemberChanges, ids: string[]): void {
 /** Sub-attributes a member object may carry besides `value` (RFC 7643 §4.2; Entra sends `"$ref": null`). */
 const OPTIONAL_STRINGS = ["$ref", "display", "type"];
 
-/** Member ids of a value: an array of `{value}` objects (a lone object is accepted too). */
-function memberIds(value: unknown): string[] {
+/**
+ * Member ids of a value: an array of `{value}` objects (a lone object is accepted too). With
+ * `sent`, each member's `display` is kept there (Okta sends it on group push).
+ */
+export function memberIds(value: unknown, sent?: { displays?: Map<string, string> }): string[] {
   if (value === undefined || value === null) return [];
   const items = Array.isArray(value) ? value : [value];
   const ids: string[] = [];
@@ -107,6 +110,8 @@ function memberIds(value: unknown): string[] {
         throw scimErrors.invalidValue(`"${label}.${name}" must be a string.`);
       }
     }
+    const display = read("display");
+    if (sent && typeof display === "string" && display !== "") (sent.displays ??= new Map()).set(id, display);
     ids.push(id);
   });
   return ids;

@@ -40,6 +40,11 @@ export interface MemberChanges {
   clear: boolean;
   add: string[];
   remove: string[];
+  /**
+   * The `display` the client sent with added members, by member id: shown for a user member
+   * that has no displayName of its own (clients compare what they wrote with what they read).
+   */
+  displays?: Map<string, string>;
 }
 
 export interface PatchOutcome {

@@ -47,6 +47,15 @@ export function memberGroupsWalk(tenantId: SQL, memberId: SQL, directLimit?: num
   const direct = sql`SELECT "direct"."group_id", 1 FROM ${groupMembers} AS "direct" WHERE "direct"."tenant_id" = ${tenantId} AND "direct"."member_id" = ${memberId}`;
   const seed =
     directLimit === undefined ? direct : sql`SELECT * FROM (${direct} ORDER BY "direct"."group_id" LIMIT ${sql.raw(String(directLimit))})`;
+  return groupsWalkFrom(tenantId, seed);
+}
+
+/**
+ * The walk of memberGroupsWalk from any seed: `seed` selects (group id, 1) rows, the groups a
+ * member is directly in. Effective roles seed it with a membership a write is about to change
+ * (storage/role-sql.ts), so before/after are computed over the same bounded walk.
+ */
+export function groupsWalkFrom(tenantId: SQL, seed: SQL): SQL {
   return sql`WITH RECURSIVE "reach"("id", "depth") AS (${seed} UNION SELECT "parent"."group_id", "reach"."depth" + 1 FROM "reach" CROSS JOIN ${groupMembers} AS "parent" ON "parent"."tenant_id" = ${tenantId} AND "parent"."member_id" = "reach"."id" WHERE "reach"."depth" < ${DEPTH} LIMIT ${WALK_LIMIT}) SELECT "id", min("depth") AS "depth" FROM "reach" GROUP BY "id"`;
 }
 

@@ -8,6 +8,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "./database";
 import { qualified } from "./qualified";
+import { groupsWalkFrom } from "./group-nesting";
 import { ALL_TENANTS } from "./roles";
 import { catalogRoles, events, groupMembers, groups, users } from "./schema";
 
@@ -36,19 +37,24 @@ export function resolveRoleSql(tenantId: string, value: SQL): SQL {
 export type GroupOverride = { groupId: string; role: string | null } | { groupId: string; isMember: SQL };
 
 /**
- * The one place a user's group roles come from: the groups the user is a member of, with their
- * role. Direct memberships today; nested groups would add indirect ones here.
+ * The one place a user's group roles come from: every group the user is in, directly or
+ * through nested groups (issue 13), with its role, over the bounded walk of group-nesting.ts
+ * (MAX_NESTING_DEPTH levels, NESTING_WALK_ROWS memberships). An override evaluates a change
+ * before it is written: a group's new role, or the user's direct membership of one group as
+ * the change leaves it (that group's own parents are then walked too).
  */
 export function groupRolesForUsers(tenantId: string, userId: SQL, override?: GroupOverride): SQL {
   const role =
     override && "role" in override
       ? sql`CASE WHEN ${qualified(groups.id)} = ${override.groupId} THEN ${override.role} ELSE ${qualified(groups.role)} END`
       : qualified(groups.role);
-  // CROSS JOIN: the member index drives (see storage/users.ts groupsJson).
-  const direct = sql`SELECT ${qualified(groups.id)} AS "group_id", ${role} AS "role" FROM ${groupMembers} CROSS JOIN ${groups} ON ${qualified(groups.tenantId)} = ${qualified(groupMembers.tenantId)} AND ${qualified(groups.id)} = ${qualified(groupMembers.groupId)} WHERE ${qualified(groupMembers.tenantId)} = ${tenantId} AND ${qualified(groupMembers.memberId)} = ${userId}`;
-  if (!override || !("isMember" in override)) return direct;
-  // The group's stored membership of this user is replaced by the one the change leaves.
-  return sql`${direct} AND ${qualified(groupMembers.groupId)} <> ${override.groupId} UNION ALL SELECT ${qualified(groups.id)}, ${qualified(groups.role)} FROM ${groups} WHERE ${qualified(groups.tenantId)} = ${tenantId} AND ${qualified(groups.id)} = ${override.groupId} AND ${override.isMember}`;
+  const direct = sql`SELECT "direct"."group_id", 1 FROM ${groupMembers} AS "direct" WHERE "direct"."tenant_id" = ${tenantId} AND "direct"."member_id" = ${userId}`;
+  const seed =
+    override && "isMember" in override
+      ? sql`${direct} AND "direct"."group_id" <> ${override.groupId} UNION SELECT ${override.groupId}, 1 WHERE ${override.isMember}`
+      : direct;
+  // CROSS JOIN: the walk drives, each group found by primary key (see storage/users.ts groupsJson).
+  return sql`SELECT ${qualified(groups.id)} AS "group_id", ${role} AS "role" FROM (${groupsWalkFrom(sql`${tenantId}`, seed)}) AS "walk" CROSS JOIN ${groups} ON ${qualified(groups.tenantId)} = ${tenantId} AND ${qualified(groups.id)} = "walk"."id"`;
 }
 
 /** Per group (at most GROUP_ROLE_SOURCES) `[{groupId, role}]`, as JSON text, for a read. */

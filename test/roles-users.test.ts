@@ -343,6 +343,27 @@ describe("effective roles", () => {
     expect(await since(seen)).toEqual([[a.id, { before: ["member"], after: [], cause: cause(group.id) }]]);
   });
 
+  it("follow nested groups: a user in a group inside a group with a role has that role (issue 13)", async () => {
+    const tenant = await createTenant();
+    const user = await createUser(tenant, {});
+    const post = async (displayName: string, members: { value: string }[]) =>
+      bodyOf<{ id: string }>(await scim(tenant, "/Groups", { method: "POST", json: { schemas: [GROUP], displayName, members } }));
+    const inner = await post("Inner", [{ value: user.id }]);
+    const outer = await post("Outer", [{ value: inner.id }]);
+    expect((await rolesOf(tenant, user.id)).effective).toEqual([]);
+    await admin(`/tenants/${tenant.id}/groups/${outer.id}`, { method: "PATCH", json: { role: "member" } });
+    expect(await rolesOf(tenant, user.id)).toMatchObject({ effective: ["member"], sources: [{ roleId: "member", from: "group", groupId: outer.id }] });
+    // Leaving the inner group leaves the outer one's role too, and that change names the user: an event.
+    const seen = (await roleEvents(tenant)).length;
+    const removed = await scim(tenant, `/Groups/${inner.id}`, {
+      method: "PATCH",
+      json: { schemas: [PATCH_OP], Operations: [{ op: "remove", path: `members[value eq "${user.id}"]` }] },
+    });
+    expect(removed.status).toBe(204);
+    expect((await rolesOf(tenant, user.id)).effective).toEqual([]);
+    expect((await roleEvents(tenant)).slice(seen).map((e) => [e.resourceId, e.data?.after])).toEqual([[user.id, []]]);
+  });
+
   it("a group without a role changes nobody's roles", async () => {
     const tenant = await createTenant();
     const user = await createUser(tenant, {});

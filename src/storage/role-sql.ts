@@ -131,7 +131,8 @@ export function groupRoleRolesChangedInsert(db: Database, tenantId: string, grou
  * members, a PATCH or PUT of members, a group delete): the named ids, and for a replace of all
  * members (or a delete) every current member. Evaluated before the member statements, with
  * the membership each user has once they ran (adds run after removes, storage/groups.ts), in
- * one INSERT … SELECT; nothing to do when the group has no role. Inactive users never change.
+ * one INSERT … SELECT; nothing to do when neither the group nor a group it is nested in has a
+ * role. Inactive users never change.
  */
 export function membershipRolesChangedInsert(
   db: Database,
@@ -154,7 +155,9 @@ export function membershipRolesChangedInsert(
   const affected = changes.clear
     ? sql`${named} UNION SELECT "am"."member_id" FROM ${groupMembers} AS "am" WHERE "am"."tenant_id" = ${tenantId} AND "am"."group_id" = ${groupId}`
     : named;
-  const hasRole = sql`EXISTS (SELECT 1 FROM ${groups} AS "rg" WHERE "rg"."tenant_id" = ${tenantId} AND "rg"."id" = ${groupId} AND "rg"."role" IS NOT NULL)`;
+  // The group or a group it is nested in (whose role its members inherit) has a role.
+  const withAncestors = groupsWalkFrom(sql`${tenantId}`, sql`SELECT ${groupId}, 1`);
+  const hasRole = sql`EXISTS (SELECT 1 FROM (${withAncestors}) AS "up" CROSS JOIN ${groups} AS "rg" ON "rg"."tenant_id" = ${tenantId} AND "rg"."id" = "up"."id" WHERE "rg"."role" IS NOT NULL)`;
   const changesSql = sql`SELECT ${qualified(users.id)} AS "user_id", ${before} AS "before", ${after} AS "after" FROM ${users} WHERE ${qualified(users.tenantId)} = ${tenantId} AND ${qualified(users.id)} IN (${affected}) AND ${qualified(users.active)} = 1 AND ${hasRole}`;
   const cause = sql`json_object('kind', 'group.members', 'groupId', ${groupId})`;
   return db.insert(events).select(rolesChangedRows(tenantId, sql`"change"."user_id"`, changesSql, now, cause));

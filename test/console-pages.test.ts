@@ -85,7 +85,12 @@ describe("console users", () => {
     const tenant = await createTenant();
     const ana = await createUser(tenant, "ana@users.example", { displayName: "Ana Ruiz", userType: "Employee", roles: [{ value: "billing" }], emails: [{ value: "ana.ruiz@corp.example", type: "work", primary: true }] });
     await createUser(tenant, "bo@users.example", { displayName: "Bo Chen", active: false });
+    // A tenant role for `billing`, and one for the group: the console shows effective roles.
+    expect((await admin(`/tenants/${tenant.id}/roles/billing`, { method: "PUT", json: { displayName: "Billing" } })).status).toBe(201);
+    expect((await admin(`/tenants/${tenant.id}/roles/finance-reader`, { method: "PUT", json: { displayName: "Finance reader" } })).status).toBe(201);
     const group = await scim(tenant, "/Groups", { method: "POST", json: { schemas: [GROUP], displayName: "Finance", members: [{ value: ana }] } });
+    const groupId = (await bodyOf<{ id: string }>(group)).id;
+    expect((await admin(`/tenants/${tenant.id}/groups/${groupId}`, { method: "PATCH", json: { role: "finance-reader" } })).status).toBe(200);
     expect(group.status).toBe(201);
     const cookie = await signIn(tenant);
     const base = `/console/${tenant.id}/users`;
@@ -94,7 +99,8 @@ describe("console users", () => {
     expect(byEmail).toContain("ana@users.example");
     expect(byEmail).not.toContain("bo@users.example");
     expect(byEmail).toContain("Finance");
-    expect(byEmail).toContain("userType: Employee, billing");
+    // Effective roles (its own and its group's), then the value no catalog role matches.
+    expect(byEmail).toContain("billing, finance-reader, Employee (not in the role catalog)");
     expect(byEmail).not.toContain("other-role");
     expect(byEmail).not.toContain("Contractor");
 

@@ -7,6 +7,10 @@
 import { and, desc, eq, gt, gte, inArray, lt, sql } from "drizzle-orm";
 import { type AuthFailureSummary, authFailureSummary } from "./auth-failures";
 import type { Database } from "./database";
+import { groupRoleSourcesJson, groupRoleValuesJson } from "./role-sql";
+import { rolesOf } from "./effective-roles";
+import { tenantRolesQuery } from "./roles";
+import type { EffectiveRoles } from "../scim/roles";
 import { qualified } from "./qualified";
 import { authFailures, groupMembers, groups, requestLog, tenants, userEmails, users } from "./schema";
 import { HEALTH_WINDOW, type TenantRow } from "./tenants";
@@ -67,10 +71,10 @@ export interface ListedUser {
   userName: string;
   displayName: string | null;
   active: boolean;
-  userType: string | null;
-  rolesJson: string | null;
   emailsJson: string | null;
   groups: { id: string; displayName: string }[];
+  /** The user's effective roles (issue 12), as the operator API's directory shows them. */
+  roles: EffectiveRoles;
 }
 
 export interface UserSearchPage {
@@ -108,7 +112,7 @@ export async function searchUsers(db: Database, tenantId: string, search: UserSe
   // an unqualified `seq = seq` would compare the inner row with itself and read another user.
   const docField = (path: "$.userType" | "$.roles" | "$.emails") =>
     sql<string | null>`(SELECT json_extract(${sql.raw("d.doc")}, ${sql.raw(`'${path}'`)}) FROM ${users} AS ${sql.raw("d")} WHERE ${sql.raw("d.tenant_id")} = ${tenantId} AND ${sql.raw("d.seq")} = ${inWindow("seq")})`;
-  const [rows, extent] = await db.batch([
+  const [rows, extent, catalogRows] = await db.batch([
     db
       .select({
         seq: window.seq,
@@ -119,20 +123,39 @@ export async function searchUsers(db: Database, tenantId: string, search: UserSe
         userType: docField("$.userType"),
         rolesJson: docField("$.roles"),
         emailsJson: docField("$.emails"),
+        groupRoleSources: groupRoleSourcesJson(tenantId, inWindow("id")),
+        groupRoleValues: groupRoleValuesJson(tenantId, inWindow("id")),
       })
       .from(window)
       .where(and(...matches))
       .orderBy(window.seq)
       .limit(search.limit),
     db.select({ last: sql<number | null>`max(${window.seq})`, walked: sql<number>`count(*)` }).from(window),
+    tenantRolesQuery(db, tenantId),
   ]);
   const walked = extent[0]?.walked ?? 0;
   const next = rows.length === search.limit ? (rows.at(-1)?.seq ?? null) : walked === USER_SEARCH_WINDOW ? (extent[0]?.last ?? null) : null;
   const groupsOf = await groupsOfUsers(db, tenantId, rows.map((r) => r.id));
   return {
-    users: rows.map((r) => ({ ...r, active: r.active === 1, groups: groupsOf.get(r.id) ?? [] })),
+    users: rows.map(({ userType, rolesJson, groupRoleSources, groupRoleValues, ...r }) => {
+      const active = r.active === 1;
+      // Only the two fields effective roles read from the document (userType and roles).
+      const doc = { userType: userType ?? undefined, roles: parsedJsonArray(rolesJson) };
+      const roles = rolesOf({ groupRoleSources, groupRoleValues, active, doc }, catalogRows);
+      return { ...r, active, groups: groupsOf.get(r.id) ?? [], roles };
+    }),
     next,
   };
+}
+
+function parsedJsonArray(text: string | null): unknown[] | undefined {
+  if (text === null) return undefined;
+  try {
+    const value = JSON.parse(text) as unknown;
+    return Array.isArray(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function groupsOfUsers(db: Database, tenantId: string, userIds: string[]): Promise<Map<string, { id: string; displayName: string }[]>> {

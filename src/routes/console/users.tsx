@@ -5,7 +5,6 @@
 import { Hono } from "hono";
 import type { FC } from "hono/jsx";
 import { z } from "zod";
-import { effectiveRoles } from "../../console/effective-roles";
 import { type ListedUser, searchUsers, USER_SEARCH_WINDOW } from "../../storage/console-reads";
 import { database } from "../../storage/database";
 import { renderPage } from "../page-layout";
@@ -47,8 +46,7 @@ function queryString(query: UsersQuery, after: number): string {
 }
 
 const UserRow: FC<{ user: ListedUser; tenantId: string }> = ({ user, tenantId }) => {
-  const roles = effectiveRoles({ userType: user.userType, roles: parsedJson(user.rolesJson) });
-  const shownRoles = [...(roles.userType ? [`userType: ${roles.userType}`] : []), ...roles.roles];
+  const shownRoles = [...user.roles.effective, ...user.roles.unknown.map((value) => `${value} (not in the role catalog)`)];
   return (
     <tr>
       <td data-label="User">

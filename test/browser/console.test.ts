@@ -161,7 +161,7 @@ describe("tenant console in Chromium", () => {
       expect(await page.locator("#log tbody tr[data-status='201']").count()).toBe(0);
       await checkAccessible(page, "log");
 
-      // Users: search by email, "not in any group", roles as stored.
+      // Users: search by email, "not in any group", roles (editor is not in the catalog, so shown as unknown).
       await nav("Users").click();
       await page.getByLabel("Name or email contains").fill("PAT@acme");
       await page.getByRole("button", { name: "Search" }).click();

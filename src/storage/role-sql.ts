@@ -158,7 +158,9 @@ export function membershipRolesChangedInsert(
   // The group or a group it is nested in (whose role its members inherit) has a role.
   const withAncestors = groupsWalkFrom(sql`${tenantId}`, sql`SELECT ${groupId}, 1`);
   const hasRole = sql`EXISTS (SELECT 1 FROM (${withAncestors}) AS "up" CROSS JOIN ${groups} AS "rg" ON "rg"."tenant_id" = ${tenantId} AND "rg"."id" = "up"."id" WHERE "rg"."role" IS NOT NULL)`;
-  const changesSql = sql`SELECT ${qualified(users.id)} AS "user_id", ${before} AS "before", ${after} AS "after" FROM ${users} WHERE ${qualified(users.tenantId)} = ${tenantId} AND ${qualified(users.id)} IN (${affected}) AND ${qualified(users.active)} = 1 AND ${hasRole}`;
+  // hasRole as a one-row gate joined first: evaluated once, and a change to a group that no
+  // role reaches reads no member at all (a WHERE term would re-walk the nesting per member).
+  const changesSql = sql`SELECT ${qualified(users.id)} AS "user_id", ${before} AS "before", ${after} AS "after" FROM (SELECT 1 WHERE ${hasRole}) AS "gate" CROSS JOIN ${users} WHERE ${qualified(users.tenantId)} = ${tenantId} AND ${qualified(users.id)} IN (${affected}) AND ${qualified(users.active)} = 1`;
   const cause = sql`json_object('kind', 'group.members', 'groupId', ${groupId})`;
   return db.insert(events).select(rolesChangedRows(tenantId, sql`"change"."user_id"`, changesSql, now, cause));
 }

@@ -20,7 +20,7 @@ import { ScimError, type ScimType } from "../scim/errors";
 import type { PatchOperation } from "../scim/patch";
 import type { ScimDocument } from "../scim/schema";
 import { type AuthFailureReason, AuthenticationRefused } from "../storage/auth-failures";
-import { database } from "../storage/database";
+import { shardDb } from "../storage/shards";
 import { isGuardFailure, type LogDraft, TenantDb } from "../storage/tenant-db";
 import type { StoredGroup } from "../storage/group-reads";
 import { createGroup } from "../storage/groups";
@@ -32,6 +32,8 @@ import { deleteGroupWrite, type MemberPatch, memberPatchOf, patchGroupWrite, pat
 export interface WriteAuth {
   tenantId: string;
   tokenHash: string;
+  /** The tenant's shard (storage/shards.ts), as the Worker resolved it. */
+  shard: string;
   log: LogDraft | undefined;
 }
 
@@ -173,7 +175,7 @@ export class TenantCoordinator extends DurableObject<Cloudflare.Env> {
   }
 
   private tenantDb(auth: WriteAuth): TenantDb {
-    const tdb = new TenantDb(database(this.env.DB), auth.tenantId, auth.tokenHash);
+    const tdb = new TenantDb(shardDb(this.env, auth.shard), auth.tenantId, auth.tokenHash, auth.shard);
     tdb.scope = "groups";
     tdb.log = auth.log;
     return tdb;
@@ -217,7 +219,7 @@ export class TenantCoordinator extends DurableObject<Cloudflare.Env> {
 
   /** A user PATCH without If-Match whose first attempt raced (routes/scim/users.ts). */
   async patchUser(auth: WriteAuth, id: string, operations: PatchOperation[]): Promise<Outcome<StoredUser>> {
-    const tdb = new TenantDb(database(this.env.DB), auth.tenantId, auth.tokenHash);
+    const tdb = new TenantDb(shardDb(this.env, auth.shard), auth.tenantId, auth.tokenHash, auth.shard);
     tdb.scope = "users";
     tdb.log = auth.log;
     return this.serializedForUser(tdb, id, () => patchUserQueued(tdb, id, operations));

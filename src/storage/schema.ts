@@ -35,10 +35,20 @@ export const tenants = sqliteTable(
     groupCount: integer("group_count").notNull().default(0),
     /** The health last announced by an event (migrations/0011): "failing", "healthy" or NULL (never failing). */
     healthStatus: text("health_status"),
+    /** The D1 binding holding the tenant's data (directory row; migrations/0017, storage/shards.ts). */
+    shard: text("shard").notNull().default("DB"),
+    /** Rotations so far: the directory's token columns only move forward to the shard's newest. */
+    tokenVersion: integer("token_version").notNull().default(0),
+    /** Shard copy only: the shard a move is copying the tenant to; writes are refused meanwhile. */
+    movingTo: text("moving_to"),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
-  (t) => [uniqueIndex("tenants_token_hash").on(t.tokenHash), index("tenants_previous_token_hash").on(t.previousTokenHash)],
+  (t) => [
+    uniqueIndex("tenants_token_hash").on(t.tokenHash),
+    index("tenants_previous_token_hash").on(t.previousTokenHash),
+    index("tenants_shard").on(t.shard),
+  ],
 );
 
 /**

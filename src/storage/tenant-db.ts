@@ -91,9 +91,12 @@ export class TenantDb {
   loggedStatus: number | undefined;
 
   constructor(
+    /** The tenant's shard (storage/shards.ts): its data and the shard copy of its row. */
     readonly db: Database,
     readonly tenantId: string,
     private readonly tokenHash: string,
+    /** The shard's binding name, handed to the tenant's Durable Object with the write. */
+    readonly shard: string,
   ) {}
 
   private checkQuery() {
@@ -128,7 +131,8 @@ export class TenantDb {
     const syncCondition = syncColumn ? sql` AND ${syncColumn} = 1` : sql``;
     return this.guard(
       "tokenCurrent",
-      sql`EXISTS (SELECT 1 FROM ${tenants} WHERE ${tenants.id} = ${this.tenantId} AND ${tenants.tokenHash} = ${this.tokenHash} AND ${tenants.enabled} = 1${syncCondition})`,
+      // moving_to: a move is copying the tenant to another shard; its writes wait (migrations/0017).
+      sql`EXISTS (SELECT 1 FROM ${tenants} WHERE ${tenants.id} = ${this.tenantId} AND ${tenants.tokenHash} = ${this.tokenHash} AND ${tenants.enabled} = 1 AND ${tenants.movingTo} IS NULL${syncCondition})`,
     );
   }
 
@@ -181,8 +185,8 @@ export class TenantDb {
   }
 
   /** What the tenant's Durable Object needs to write on this request's behalf, its log row included. */
-  get auth(): { tenantId: string; tokenHash: string; log: LogDraft | undefined } {
-    return { tenantId: this.tenantId, tokenHash: this.tokenHash, log: this.log };
+  get auth(): { tenantId: string; tokenHash: string; shard: string; log: LogDraft | undefined } {
+    return { tenantId: this.tenantId, tokenHash: this.tokenHash, shard: this.shard, log: this.log };
   }
 
   /** A standalone check, for requests that touch no tenant data. One round trip. */

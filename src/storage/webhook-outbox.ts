@@ -1,8 +1,10 @@
 /**
  * The webhook outbox: claiming a tenant's new events into deliveries, recording attempts, and
  * what the sweep finds left behind. Events are written in each change's own batch; here they
- * become one `webhook_deliveries` row per matching endpoint, and the event is marked enqueued
- * in the same batch, so a claim is all or nothing.
+ * become one `webhook_deliveries` row per matching endpoint (in the directory), and then the
+ * events are marked enqueued (in the tenant's shard, storage/shards.ts). Deliveries first: a
+ * crash between the two leaves events unmarked, which the sweep claims again, and the
+ * (endpoint, event) unique index makes that second claim record nothing twice.
  */
 import { and, asc, eq, gte, inArray, isNull, lt, lte, sql } from "drizzle-orm";
 import { chunk, rowsPerStatement } from "./chunk";
@@ -16,38 +18,46 @@ export const CLAIM_PAGE = 100;
 
 export type NewDelivery = Omit<typeof webhookDeliveries.$inferInsert, "id">;
 
-/** The tenant's oldest unenqueued events and the enabled endpoints, in one round trip. */
-export async function pendingEvents(db: Database, tenantId: string): Promise<{ events: EventRow[]; endpoints: WebhookEndpointRow[] }> {
-  const [found, endpoints] = await db.batch([
-    db
-      .select(eventColumns)
-      .from(events)
-      .where(and(eq(events.tenantId, tenantId), isNull(events.enqueuedAt)))
-      .orderBy(asc(events.seq))
-      .limit(CLAIM_PAGE),
-    db.select().from(webhookEndpoints).where(eq(webhookEndpoints.enabled, true)),
-  ]);
+/** The tenant's oldest unenqueued events (its shard), then the enabled endpoints (the directory). */
+export async function pendingEvents(
+  { directory, shard }: { directory: Database; shard: Database },
+  tenantId: string,
+): Promise<{ events: EventRow[]; endpoints: WebhookEndpointRow[] }> {
+  const found = await shard
+    .select(eventColumns)
+    .from(events)
+    .where(and(eq(events.tenantId, tenantId), isNull(events.enqueuedAt)))
+    .orderBy(asc(events.seq))
+    .limit(CLAIM_PAGE);
+  if (found.length === 0) return { events: found, endpoints: [] };
+  const endpoints = await directory.select().from(webhookEndpoints).where(eq(webhookEndpoints.enabled, true));
   return { events: found, endpoints };
 }
 
 /**
- * Inserts the deliveries and marks the events enqueued, in one batch. A delivery that already
- * exists (a concurrent or repeated claim) is skipped, so only the new ones come back: those
- * are the ones to send. The mark covers the claimed seq range: seqs only grow, so no event
- * can commit inside it later.
+ * Inserts the deliveries (one batch in the directory), then marks the events enqueued (the
+ * shard). A delivery that already exists (a concurrent or repeated claim) is skipped, so only
+ * the new ones come back: those are the ones to send. The mark covers the claimed seq range:
+ * seqs only grow, so no event can commit inside it later.
  */
-export async function claimEvents(db: Database, tenantId: string, claimed: readonly EventRow[], deliveries: readonly NewDelivery[], now: string): Promise<number[]> {
+export async function claimEvents(
+  { directory, shard }: { directory: Database; shard: Database },
+  tenantId: string,
+  claimed: readonly EventRow[],
+  deliveries: readonly NewDelivery[],
+  now: string,
+): Promise<number[]> {
   const first = claimed[0]?.seq;
   const last = claimed.at(-1)?.seq;
   if (first === undefined || last === undefined) return [];
-  const mark = db
+  const [insert, ...inserts] = chunk(deliveries, rowsPerStatement(10)).map((rows) =>
+    directory.insert(webhookDeliveries).values(rows).onConflictDoNothing().returning({ id: webhookDeliveries.id }),
+  );
+  const inserted = insert ? await directory.batch([insert, ...inserts]) : [];
+  await shard
     .update(events)
     .set({ enqueuedAt: now })
     .where(and(eq(events.tenantId, tenantId), gte(events.seq, first), lte(events.seq, last), isNull(events.enqueuedAt)));
-  const inserts = chunk(deliveries, rowsPerStatement(10)).map((rows) =>
-    db.insert(webhookDeliveries).values(rows).onConflictDoNothing().returning({ id: webhookDeliveries.id }),
-  );
-  const [, ...inserted] = await db.batch([mark, ...inserts]);
   return inserted.flat().map((row) => row.id);
 }
 
@@ -57,22 +67,34 @@ export interface DeliveryContext {
   event: EventRow | undefined;
 }
 
-/** A delivery with its endpoint and its event (when it has one), in one round trip. */
-export async function deliveryContext(db: Database, deliveryId: number): Promise<DeliveryContext | undefined> {
-  const [deliveryRows, endpointRows, eventRows] = await db.batch([
-    db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, deliveryId)),
-    db
+/**
+ * A delivery with its endpoint (one directory round trip) and its event, when it has one,
+ * from the event's tenant's shard (`shardOf`; undefined: the tenant is gone).
+ */
+export async function deliveryContext(
+  directory: Database,
+  shardOf: (tenantId: string) => Promise<Database | undefined>,
+  deliveryId: number,
+): Promise<DeliveryContext | undefined> {
+  const [deliveryRows, endpointRows] = await directory.batch([
+    directory.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, deliveryId)),
+    directory
       .select()
       .from(webhookEndpoints)
       .where(sql`${webhookEndpoints.id} = (SELECT ${webhookDeliveries.endpointId} FROM ${webhookDeliveries} WHERE ${webhookDeliveries.id} = ${deliveryId})`),
-    db
-      .select(eventColumns)
-      .from(events)
-      .where(sql`${events.seq} = (SELECT ${webhookDeliveries.eventSeq} FROM ${webhookDeliveries} WHERE ${webhookDeliveries.id} = ${deliveryId})`),
   ]);
   const delivery = deliveryRows[0];
   if (!delivery) return undefined;
-  return { delivery, endpoint: endpointRows[0], event: eventRows[0] };
+  const shard = delivery.tenantId !== null && delivery.eventSeq !== null ? await shardOf(delivery.tenantId) : undefined;
+  const event =
+    shard && delivery.eventSeq !== null && delivery.tenantId !== null
+      ? await shard
+          .select(eventColumns)
+          .from(events)
+          .where(and(eq(events.tenantId, delivery.tenantId), eq(events.seq, delivery.eventSeq)))
+          .get()
+      : undefined;
+  return { delivery, endpoint: endpointRows[0], event };
 }
 
 export interface AttemptOutcome {

@@ -4,7 +4,7 @@
  * schedule through the queue message's own delayed retry, and after the last attempt the
  * delivery is failed (still retryable through the operator API).
  */
-import { database } from "../storage/database";
+import { directoryDb, tenantShardDb } from "../storage/shards";
 import { deliveryContext, markFailed, recordAttempt } from "../storage/webhook-outbox";
 import type { WebhookEndpointRow } from "../storage/webhooks";
 import { eventPayload, type WebhookPayload } from "./payload";
@@ -38,8 +38,8 @@ async function post(url: string, headers: Record<string, string>, body: string):
 }
 
 export async function attemptDelivery(env: Cloudflare.Env, deliveryId: number): Promise<AttemptResult> {
-  const db = database(env.DB);
-  const context = await deliveryContext(db, deliveryId);
+  const db = directoryDb(env);
+  const context = await deliveryContext(db, (tenantId) => tenantShardDb(env, tenantId), deliveryId);
   // Gone (its endpoint was deleted) or already settled: a duplicate message, nothing to do.
   if (!context || context.delivery.status === "delivered" || context.delivery.status === "failed") return { ack: true };
   const { delivery, endpoint, event } = context;

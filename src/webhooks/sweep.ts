@@ -14,7 +14,7 @@
  * most DELIVERY_PRUNE_ROWS a run: a bounded statement every minute keeps up with any volume a
  * day can produce.
  */
-import { database } from "../storage/database";
+import { directoryDb, everyShard } from "../storage/shards";
 import { retentionDays } from "../maintenance/retention";
 import { deleteDeliveriesBefore, disableFailingEndpoints, stalePendingDeliveries, tenantsWithStaleEvents } from "../storage/webhook-outbox";
 import { announceHealthChanges } from "./health-events";
@@ -36,9 +36,11 @@ export interface SweepReport {
 }
 
 export async function sweepWebhooks(env: Cloudflare.Env, now: number): Promise<SweepReport> {
-  const db = database(env.DB);
+  const db = directoryDb(env);
   const cutoff = new Date(now - SWEEP_AGE_MS).toISOString();
-  const tenants = await tenantsWithStaleEvents(db, cutoff, SWEEP_LIMIT);
+  // Events live in each tenant's shard: one bounded read per shard.
+  const tenants: string[] = [];
+  for (const shard of everyShard(env)) tenants.push(...(await tenantsWithStaleEvents(shard.db, cutoff, SWEEP_LIMIT)));
   const deliveries = await stalePendingDeliveries(db, cutoff, SWEEP_LIMIT);
   await sendMessages(env.WEBHOOK_QUEUE, [
     ...tenants.map((tenantId) => ({ kind: "tenant" as const, tenantId })),

@@ -216,8 +216,12 @@ export class TenantDb {
       return results.slice(guards.length + log.items.length) as unknown as BatchResponse<T>;
     } catch (error) {
       const kind = failedGuard(error);
-      if (kind === "tokenCurrent") await this.verify(); // throws the precise 401/403
-      if (kind && kind !== "tokenCurrent") throw new PreconditionFailed(kind);
+      if (kind === "tokenCurrent") {
+        await this.verify(); // throws the precise 401/403
+        // The token holds, so the shard copy's moving_to refused it (migrations/0017): retry soon.
+        throw new ScimError(503, "This tenant's data is being moved to another database; retry shortly.", undefined, { "Retry-After": "1" });
+      }
+      if (kind) throw new PreconditionFailed(kind);
       throw error;
     }
   }

@@ -4,6 +4,7 @@
  * 127.0.0.1. Also finds the workerd processes it spawned (for RSS) and the D1 SQLite file
  * (for the seeding fast path).
  */
+import { d1Bindings } from "../scripts/d1-databases.mjs";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
@@ -40,7 +41,8 @@ export async function wrangler(args, { timeoutMs = CLI_TIMEOUT_MS } = {}) {
 export async function createPersistDir() {
   const dir = await mkdtemp(join(tmpdir(), "scim-edge-bench-"));
   try {
-    await wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", dir]);
+    // Every D1 database of wrangler.toml (the directory and the shards) runs the same migrations.
+    for (const binding of d1Bindings()) await wrangler(["d1", "migrations", "apply", binding, "--local", "--persist-to", dir]);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
@@ -110,7 +112,8 @@ export async function startWorker({ config = CONFIG, persistDir, adminToken, rai
   // sends thousands. An explicit WRANGLER_LOG wins.
   process.env.WRANGLER_LOG ??= logLevel;
   const { unstable_startWorker } = await import("wrangler");
-  const bindings = { ADMIN_TOKEN: { type: "secret_text", value: adminToken } };
+  // The seed (bench/seed.mjs) writes tenants' data into DB: the benchmark places every tenant there.
+  const bindings = { ADMIN_TOKEN: { type: "secret_text", value: adminToken }, TENANT_SHARDS: { type: "plain_text", value: "DB" } };
   if (raiseRateLimits) Object.assign(bindings, await raisedRateLimits());
   const worker = await unstable_startWorker({
     config,

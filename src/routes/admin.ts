@@ -6,7 +6,7 @@ import { Hono } from "hono";
 import { noStore } from "./no-store";
 import { z } from "zod";
 import { type AppEnv, publicOrigin, scimBaseUrl } from "../env";
-import { scimErrors } from "../scim/errors";
+import { ScimError, scimErrors } from "../scim/errors";
 import { listEvents, listRequestLog } from "../storage/activity";
 import { shardSummaries } from "../storage/placement";
 import { directoryDb, isShard, shardDb } from "../storage/shards";
@@ -46,6 +46,8 @@ const updateTenantBody = z
   })
   .partial()
   .strict();
+
+const moveBody = z.object({ shard: z.string().min(1).max(100) }).strict();
 
 const page = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -107,6 +109,20 @@ export const adminRoutes = new Hono<AppEnv>()
     // The counters and "last used" are the shard copies' (storage/tenant-state.ts): one read per shard listed.
     const states = await Promise.all([...new Set(rows.map((r) => r.shard))].map((shard) => shardStates(shardDb(c.env, shard), rows.filter((r) => r.shard === shard).map((r) => r.id))));
     return c.json({ tenants: rows.map((row) => tenantView(withShardState(row, states.find((m) => m.has(row.id))?.get(row.id)))) });
+  })
+  .post("/tenants/:id/move", async (c) => {
+    const { shard } = parseWith(moveBody, await readJsonBody(c.req.raw));
+    const tenant = await tenantOr404(c.env, c.req.param("id"));
+    if (!isShard(c.env, shard)) throw scimErrors.invalidValue(`No shard named ${shard}: GET /admin/shards lists them.`);
+    if (shard === tenant.shard) return c.json(tenantView(tenant));
+    try {
+      const report = await c.env.TENANT_COORDINATOR.getByName(tenant.id).moveTenant(tenant.id, tenant.shard, shard);
+      const moved = await tenantOr404(c.env, tenant.id);
+      return c.json({ ...tenantView(moved), copied: report.rows });
+    } catch (error) {
+      console.error("tenant move failed", error);
+      throw new ScimError(503, `The move to ${shard} failed; the tenant is whole on ${tenant.shard} and the move may be retried.`);
+    }
   })
   .get("/shards", async (c) => c.json({ shards: await shardSummaries(c.env) }))
   .get("/tenants/:id", async (c) => {

@@ -13,6 +13,7 @@ import { hashesEqual } from "../tenancy/tokens";
 import { authFailureCount, refused } from "./auth-failures";
 import { type SuccessLogDraft, successLogInsert } from "./activity";
 import type { Database } from "./database";
+import { rememberPlacement } from "./shards";
 import { tenants, writeGuard } from "./schema";
 
 /** Which SCIM resource a request touches; the tenant's sync settings gate each. */
@@ -62,6 +63,7 @@ export function isGuardFailure(error: unknown): boolean {
 }
 
 interface TenantCheckRow {
+  shard: string;
   tokenHash: string | null;
   previousTokenHash: string | null;
   enabled: boolean;
@@ -102,6 +104,7 @@ export class TenantDb {
   private checkQuery() {
     return this.db
       .select({
+        shard: tenants.shard,
         tokenHash: tenants.tokenHash,
         previousTokenHash: tenants.previousTokenHash,
         enabled: tenants.enabled,
@@ -168,6 +171,11 @@ export class TenantDb {
 
   /** Turns the tenant row into the request's verdict: 401 for a stale token, 403 when provisioning is off. */
   private accept(row: TenantCheckRow | undefined): void {
+    if (row && row.shard !== this.shard) {
+      // A move left this copy behind (storage/tenant-move.ts): the retry goes to the new shard.
+      rememberPlacement(this.tenantId, row.shard);
+      throw new ScimError(503, "This tenant's data moved to another database; retry the request.", undefined, { "Retry-After": "1" });
+    }
     if (!row?.tokenHash || !hashesEqual(row.tokenHash, this.tokenHash)) {
       const rotated = row?.previousTokenHash != null && hashesEqual(row.previousTokenHash, this.tokenHash);
       throw refused(rotated ? "rotated" : "unknown", "The bearer token is not valid for this tenant (it may have been rotated).");

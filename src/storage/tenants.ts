@@ -188,10 +188,13 @@ export async function deleteTenantAndData({ directory, shard }: { directory: Dat
   await directory.batch([directory.delete(tenants).where(eq(tenants.id, id)), directory.delete(setupLinks).where(eq(setupLinks.tenantId, id))]);
 }
 
-/** Everything of one tenant in one shard, its shard copy included, in one transaction. */
-export async function deleteTenantData(db: Database, id: string): Promise<void> {
+/**
+ * Everything of one tenant in one shard, its shard copy of the row included unless `keepRow`
+ * (a move keeps it as the redirecting tombstone), in one transaction.
+ */
+export async function deleteTenantData(db: Database, id: string, { keepRow = false } = {}): Promise<void> {
   await db.batch([
-    db.delete(tenants).where(eq(tenants.id, id)),
+    keepRow ? db.delete(tenants).where(sql`0`) : db.delete(tenants).where(eq(tenants.id, id)),
     db.delete(authFailures).where(eq(authFailures.tenantId, id)),
     db.delete(groupMembers).where(eq(groupMembers.tenantId, id)),
     db.delete(userEmails).where(eq(userEmails.tenantId, id)),

@@ -112,8 +112,8 @@ export async function startWorker({ config = CONFIG, persistDir, adminToken, rai
   // sends thousands. An explicit WRANGLER_LOG wins.
   process.env.WRANGLER_LOG ??= logLevel;
   const { unstable_startWorker } = await import("wrangler");
-  // The seed (bench/seed.mjs) writes tenants' data into DB: the benchmark places every tenant there.
-  const bindings = { ADMIN_TOKEN: { type: "secret_text", value: adminToken }, TENANT_SHARDS: { type: "plain_text", value: "DB" } };
+  // Two shards, as wrangler.toml: the seeded tenant is placed on DB (the seed writes DB's file).
+  const bindings = { ADMIN_TOKEN: { type: "secret_text", value: adminToken } };
   if (raiseRateLimits) Object.assign(bindings, await raisedRateLimits());
   const worker = await unstable_startWorker({
     config,

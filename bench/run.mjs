@@ -14,7 +14,7 @@ import { closedLoop, summarize } from "./load.mjs";
 import { measureReference, referenceOf } from "./reference.mjs";
 import { fractionOfReference, referenceRates, table } from "./report.mjs";
 import { buildScenarios, CEILING, CEILING_END, selectScenarios } from "./scenarios.mjs";
-import { classify, createTenant } from "./verdict.mjs";
+import { classify, createTenant, endpointMissing } from "./verdict.mjs";
 import { seedPlan, seedWithScim, seedWithSqlite, seedWithWrangler } from "./seed.mjs";
 import {
   assertLoopback,

@@ -54,12 +54,24 @@ export async function removePersistDir(dir) {
   await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }
 
-/** The local D1 database file inside a persistence directory (miniflare's layout). */
-export async function findD1File(persistDir) {
+/**
+ * The local D1 database file that holds `tenantId`'s row, inside a persistence directory
+ * (miniflare's layout: one file per D1 binding, named by a hash; the directory and each shard).
+ */
+export async function findD1File(persistDir, tenantId) {
+  const { DatabaseSync } = await import("node:sqlite");
   const dir = join(persistDir, "v3", "d1", "miniflare-D1DatabaseObject");
   const files = (await readdir(dir)).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
-  if (files.length !== 1) throw new Error(`expected one D1 SQLite file in ${dir}, found ${files.length}: ${files.join(", ")}`);
-  return join(dir, files[0]);
+  const holding = files.filter((f) => {
+    const db = new DatabaseSync(join(dir, f), { readOnly: true });
+    try {
+      return db.prepare("SELECT 1 FROM tenants WHERE id = ?").get(tenantId) !== undefined;
+    } finally {
+      db.close();
+    }
+  });
+  if (holding.length !== 1) throw new Error(`expected one D1 SQLite file with tenant ${tenantId} in ${dir}, found ${holding.length} of ${files.length}`);
+  return join(dir, holding[0]);
 }
 
 export function newAdminToken() {

@@ -13,7 +13,7 @@ export async function createTenant(origin, adminToken, shard = "DB") {
 }
 
 /** 405/501, or the app's "No endpoint at …" 404 (not a 404 for a missing resource). */
-function endpointMissing(probe) {
+export function endpointMissing(probe) {
   return UNAVAILABLE_STATUSES.has(probe.status) || (probe.status === 404 && /^No endpoint/i.test(String(probe.body?.detail ?? "")));
 }
 

@@ -7,6 +7,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TenantCoordinator } from "../src/durable/tenant-coordinator";
+import { rememberPlacement } from "../src/storage/shards";
 import { admin, createTenant, scim, type TestTenant } from "./support/http";
 import { GROUP, PATCH_OP, USER } from "./support/urns";
 
@@ -60,6 +61,12 @@ describe("moving a tenant between shards", () => {
     expect((await (await scim(tenant, "/Users")).json<{ Resources: unknown[] }>()).Resources).toEqual(users.Resources);
     expect((await scim(tenant, "/Users", { method: "POST", json: { schemas: [USER], userName: "after@move.example" } })).status).toBe(201);
     expect((await counts(env.DB, tenant.id)).users).toBe((before.users ?? 0) + 1);
+    // An isolate that still remembers the old shard reads its tombstone: 503, then the new shard.
+    rememberPlacement(tenant.id, "SHARD_1");
+    const stale = await scim(tenant, "/Users");
+    expect(stale.status).toBe(503);
+    expect(stale.headers.get("Retry-After")).toBe("1");
+    expect((await scim(tenant, "/Users")).status).toBe(200);
     // The old token still works, and a rotation now writes the new shard's copy.
     const rotated = await (await admin(`/tenants/${tenant.id}/token`, { method: "POST" })).json<{ scim: { token: string } }>();
     expect((await scim(tenant, "/Users")).status).toBe(401);

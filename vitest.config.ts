@@ -22,7 +22,10 @@ export default defineConfig(async () => {
               miniflare: {
                 // PUBLIC_URL as a deployment sets it: the URLs handed out use it, whatever host a
                 // test sends (test/public-url.test.ts also runs without it).
-                bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: TEST_ADMIN_TOKEN, PUBLIC_URL: TEST_PUBLIC_URL },
+                // Tenants' data in SHARD_1, the directory in DB: a query for a tenant's data that
+                // ran on DB finds nothing, so every test checks the routing. test/shards.test.ts
+                // runs with both as shards (TENANT_SHARDS = "DB,SHARD_1", as wrangler.toml).
+                bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: TEST_ADMIN_TOKEN, PUBLIC_URL: TEST_PUBLIC_URL, TENANT_SHARDS: "SHARD_1" },
                 // A small budget so a test can exhaust it; no other test sends this many requests for one tenant.
                 ratelimits: { TENANT_RATE_LIMIT: { namespace_id: "1001", simple: { limit: 300, period: 60 } } },
               },

@@ -24,10 +24,11 @@ export class Client {
    * Sends one request. Returns { status, ms, body? } (body only with `read: true`, as text);
    * status 0 = network error or timeout (error holds the reason). Never throws.
    */
-  send(method, path, { body, read = false, contentType = "application/scim+json", timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
+  send(method, path, { body, read = false, contentType = "application/scim+json", timeoutMs = REQUEST_TIMEOUT_MS, token, absolute = false } = {}) {
     return new Promise((resolve) => {
       const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
-      const headers = { Authorization: this.auth, Accept: "application/scim+json" };
+      // token / absolute: a request for another tenant than the client's (bench/shard-scenarios.mjs).
+      const headers = { Authorization: token ? `Bearer ${token}` : this.auth, Accept: "application/scim+json" };
       if (payload !== undefined) {
         headers["Content-Type"] = contentType;
         headers["Content-Length"] = Buffer.byteLength(payload);
@@ -39,7 +40,7 @@ export class Client {
         settled = true;
         resolve({ ...result, ms: performance.now() - started });
       };
-      const req = http.request({ host: "127.0.0.1", port: this.port, path: this.prefix + path, method, headers, agent: this.agent }, (res) => {
+      const req = http.request({ host: "127.0.0.1", port: this.port, path: absolute ? path : this.prefix + path, method, headers, agent: this.agent }, (res) => {
         const chunks = [];
         res.on("data", (chunk) => {
           if (read) chunks.push(chunk);

@@ -52,7 +52,7 @@ export async function closedLoop({ client, connections, warmupMs, warmupMaxReque
         end = warmEnd + durationMs;
       }
       const measured = sentAt >= warmEnd;
-      const res = await client.send(spec.method, spec.path, { body: spec.body });
+      const res = await client.send(spec.method, spec.path, { body: spec.body, token: spec.token, absolute: spec.absolute });
       onResult?.(spec, res);
       if (!measured) continue;
       const finishedAt = sentAt + res.ms;

@@ -8,12 +8,13 @@
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { Client, postJson } from "./http.mjs";
+import { Client } from "./http.mjs";
 import { HELP, parseOptions } from "./options.mjs";
 import { closedLoop, summarize } from "./load.mjs";
 import { measureReference, referenceOf } from "./reference.mjs";
 import { fractionOfReference, referenceRates, table } from "./report.mjs";
 import { buildScenarios, CEILING, CEILING_END, selectScenarios } from "./scenarios.mjs";
+import { classify, createTenant, endpointMissing } from "./verdict.mjs";
 import { seedPlan, seedWithScim, seedWithSqlite, seedWithWrangler } from "./seed.mjs";
 import {
   assertLoopback,
@@ -29,7 +30,6 @@ import {
 } from "./start-worker.mjs";
 
 const GROUP_SIZES = [10, 10_000, 100_000];
-const UNAVAILABLE_STATUSES = new Set([405, 501]);
 const PAUSE_BETWEEN_SCENARIOS_MS = 300;
 const UNAVAILABLE_PROBE_MS = 1000;
 const RSS_SAMPLE_MS = 500;
@@ -98,30 +98,6 @@ process.on("newListener", (event) => {
 });
 
 // --- the run -------------------------------------------------------------------------------
-
-async function createTenant(origin, adminToken) {
-  const res = await postJson(origin, "/admin/tenants", adminToken, { name: `bench ${new Date().toISOString()}`, provider: "entra" });
-  if (res.status !== 201 || !res.body?.tenant?.id || !res.body?.scim?.token) {
-    throw new Error(`POST /admin/tenants answered ${res.status}: ${res.text.slice(0, 300)}`);
-  }
-  return { tenantId: res.body.tenant.id, token: res.body.scim.token };
-}
-
-/** 405/501, or the app's "No endpoint at …" 404 (not a 404 for a missing resource). */
-function endpointMissing(probe) {
-  return UNAVAILABLE_STATUSES.has(probe.status) || (probe.status === 404 && /^No endpoint/i.test(String(probe.body?.detail ?? "")));
-}
-
-function classify(scenario, probe, statuses, networkErrors) {
-  let errors = 0;
-  for (const [code, n] of Object.entries(statuses)) if (Number(code) < 200 || Number(code) >= 300) errors += n;
-  if (endpointMissing(probe)) return { status: "unavailable", note: `endpoint answered ${probe.status}`, errors };
-  const problem = scenario.validate ? scenario.validate(probe, probe.spec) : null;
-  if (problem && probe.status >= 200 && probe.status < 300) return { status: "wrong-answer", note: problem, errors };
-  if (problem) return { status: "errors", note: `probe: ${problem}`, errors };
-  if (errors > 0 || Object.keys(networkErrors).length > 0) return { status: "errors", errors };
-  return { status: "ok", errors };
-}
 
 async function main() {
   const options = parseOptions();
@@ -281,7 +257,7 @@ async function main() {
       // Probe: the scenario's first request, read and checked (it counts as warm-up).
       const spec = scenario.next(0, 0, connections);
       if (!spec) throw new Error(`${scenario.name}: nothing to send (pool too small? raise --spare)`);
-      const probe = { ...(await client.json(spec.method, spec.path, spec.body)), spec };
+      const probe = { ...(await client.json(spec.method, spec.path, spec.body, { token: spec.token, absolute: spec.absolute })), spec };
       scenario.onResult?.(spec, probe);
       const missing = endpointMissing(probe);
 

@@ -4,6 +4,7 @@
  * (`onResult`) so later scenarios know each group's members.
  */
 import { rng } from "./load.mjs";
+import { shardScenarios } from "./shard-scenarios.mjs";
 import { registerWebhook, runWebhookSweep, startWebhookReceiver } from "./webhook-receiver.mjs";
 import { userDoc, userExternalId, userName } from "./seed.mjs";
 
@@ -334,6 +335,7 @@ export function buildScenarios(plan, runTag) {
     },
   });
 
+  scenarios.push(...shardScenarios(runTag));
   scenarios.push(ceiling(CEILING_END, "last"));
   return scenarios;
 }

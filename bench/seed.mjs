@@ -117,7 +117,7 @@ export function* seedStatements(plan, tenantId, now = new Date().toISOString()) 
 /** Applies the seed to the stopped worker's D1 file in one transaction (node:sqlite). */
 export async function seedWithSqlite(persistDir, plan, tenantId) {
   const { DatabaseSync } = await import("node:sqlite");
-  const db = new DatabaseSync(await findD1File(persistDir));
+  const db = new DatabaseSync(await findD1File(persistDir, tenantId));
   try {
     db.exec("PRAGMA busy_timeout = 10000");
     db.exec("BEGIN");

@@ -4,6 +4,7 @@
  * 127.0.0.1. Also finds the workerd processes it spawned (for RSS) and the D1 SQLite file
  * (for the seeding fast path).
  */
+import { d1Bindings } from "../scripts/d1-databases.mjs";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
@@ -40,7 +41,8 @@ export async function wrangler(args, { timeoutMs = CLI_TIMEOUT_MS } = {}) {
 export async function createPersistDir() {
   const dir = await mkdtemp(join(tmpdir(), "scim-edge-bench-"));
   try {
-    await wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", dir]);
+    // Every D1 database of wrangler.toml (the directory and the shards) runs the same migrations.
+    for (const binding of d1Bindings()) await wrangler(["d1", "migrations", "apply", binding, "--local", "--persist-to", dir]);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
@@ -52,12 +54,24 @@ export async function removePersistDir(dir) {
   await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }
 
-/** The local D1 database file inside a persistence directory (miniflare's layout). */
-export async function findD1File(persistDir) {
+/**
+ * The local D1 database file that holds `tenantId`'s row, inside a persistence directory
+ * (miniflare's layout: one file per D1 binding, named by a hash; the directory and each shard).
+ */
+export async function findD1File(persistDir, tenantId) {
+  const { DatabaseSync } = await import("node:sqlite");
   const dir = join(persistDir, "v3", "d1", "miniflare-D1DatabaseObject");
   const files = (await readdir(dir)).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
-  if (files.length !== 1) throw new Error(`expected one D1 SQLite file in ${dir}, found ${files.length}: ${files.join(", ")}`);
-  return join(dir, files[0]);
+  const holding = files.filter((f) => {
+    const db = new DatabaseSync(join(dir, f), { readOnly: true });
+    try {
+      return db.prepare("SELECT 1 FROM tenants WHERE id = ?").get(tenantId) !== undefined;
+    } finally {
+      db.close();
+    }
+  });
+  if (holding.length !== 1) throw new Error(`expected one D1 SQLite file with tenant ${tenantId} in ${dir}, found ${holding.length} of ${files.length}`);
+  return join(dir, holding[0]);
 }
 
 export function newAdminToken() {
@@ -110,6 +124,7 @@ export async function startWorker({ config = CONFIG, persistDir, adminToken, rai
   // sends thousands. An explicit WRANGLER_LOG wins.
   process.env.WRANGLER_LOG ??= logLevel;
   const { unstable_startWorker } = await import("wrangler");
+  // Two shards, as wrangler.toml: the seeded tenant is placed on DB (the seed writes DB's file).
   const bindings = { ADMIN_TOKEN: { type: "secret_text", value: adminToken } };
   if (raiseRateLimits) Object.assign(bindings, await raisedRateLimits());
   const worker = await unstable_startWorker({

@@ -1,6 +1,7 @@
 // `npm run dev`: local D1 migrated, an ADMIN_TOKEN in .dev.vars, then `wrangler dev` on 127.0.0.1.
 // The port is 8787 unless `--port N` (or `--port=N`) is passed or PORT is set; every other
 // argument goes to `wrangler dev` as it is.
+import { d1Bindings } from "./d1-databases.mjs";
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -41,20 +42,22 @@ if (!existsSync(".dev.vars")) {
 const adminToken = /^ADMIN_TOKEN=(.*)$/m.exec(readFileSync(".dev.vars", "utf8"))?.[1]?.trim();
 
 // wrangler prints the whole migrations table again after each migration; keep its output for
-// a failure and print one line otherwise.
-const migrate = spawnSync(process.execPath, [WRANGLER_CLI, "d1", "migrations", "apply", "DB", "--local"], {
-  encoding: "utf8",
-  env: { ...process.env, CI: "true", NO_COLOR: "1", WRANGLER_SEND_METRICS: "false" },
-});
-if (migrate.status !== 0) {
-  process.stdout.write(migrate.stdout ?? "");
-  process.stderr.write(migrate.stderr ?? "");
-  console.error("Migrating the local D1 failed (output above).");
-  process.exit(migrate.status ?? 1);
+// a failure and print one line otherwise. Every D1 database (the directory DB and each shard,
+// wrangler.toml) runs the same migrations.
+for (const binding of d1Bindings()) {
+  const migrate = spawnSync(process.execPath, [WRANGLER_CLI, "d1", "migrations", "apply", binding, "--local"], {
+    encoding: "utf8",
+    env: { ...process.env, CI: "true", NO_COLOR: "1", WRANGLER_SEND_METRICS: "false" },
+  });
+  if (migrate.status !== 0) {
+    process.stdout.write(migrate.stdout ?? "");
+    process.stderr.write(migrate.stderr ?? "");
+    console.error(`Migrating the local D1 ${binding} failed (output above).`);
+    process.exit(migrate.status ?? 1);
+  }
+  const applied = /About to apply (\d+) migration/.exec(migrate.stdout)?.[1];
+  console.log(applied ? `Local D1 ${binding}: applied ${applied} migration(s) from migrations/.` : `Local D1 ${binding}: migrations up to date.`);
 }
-const applied = /About to apply (\d+) migration/.exec(migrate.stdout)?.[1];
-console.log(applied ? `Local D1: applied ${applied} migration(s) from migrations/.` : "Local D1: migrations up to date.");
-
 console.log(`
 Create a first tenant (the response holds its SCIM base URL and token):
   curl -s -X POST http://127.0.0.1:${PORT}/admin/tenants \\

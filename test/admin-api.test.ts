@@ -134,12 +134,16 @@ describe("tenant reads and updates", () => {
     expect((await admin(`/tenants/${tenant.id}`, { method: "DELETE" })).status).toBe(204);
     expect(await env.TOKENS.get(`token:v1:${hash}`)).toBeNull();
     // Every table that carries tenant_id, found from the schema itself, so a new table cannot be forgotten.
-    const all = await env.DB.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table'").all<{ name: string; sql: string }>();
-    const tables = all.results.filter((t) => t.sql.includes("`tenant_id`"));
-    expect(tables.length).toBeGreaterThan(8);
-    for (const { name } of tables) {
-      const left = await env.DB.prepare(`SELECT COUNT(*) AS n FROM "${name}" WHERE tenant_id = ?`).bind(tenant.id).first<{ n: number }>();
-      expect(left?.n, name).toBe(0);
+    // In the directory and the shard: both run the same schema.
+    for (const db of [env.DB, env.SHARD_1]) {
+      const all = await db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table'").all<{ name: string; sql: string }>();
+      const tables = all.results.filter((t) => t.sql.includes("`tenant_id`"));
+      expect(tables.length).toBeGreaterThan(8);
+      for (const { name } of tables) {
+        const left = await db.prepare(`SELECT COUNT(*) AS n FROM "${name}" WHERE tenant_id = ?`).bind(tenant.id).first<{ n: number }>();
+        expect(left?.n, name).toBe(0);
+      }
+      expect((await db.prepare("SELECT COUNT(*) AS n FROM tenants WHERE id = ?").bind(tenant.id).first<{ n: number }>())?.n).toBe(0);
     }
     await expectScimError(await admin(`/tenants/${tenant.id}`, { method: "DELETE" }), 404);
   });

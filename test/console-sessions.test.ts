@@ -55,7 +55,7 @@ async function createGroup(tenant: TestTenant, displayName: string): Promise<str
 }
 
 async function roleOf(tenantId: string, groupId: string): Promise<string | null> {
-  const row = await env.DB.prepare("SELECT role FROM groups WHERE tenant_id = ? AND id = ?").bind(tenantId, groupId).first<{ role: string | null }>();
+  const row = await env.SHARD_1.prepare("SELECT role FROM groups WHERE tenant_id = ? AND id = ?").bind(tenantId, groupId).first<{ role: string | null }>();
   return row?.role ?? null;
 }
 

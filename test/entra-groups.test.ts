@@ -113,7 +113,7 @@ async function isMember(tenant: TestTenant, groupId: string, userId: string): Pr
 }
 
 async function storedMemberCount(tenant: TestTenant, groupId: string): Promise<number | undefined> {
-  const row = await env.DB.prepare("SELECT member_count AS n FROM groups WHERE tenant_id = ? AND id = ?").bind(tenant.id, groupId).first<{ n: number }>();
+  const row = await env.SHARD_1.prepare("SELECT member_count AS n FROM groups WHERE tenant_id = ? AND id = ?").bind(tenant.id, groupId).first<{ n: number }>();
   return row?.n;
 }
 

@@ -390,7 +390,7 @@ describe("Entra: hard delete", () => {
     const res = await entra(tenant, `/Users/${user.id}`, { method: "DELETE" });
     expect(res.status, await res.text()).toBe(204);
     await expectScimError(await entra(tenant, `/Users/${user.id}`), 404);
-    const row = await env.DB.prepare("SELECT id FROM users WHERE tenant_id = ? AND id = ?").bind(tenant.id, user.id).first();
+    const row = await env.SHARD_1.prepare("SELECT id FROM users WHERE tenant_id = ? AND id = ?").bind(tenant.id, user.id).first();
     expect(row).toBeNull();
     const list = await find(tenant, `userName eq "${user.userName}"`);
     expect(list.totalResults, JSON.stringify(list)).toBe(0);

@@ -191,7 +191,7 @@ function expectBulkResults(json: unknown, context: string): void {
 
 /** Everything a SCIM request can change for the tenant, in one D1 read. */
 async function fingerprint(tenantId: string): Promise<string> {
-  const row = await env.DB.prepare(
+  const row = await env.SHARD_1.prepare(
     `SELECT
        (SELECT count(*) || ':' || coalesce(sum(version), 0) || ':' || coalesce(sum(length(doc)), 0) FROM users WHERE tenant_id = ?1) AS users,
        (SELECT count(*) || ':' || coalesce(sum(version), 0) || ':' || coalesce(sum(length(doc)), 0) FROM groups WHERE tenant_id = ?1) AS groups,

@@ -204,7 +204,7 @@ describe("the held queue used above", () => {
     const held = await holdQueue(tenant.id);
     const sent = patch(tenant, group.id, add(user as string));
     await gathered(held, 1);
-    const row = await env.DB.prepare("SELECT member_count AS n FROM groups WHERE id = ?").bind(group.id).first<{ n: number }>();
+    const row = await env.SHARD_1.prepare("SELECT member_count AS n FROM groups WHERE id = ?").bind(group.id).first<{ n: number }>();
     expect(row?.n, "nothing applied while held").toBe(0);
     held.release();
     expect((await sent).status).toBe(204);

@@ -33,7 +33,7 @@ function patch(tenant: TestTenant, groupId: string, Operations: unknown[], query
 }
 
 async function storedMemberCount(groupId: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT member_count AS n FROM groups WHERE id = ?").bind(groupId).first<{ n: number }>();
+  const row = await env.SHARD_1.prepare("SELECT member_count AS n FROM groups WHERE id = ?").bind(groupId).first<{ n: number }>();
   return row?.n ?? -1;
 }
 
@@ -52,7 +52,7 @@ describe("POST /Groups", () => {
   it("gives groups the IdP creates the tenant's default role and domain restrictions", async () => {
     const tenant = await createTenant({ defaultRole: "viewer", domainRestrictions: ["example.com"] });
     const group = await newGroup(tenant);
-    const row = await env.DB.prepare("SELECT role, domains FROM groups WHERE id = ?").bind(group.id).first<{ role: string; domains: string }>();
+    const row = await env.SHARD_1.prepare("SELECT role, domains FROM groups WHERE id = ?").bind(group.id).first<{ role: string; domains: string }>();
     expect(row).toEqual({ role: "viewer", domains: '["example.com"]' });
   });
 
@@ -69,7 +69,7 @@ describe("POST /Groups", () => {
   ])("answers 400 to %s and creates nothing", async (_label, json, scimType) => {
     const tenant = await createTenant();
     await expectScimError(await scim(tenant, "/Groups", { method: "POST", json }), 400, scimType);
-    const count = await env.DB.prepare("SELECT COUNT(*) AS n FROM groups WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>();
+    const count = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM groups WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>();
     expect(count?.n).toBe(0);
   });
 
@@ -79,7 +79,7 @@ describe("POST /Groups", () => {
     const res = await scim(tenant, "/Groups", { method: "POST", json: { schemas: [GROUP], displayName: "x", members: [{ value: foreign }] } });
     const error = await expectScimError(res, 400, "invalidValue");
     expect(error.detail).toContain(foreign);
-    const count = await env.DB.prepare("SELECT COUNT(*) AS n FROM groups WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>();
+    const count = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM groups WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>();
     expect(count?.n).toBe(0);
   });
 
@@ -296,7 +296,7 @@ describe("PUT and DELETE /Groups/{id}", () => {
     expect((await scim(tenant, `/Groups/${group.id}`, { method: "DELETE" })).status).toBe(204);
     await expectScimError(await scim(tenant, `/Groups/${group.id}`), 404);
     await expectScimError(await scim(tenant, `/Groups/${group.id}`, { method: "DELETE" }), 404);
-    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM group_members WHERE group_id = ?").bind(group.id).first<{ n: number }>();
+    const rows = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM group_members WHERE group_id = ?").bind(group.id).first<{ n: number }>();
     expect(rows?.n).toBe(0);
   });
 

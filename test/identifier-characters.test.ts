@@ -26,7 +26,7 @@ async function create(tenant: TestTenant, kind: Kind, name: string): Promise<{ i
 
 async function rowCount(kind: Kind, tenantId: string): Promise<number> {
   const table = kind === "Users" ? "users" : "groups";
-  const row = await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE tenant_id = ?`).bind(tenantId).first<{ n: number }>();
+  const row = await env.SHARD_1.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE tenant_id = ?`).bind(tenantId).first<{ n: number }>();
   return row?.n ?? 0;
 }
 

@@ -10,7 +10,7 @@ describe("internal errors", () => {
     const created = await scim(tenant, "/Users", { method: "POST", json: { schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"], userName: "broken@example.com" } });
     const { id } = await bodyOf<{ id: string }>(created);
     // Corrupt the stored document so that reading it throws inside the server.
-    await env.DB.prepare("UPDATE users SET doc = '{not json' WHERE id = ?").bind(id).run();
+    await env.SHARD_1.prepare("UPDATE users SET doc = '{not json' WHERE id = ?").bind(id).run();
     const res = await scim(tenant, `/Users/${id}`);
     const body = await expectScimError(res, 500);
     expect(body.detail).toBe("Internal server error.");

@@ -25,7 +25,7 @@ async function largeUsers() {
   const tenant = await createTenant();
   const seeded = await seedUsers(env, tenant.id, { users: USERS });
   // Large but valid documents (under the 1 MiB cap): one long certificate each.
-  await env.DB.prepare("UPDATE users SET doc = json_set(doc, '$.x509Certificates', json_array(json_object('value', hex(zeroblob(?))))) WHERE tenant_id = ?")
+  await env.SHARD_1.prepare("UPDATE users SET doc = json_set(doc, '$.x509Certificates', json_array(json_object('value', hex(zeroblob(?))))) WHERE tenant_id = ?")
     .bind(CERTIFICATE_CHARS / 2, tenant.id)
     .run();
   return { tenant, seeded };

@@ -111,7 +111,7 @@ async function measure(fx: Fixture, method: string, path: string, json?: unknown
 }
 
 async function planOf(statement: StatementRecord): Promise<string[]> {
-  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${statement.sql}`)
+  const { results } = await env.SHARD_1.prepare(`EXPLAIN QUERY PLAN ${statement.sql}`)
     .bind(...statement.params)
     .all<{ detail: string }>();
   return results.map((r) => r.detail);
@@ -159,7 +159,7 @@ function expectIndexedMemberLookups(statements: Explained[], what: string): numb
 }
 
 async function storedGroup(tenantId: string, groupId: string) {
-  return env.DB.prepare(
+  return env.SHARD_1.prepare(
     `SELECT display_name AS displayName, version, member_count AS memberCount,
             (SELECT count(*) FROM group_members m WHERE m.tenant_id = g.tenant_id AND m.group_id = g.id) AS rows
      FROM groups g WHERE tenant_id = ? AND id = ?`,
@@ -169,7 +169,7 @@ async function storedGroup(tenantId: string, groupId: string) {
 }
 
 async function isMemberRow(tenantId: string, groupId: string, userId: string): Promise<boolean> {
-  const row = await env.DB.prepare("SELECT 1 AS one FROM group_members WHERE tenant_id = ? AND group_id = ? AND member_id = ?").bind(tenantId, groupId, userId).first();
+  const row = await env.SHARD_1.prepare("SELECT 1 AS one FROM group_members WHERE tenant_id = ? AND group_id = ? AND member_id = ?").bind(tenantId, groupId, userId).first();
   return row !== null;
 }
 
@@ -357,7 +357,7 @@ describe(`at most MAX_MEMBERS_PER_REQUEST (${MAX_MEMBERS_PER_REQUEST}) members p
 
     expect(await storedGroup(tenant.id, group.id), "the group is untouched").toEqual(before);
     expect(before, JSON.stringify(before)).toMatchObject({ displayName: "Capped", memberCount: 0, rows: 0 });
-    const counts = await env.DB.prepare(
+    const counts = await env.SHARD_1.prepare(
       `SELECT (SELECT count(*) FROM groups WHERE tenant_id = ?1) AS groups,
               (SELECT group_count FROM tenants WHERE id = ?1) AS groupCount,
               (SELECT count(*) FROM group_members WHERE tenant_id = ?1) AS memberships,
@@ -378,14 +378,14 @@ describe(`at most MAX_MEMBERS_PER_REQUEST (${MAX_MEMBERS_PER_REQUEST}) members p
     expect(Math.max(...sent.coordinator.map((s) => s.params.length)), context).toBeLessThanOrEqual(MAX_BOUND_PARAMETERS);
     expect(sent.coordinator.length, context).toBeLessThanOrEqual(statementBudget(MAX_MEMBERS_PER_REQUEST));
     expect(await storedGroup(fx.tenant.id, fx.group.id)).toMatchObject({ memberCount: MAX_MEMBERS_PER_REQUEST, rows: MAX_MEMBERS_PER_REQUEST });
-    const event = await env.DB.prepare("SELECT data FROM events WHERE tenant_id = ? AND type = 'group.members_changed'").bind(fx.tenant.id).first<{ data: string }>();
+    const event = await env.SHARD_1.prepare("SELECT data FROM events WHERE tenant_id = ? AND type = 'group.members_changed'").bind(fx.tenant.id).first<{ data: string }>();
     expect(JSON.parse(event?.data ?? "null")).toEqual({ replacedAll: false, added: MAX_MEMBERS_PER_REQUEST - 1, removed: [] });
 
     // Re-sending 1,500 members with one newcomer: the event names the one real addition.
     const newcomer = fx.seeded.userId(MAX_MEMBERS_PER_REQUEST + 1);
     const resent = await measure(fx, "PATCH", `/Groups/${fx.group.id}`, patchBody([addOp([...userIds(fx.seeded, 1, 1500), newcomer])]));
     expect(resent.status, resent.text).toBe(204);
-    const events = await env.DB.prepare("SELECT data FROM events WHERE tenant_id = ? AND type = 'group.members_changed' ORDER BY seq").bind(fx.tenant.id).all<{ data: string }>();
+    const events = await env.SHARD_1.prepare("SELECT data FROM events WHERE tenant_id = ? AND type = 'group.members_changed' ORDER BY seq").bind(fx.tenant.id).all<{ data: string }>();
     expect(events.results.map((e) => JSON.parse(e.data) as unknown)[1]).toEqual({ replacedAll: false, added: [newcomer], removed: [] });
   });
 });
@@ -428,7 +428,7 @@ describe("a 100,000-member group reads completely, every D1 value, row and resul
   it(`refuses with 400 tooMany, before reading any member page, a response that would need more than ${MAX_MEMBER_PAGES_PER_RESPONSE} pages (D1's 1,000 queries per invocation)`, async () => {
     const fx = await groupWithMembers(MEMBER_PAGE_ROWS + 1, 0, "Huge");
     // As if the group had 5,000,000 members: the budget is decided from member_count.
-    await env.DB.prepare("UPDATE groups SET member_count = ? WHERE tenant_id = ? AND id = ?").bind(5_000_000, fx.tenant.id, fx.group.id).run();
+    await env.SHARD_1.prepare("UPDATE groups SET member_count = ? WHERE tenant_id = ? AND id = ?").bind(5_000_000, fx.tenant.id, fx.group.id).run();
     for (const path of [`/Groups/${fx.group.id}`, "/Groups"]) {
       const sent = await send(worker, new Request(`${fx.tenant.baseUrl}${path}`, { headers: { Authorization: `Bearer ${fx.tenant.token}` } }));
       const error = await expectScimError(sent.response, 400, "tooMany");

@@ -39,7 +39,7 @@ describe("existing accounts", () => {
     const tenant = await createTenant({ linkExistingUsers: false });
     await registerAccount(tenant.id, "acct-2", { userName: "taken@example.com" });
     await expectScimError(await scim(tenant, "/Users", { method: "POST", json: { schemas: [USER], userName: "taken@example.com" } }), 409, "uniqueness");
-    const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM users WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>();
+    const row = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM users WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>();
     expect(row?.n).toBe(0);
     const other = await scim(tenant, "/Users", { method: "POST", json: { schemas: [USER], userName: "free@example.com" } });
     expect(other.status).toBe(201);

@@ -28,7 +28,7 @@ describe("a group member's display", () => {
     const tenant = await createTenant();
     const seeded = await seedUsers(env, tenant.id, { users: MEMBERS });
     // Large but valid documents: one long certificate each.
-    await env.DB.prepare("UPDATE users SET doc = json_set(doc, '$.x509Certificates', json_array(json_object('value', hex(zeroblob(?))))) WHERE tenant_id = ?")
+    await env.SHARD_1.prepare("UPDATE users SET doc = json_set(doc, '$.x509Certificates', json_array(json_object('value', hex(zeroblob(?))))) WHERE tenant_id = ?")
       .bind(CERTIFICATE_CHARS / 2, tenant.id)
       .run();
     const created = await scim(tenant, "/Groups", {

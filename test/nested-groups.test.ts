@@ -61,7 +61,7 @@ async function groupsOf(tenant: TestTenant, userId: string): Promise<string[]> {
 }
 
 async function groupRow(id: string): Promise<{ version: number; member_count: number } | null> {
-  return env.DB.prepare("SELECT version, member_count FROM groups WHERE id = ?").bind(id).first();
+  return env.SHARD_1.prepare("SELECT version, member_count FROM groups WHERE id = ?").bind(id).first();
 }
 
 async function feed(tenant: TestTenant): Promise<FeedEvent[]> {
@@ -220,7 +220,7 @@ describe("a user's direct and indirect groups in a 4-level nesting", () => {
     const tenant = await createTenant();
     const ada = await newUser(tenant, "ada");
     const [l1, l2, l3, l4] = await chain(tenant, 4, [ada]);
-    const tdb = new TenantDb(database(env.DB), tenant.id, await sha256(tenant.token));
+    const tdb = new TenantDb(database(env.SHARD_1), tenant.id, await sha256(tenant.token), "SHARD_1");
     expect(await readUserGroupIds(tdb, ada)).toEqual([
       { id: l4, type: "direct" },
       ...[l1, l2, l3].sort().map((id) => ({ id, type: "indirect" })),

@@ -89,12 +89,12 @@ function sortedIds(members: MemberJson[] | undefined): string[] {
 
 /** groups.member_count as stored (what seat counts and the host app read). */
 async function storedMemberCount(tenant: TestTenant, groupId: string): Promise<number | undefined> {
-  const row = await env.DB.prepare("SELECT member_count AS n FROM groups WHERE tenant_id = ? AND id = ?").bind(tenant.id, groupId).first<{ n: number }>();
+  const row = await env.SHARD_1.prepare("SELECT member_count AS n FROM groups WHERE tenant_id = ? AND id = ?").bind(tenant.id, groupId).first<{ n: number }>();
   return row?.n;
 }
 
 async function membershipRows(tenant: TestTenant, groupId: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM group_members WHERE tenant_id = ? AND group_id = ?").bind(tenant.id, groupId).first<{ n: number }>();
+  const row = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM group_members WHERE tenant_id = ? AND group_id = ?").bind(tenant.id, groupId).first<{ n: number }>();
   return row?.n ?? -1;
 }
 

@@ -155,13 +155,13 @@ describe("Okta: create", () => {
     const listed = await okta(tenant, OKTA_LOOKUP);
     expect(await listed.text()).not.toContain(PASSWORD);
 
-    const doc = await env.DB.prepare("SELECT doc FROM users WHERE tenant_id = ? AND id = ?").bind(tenant.id, user.id).first<{ doc: string }>();
+    const doc = await env.SHARD_1.prepare("SELECT doc FROM users WHERE tenant_id = ? AND id = ?").bind(tenant.id, user.id).first<{ doc: string }>();
     expect(doc?.doc, "the user row must exist").toEqual(expect.any(String));
     expect(doc?.doc).not.toContain(PASSWORD);
     expect(doc?.doc).not.toMatch(/"password"/i);
-    const row = await env.DB.prepare("SELECT * FROM users WHERE tenant_id = ? AND id = ?").bind(tenant.id, user.id).first();
+    const row = await env.SHARD_1.prepare("SELECT * FROM users WHERE tenant_id = ? AND id = ?").bind(tenant.id, user.id).first();
     expect(JSON.stringify(row)).not.toContain(PASSWORD);
-    const { results: events } = await env.DB.prepare("SELECT * FROM events WHERE tenant_id = ?").bind(tenant.id).all();
+    const { results: events } = await env.SHARD_1.prepare("SELECT * FROM events WHERE tenant_id = ?").bind(tenant.id).all();
     expect(JSON.stringify(events)).not.toContain(PASSWORD);
   });
 

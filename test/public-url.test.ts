@@ -40,8 +40,10 @@ async function withoutPublicUrl(url: string, init: RequestInit = {}): Promise<Re
   return res;
 }
 
+/** Counted in the directory (tenants, setup links) or in the tenants' shard (their data). */
 async function count(sql: string, ...params: string[]): Promise<number> {
-  return (await env.DB.prepare(sql).bind(...params).first<{ n: number }>())?.n ?? 0;
+  const db = /\b(tenants|setup_links)\b/.test(sql) ? env.DB : env.SHARD_1;
+  return (await db.prepare(sql).bind(...params).first<{ n: number }>())?.n ?? 0;
 }
 
 describe("with PUBLIC_URL set", () => {

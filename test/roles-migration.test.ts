@@ -24,9 +24,9 @@ describe("migration 0013", () => {
     const { id } = await bodyOf<{ id: string }>(res);
     const plain = await bodyOf<{ id: string }>(await scim(tenant, "/Users", { method: "POST", json: { schemas: [USER], userName: "plain@example.com" } }));
     // As the previous Worker left them: no role_values.
-    await env.DB.prepare("UPDATE users SET role_values = '[]' WHERE tenant_id = ?").bind(tenant.id).run();
-    await env.DB.prepare(backfill ?? "").run();
-    const rows = await env.DB.prepare("SELECT id, role_values FROM users WHERE tenant_id = ? ORDER BY seq").bind(tenant.id).all<{ id: string; role_values: string }>();
+    await env.SHARD_1.prepare("UPDATE users SET role_values = '[]' WHERE tenant_id = ?").bind(tenant.id).run();
+    await env.SHARD_1.prepare(backfill ?? "").run();
+    const rows = await env.SHARD_1.prepare("SELECT id, role_values FROM users WHERE tenant_id = ? ORDER BY seq").bind(tenant.id).all<{ id: string; role_values: string }>();
     expect(rows.results).toEqual([
       { id, role_values: JSON.stringify(["editor", "x", "Editor"]) },
       { id: plain.id, role_values: "[]" },

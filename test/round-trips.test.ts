@@ -260,7 +260,7 @@ describe("a user's groups through nested groups", () => {
 describe("the counting env measures what D1 is sent", () => {
   it("counts a batch as one round trip and each statement run outside a batch as one", async () => {
     const probe = countingEnv(env);
-    const db = probe.env.DB;
+    const db = probe.env.SHARD_1;
     await db.batch([db.prepare("SELECT ?").bind(1), db.prepare("SELECT ?, ?").bind(1, 2), db.prepare("SELECT 1")]);
     expect(probe.counts).toEqual({ d1RoundTrips: 1, statements: 3, maxParameters: 2, kvReads: 0 });
     await db.prepare("SELECT ?").bind(1).first();

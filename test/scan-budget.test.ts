@@ -123,7 +123,7 @@ describe(`a tenant of ${BIG.toLocaleString("en")} users and groups (past the sca
 
 describe("the scan budget weighs document size", () => {
   async function docChars(tenantId: string): Promise<{ counter: number; truth: number }> {
-    const row = await env.DB.prepare(
+    const row = await env.SHARD_1.prepare(
       "SELECT user_doc_chars AS counter, (SELECT coalesce(sum(length(doc)), 0) FROM users WHERE tenant_id = tenants.id) AS truth FROM tenants WHERE id = ?",
     )
       .bind(tenantId)
@@ -194,12 +194,12 @@ describe("an equality on a non-unique index (externalId, emails, members) narrow
     shared = await createTenant();
     sharedSeeded = await seedUsers(env, shared.id, { users: SHARED });
     // externalId is not unique: users 1..SHARED - 3 share one value, the last 3 share another.
-    await env.DB.prepare(
+    await env.SHARD_1.prepare(
       "UPDATE users SET external_id = CASE WHEN seq > (SELECT max(seq) - 3 FROM users WHERE tenant_id = ?1) THEN 'few' ELSE 'same' END WHERE tenant_id = ?1",
     )
       .bind(shared.id)
       .run();
-    await env.DB.prepare("UPDATE users SET doc = json_set(doc, '$.externalId', external_id) WHERE tenant_id = ?").bind(shared.id).run();
+    await env.SHARD_1.prepare("UPDATE users SET doc = json_set(doc, '$.externalId', external_id) WHERE tenant_id = ?").bind(shared.id).run();
   });
 
   it(`refuses a filter whose externalId is shared by ${SHARED - 3} users with 400 invalidFilter, reading at most the budget's index entries`, async () => {

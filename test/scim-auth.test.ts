@@ -93,7 +93,7 @@ describe("SCIM bearer authentication", () => {
   it("stores only a SHA-256 of the token, in D1 and KV", async () => {
     const tenant = await createTenant();
     const hash = await sha256(tenant.token);
-    const row = await env.DB.prepare("SELECT * FROM tenants WHERE id = ?").bind(tenant.id).first<Record<string, unknown>>();
+    const row = await env.SHARD_1.prepare("SELECT * FROM tenants WHERE id = ?").bind(tenant.id).first<Record<string, unknown>>();
     expect(row?.token_hash).toBe(hash);
     expect(JSON.stringify(row)).not.toContain(tenant.token);
     expect(await env.TOKENS.get(`token:v1:${hash}`, "json")).toEqual({ tenantId: tenant.id });

@@ -23,7 +23,7 @@ async function request(tenant: TestTenant, method: string, path: string, json?: 
 }
 
 async function storedUsers(tenantId: string): Promise<{ version: number; bytes: number }[]> {
-  const { results } = await env.DB.prepare("SELECT version, length(CAST(doc AS BLOB)) AS bytes FROM users WHERE tenant_id = ?").bind(tenantId).all<{ version: number; bytes: number }>();
+  const { results } = await env.SHARD_1.prepare("SELECT version, length(CAST(doc AS BLOB)) AS bytes FROM users WHERE tenant_id = ?").bind(tenantId).all<{ version: number; bytes: number }>();
   return results;
 }
 

@@ -27,7 +27,7 @@ async function createUser(tenant: TestTenant, fields: Record<string, unknown> = 
 }
 
 async function userRowCount(tenantId: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM users WHERE tenant_id = ?").bind(tenantId).first<{ n: number }>();
+  const row = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM users WHERE tenant_id = ?").bind(tenantId).first<{ n: number }>();
   return row?.n ?? 0;
 }
 
@@ -59,7 +59,7 @@ describe("POST /Users", () => {
     });
     expect(body.groups ?? []).toEqual([]);
     expect(JSON.stringify(body)).not.toContain("hunter2");
-    const stored = await env.DB.prepare("SELECT doc FROM users WHERE id = ?").bind(body.id).first<{ doc: string }>();
+    const stored = await env.SHARD_1.prepare("SELECT doc FROM users WHERE id = ?").bind(body.id).first<{ doc: string }>();
     expect(stored?.doc).not.toContain("hunter2");
   });
 

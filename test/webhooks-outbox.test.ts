@@ -50,7 +50,7 @@ function createUser(tenant: TestTenant, userName: string): Request {
 }
 
 async function unenqueued(tenantId: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE tenant_id = ? AND enqueued_at IS NULL").bind(tenantId).first<{ n: number }>();
+  const row = await env.SHARD_1.prepare("SELECT count(*) AS n FROM events WHERE tenant_id = ? AND enqueued_at IS NULL").bind(tenantId).first<{ n: number }>();
   return row?.n ?? 0;
 }
 

@@ -20,7 +20,8 @@ import { ScimError, type ScimType } from "../scim/errors";
 import type { PatchOperation } from "../scim/patch";
 import type { ScimDocument } from "../scim/schema";
 import { type AuthFailureReason, AuthenticationRefused } from "../storage/auth-failures";
-import { database } from "../storage/database";
+import { directoryDb, rememberPlacement, shardDb } from "../storage/shards";
+import { type MoveReport, moveTenantData } from "../storage/tenant-move";
 import { isGuardFailure, type LogDraft, TenantDb } from "../storage/tenant-db";
 import type { StoredGroup } from "../storage/group-reads";
 import { createGroup } from "../storage/groups";
@@ -32,6 +33,8 @@ import { deleteGroupWrite, type MemberPatch, memberPatchOf, patchGroupWrite, pat
 export interface WriteAuth {
   tenantId: string;
   tokenHash: string;
+  /** The tenant's shard (storage/shards.ts), as the Worker resolved it. */
+  shard: string;
   log: LogDraft | undefined;
 }
 
@@ -173,7 +176,7 @@ export class TenantCoordinator extends DurableObject<Cloudflare.Env> {
   }
 
   private tenantDb(auth: WriteAuth): TenantDb {
-    const tdb = new TenantDb(database(this.env.DB), auth.tenantId, auth.tokenHash);
+    const tdb = new TenantDb(shardDb(this.env, auth.shard), auth.tenantId, auth.tokenHash, auth.shard);
     tdb.scope = "groups";
     tdb.log = auth.log;
     return tdb;
@@ -218,10 +221,35 @@ export class TenantCoordinator extends DurableObject<Cloudflare.Env> {
 
   /** A user PATCH without If-Match whose first attempt raced (routes/scim/users.ts). */
   async patchUser(auth: WriteAuth, id: string, operations: PatchOperation[]): Promise<Outcome<StoredUser>> {
-    const tdb = new TenantDb(database(this.env.DB), auth.tenantId, auth.tokenHash);
+    const tdb = new TenantDb(shardDb(this.env, auth.shard), auth.tenantId, auth.tokenHash, auth.shard);
     tdb.scope = "users";
     tdb.log = auth.log;
     return this.serializedForUser(tdb, id, () => patchUserQueued(tdb, id, operations));
+  }
+
+  /**
+   * Moves the tenant's data to shard `to` (storage/tenant-move.ts) on the group-write queue, so
+   * group writes wait behind it; user writes meanwhile are refused by the old copy's guard (503).
+   * `beforeWrite` is for tests (a failure injected mid-copy).
+   */
+  async moveTenant(tenantId: string, from: string, to: string): Promise<MoveReport> {
+    this.gathering = undefined;
+    const run = this.queue.then(async () => {
+      const report = await moveTenantData(
+        { directory: directoryDb(this.env), from: { name: from, db: shardDb(this.env, from) }, to: { name: to, db: shardDb(this.env, to) } },
+        tenantId,
+        () => this.beforeMoveWrite(),
+      );
+      rememberPlacement(tenantId, to);
+      return report;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A hook the tests replace to hold or fail a move between its writes. */
+  beforeMoveWrite(): Promise<void> {
+    return Promise.resolve();
   }
 
   async deleteGroup(auth: WriteAuth, id: string, expectedVersion: number | undefined): Promise<Outcome<null>> {

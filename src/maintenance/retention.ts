@@ -7,7 +7,8 @@
  * tenants' requests interleave. A backlog larger than one run's bound is continued by the
  * next run, oldest first.
  */
-import { database } from "../storage/database";
+import type { Database } from "../storage/database";
+import { everyShard } from "../storage/shards";
 import { deleteOldestBefore, type DeleteResult, type RetainedTable } from "../storage/retention";
 
 export const RETENTION_BATCH_ROWS = 5_000;
@@ -27,13 +28,14 @@ export function retentionDays(name: string, value: string | undefined): number {
 
 export interface TableReport extends DeleteResult {
   table: RetainedTable;
+  /** The shard pruned (events and the log are tenant data, storage/shards.ts). */
+  shard: string;
   cutoff: string;
   statements: number;
 }
 
-async function pruneTable(env: Cloudflare.Env, table: RetainedTable, cutoff: string): Promise<TableReport> {
-  const db = database(env.DB);
-  const report: TableReport = { table, cutoff, statements: 0, deleted: 0, rowsRead: 0, rowsWritten: 0 };
+async function pruneTable({ shard, db }: { shard: string; db: Database }, table: RetainedTable, cutoff: string): Promise<TableReport> {
+  const report: TableReport = { table, shard, cutoff, statements: 0, deleted: 0, rowsRead: 0, rowsWritten: 0 };
   while (report.statements < RETENTION_STATEMENTS_PER_TABLE) {
     const result = await deleteOldestBefore(db, table, cutoff, RETENTION_BATCH_ROWS);
     report.statements += 1;
@@ -48,10 +50,12 @@ async function pruneTable(env: Cloudflare.Env, table: RetainedTable, cutoff: str
 /** One retention run at `now` (the cron's scheduled time, in ms). */
 export async function pruneExpired(env: Cloudflare.Env, now: number): Promise<TableReport[]> {
   const cutoff = (days: number) => new Date(now - days * DAY_MS).toISOString();
-  const reports = [
-    await pruneTable(env, "events", cutoff(retentionDays("EVENT_RETENTION_DAYS", env.EVENT_RETENTION_DAYS))),
-    await pruneTable(env, "requestLog", cutoff(retentionDays("LOG_RETENTION_DAYS", env.LOG_RETENTION_DAYS))),
-  ];
+  const reports: TableReport[] = [];
+  // Each shard on its own: a shard's bound is the same as one database's before sharding.
+  for (const shard of everyShard(env)) {
+    reports.push(await pruneTable(shard, "events", cutoff(retentionDays("EVENT_RETENTION_DAYS", env.EVENT_RETENTION_DAYS))));
+    reports.push(await pruneTable(shard, "requestLog", cutoff(retentionDays("LOG_RETENTION_DAYS", env.LOG_RETENTION_DAYS))));
+  }
   console.log(JSON.stringify({ retention: reports }));
   return reports;
 }

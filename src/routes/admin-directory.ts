@@ -3,12 +3,13 @@
  * accounts and groups the host app already had (so SCIM creates link to them), and the
  * role/domains the app grants through each IdP group.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env";
 import { scimErrors } from "../scim/errors";
 import { hasLoneSurrogate } from "../scim/identifiers";
-import { database } from "../storage/database";
+import type { Database } from "../storage/database";
+import { directoryDb, rememberPlacement, tenantShardDb } from "../storage/shards";
 import {
   deleteAppAccount,
   findAppAccount,
@@ -51,31 +52,39 @@ function accountView(row: { accountKey: string; userId: string | null; linkedAt:
   return { accountKey: row.accountKey, linkedUserId: row.userId, linkedAt: row.linkedAt };
 }
 
+/** The tenant's shard; the middleware checked that the tenant exists. */
+async function tenantData(c: Context<AppEnv>): Promise<Database> {
+  const db = await tenantShardDb(c.env, c.req.param("id") ?? "");
+  if (!db) throw scimErrors.notFound("No tenant with this id.");
+  return db;
+}
+
 export const adminDirectoryRoutes = new Hono<AppEnv>()
   .use(async (c, next) => {
-    const tenant = await findTenant(database(c.env.DB), c.req.param("id") ?? "");
+    const tenant = await findTenant(directoryDb(c.env), c.req.param("id") ?? "");
     if (!tenant) throw scimErrors.notFound("No tenant with this id.");
+    rememberPlacement(tenant.id, tenant.shard); // the routes below read it back without a round trip
     await next();
   })
   .get("/users", validQuery(page), async (c) => {
     const { after, limit } = c.req.valid("query");
-    const rows = await listUsersAfter(database(c.env.DB), c.req.param("id") ?? "", after, limit);
+    const rows = await listUsersAfter(await tenantData(c), c.req.param("id") ?? "", after, limit);
     return c.json({ users: rows, next: rows.at(-1)?.seq ?? after });
   })
   // One user with its effective roles (issue 12): one D1 round trip.
   .get("/users/:userId", async (c) => {
-    const user = await readUserWithRoles(database(c.env.DB), c.req.param("id") ?? "", c.req.param("userId"));
+    const user = await readUserWithRoles(await tenantData(c), c.req.param("id") ?? "", c.req.param("userId"));
     if (!user) throw scimErrors.notFound("No user with this id in this tenant.");
     return c.json(user);
   })
   .get("/groups", validQuery(page), async (c) => {
     const { after, limit } = c.req.valid("query");
-    const rows = await listGroupsAfter(database(c.env.DB), c.req.param("id") ?? "", after, limit);
+    const rows = await listGroupsAfter(await tenantData(c), c.req.param("id") ?? "", after, limit);
     return c.json({ groups: rows, next: rows.at(-1)?.seq ?? after });
   })
   .patch("/groups/:groupId", async (c) => {
     const grants = parseWith(grantsBody, await readJsonBody(c.req.raw));
-    const row = await updateGroupGrants(database(c.env.DB), c.req.param("id") ?? "", c.req.param("groupId"), grants);
+    const row = await updateGroupGrants(await tenantData(c), c.req.param("id") ?? "", c.req.param("groupId"), grants);
     if (!row) throw scimErrors.notFound("No group with this id in this tenant.");
     // user.roles_changed events of a role edit go to the webhook queue (src/webhooks/).
     if (grants.role !== undefined) c.executionCtx.waitUntil(enqueueTenantEvents(c.env, c.req.param("id") ?? ""));
@@ -84,27 +93,27 @@ export const adminDirectoryRoutes = new Hono<AppEnv>()
   .put("/accounts/:accountKey", async (c) => {
     const accountKey = parseWith(key, c.req.param("accountKey"));
     const identity = parseWith(accountBody, await readJsonBody(c.req.raw));
-    const row = await upsertAppAccount(database(c.env.DB), c.req.param("id") ?? "", accountKey, identity);
+    const row = await upsertAppAccount(await tenantData(c), c.req.param("id") ?? "", accountKey, identity);
     return c.json(accountView(row));
   })
   .get("/accounts/:accountKey", async (c) => {
-    const row = await findAppAccount(database(c.env.DB), c.req.param("id") ?? "", c.req.param("accountKey"));
+    const row = await findAppAccount(await tenantData(c), c.req.param("id") ?? "", c.req.param("accountKey"));
     if (!row) throw scimErrors.notFound("No such account registered for this tenant.");
     return c.json(accountView(row));
   })
   .delete("/accounts/:accountKey", async (c) => {
-    const removed = await deleteAppAccount(database(c.env.DB), c.req.param("id") ?? "", c.req.param("accountKey"));
+    const removed = await deleteAppAccount(await tenantData(c), c.req.param("id") ?? "", c.req.param("accountKey"));
     if (!removed) throw scimErrors.notFound("No such account registered for this tenant.");
     return c.body(null, 204);
   })
   .put("/app-groups/:groupKey", async (c) => {
     const groupKey = parseWith(key, c.req.param("groupKey"));
     const { displayName } = parseWith(appGroupBody, await readJsonBody(c.req.raw));
-    const row = await upsertAppGroup(database(c.env.DB), c.req.param("id") ?? "", groupKey, displayName);
+    const row = await upsertAppGroup(await tenantData(c), c.req.param("id") ?? "", groupKey, displayName);
     return c.json({ groupKey: row.groupKey, linkedGroupId: row.groupId, linkedAt: row.linkedAt });
   })
   .get("/app-groups/:groupKey", async (c) => {
-    const row = await findAppGroup(database(c.env.DB), c.req.param("id") ?? "", c.req.param("groupKey"));
+    const row = await findAppGroup(await tenantData(c), c.req.param("id") ?? "", c.req.param("groupKey"));
     if (!row) throw scimErrors.notFound("No such group registered for this tenant.");
     return c.json({ groupKey: row.groupKey, linkedGroupId: row.groupId, linkedAt: row.linkedAt });
   });

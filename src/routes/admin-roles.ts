@@ -4,20 +4,23 @@
  * (`/admin/tenants/{id}/roles`, `/admin/tenants/{id}/entitlements`). IdPs read the result
  * through SCIM /Roles and /Entitlements (routes/scim/catalog.ts).
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env";
 import { scimErrors } from "../scim/errors";
 import { hasLoneSurrogate } from "../scim/identifiers";
-import { database } from "../storage/database";
+import type { Database } from "../storage/database";
+import { directoryAndEveryShard, directoryDb, tenantShardDb } from "../storage/shards";
 import {
   ALL_TENANTS,
+  deleteDeploymentRole,
   deleteEntitlement,
   deleteRole,
   type EntitlementRow,
   findEntitlement,
   findRole,
   listRoles,
+  putDeploymentRole,
   putEntitlement,
   putRole,
   type RoleRow,
@@ -73,25 +76,32 @@ function entitlementView(row: EntitlementRow) {
   };
 }
 
+/** The tenant's shard, where its own roles and entitlements live with its users (storage/shards.ts). */
+async function shardOf(c: Context<AppEnv>): Promise<Database> {
+  const db = await tenantShardDb(c.env, c.req.param("id") ?? "");
+  if (!db) throw scimErrors.notFound("No tenant with this id.");
+  return db;
+}
+
 const roleNotFound = () => scimErrors.notFound("No role with this id in this catalog.");
 const entitlementNotFound = () => scimErrors.notFound("No entitlement with this id for this tenant.");
 
 /** `/admin/roles`: the deployment's roles, which every tenant's catalog includes. */
 export const adminRoleRoutes = new Hono<AppEnv>()
-  .get("/", async (c) => c.json({ roles: (await listRoles(database(c.env.DB), ALL_TENANTS)).map(roleView) }))
+  .get("/", async (c) => c.json({ roles: (await listRoles(directoryDb(c.env), ALL_TENANTS)).map(roleView) }))
   .put("/:roleId", async (c) => {
     const id = parseWith(catalogId, c.req.param("roleId"));
     const body = parseWith(roleBody, await readJsonBody(c.req.raw));
-    const { row, created } = await putRole(database(c.env.DB), ALL_TENANTS, id, body);
+    const { row, created } = await putDeploymentRole(directoryAndEveryShard(c.env), id, body);
     return c.json(roleView(row), created ? 201 : 200);
   })
   .get("/:roleId", async (c) => {
-    const row = await findRole(database(c.env.DB), ALL_TENANTS, c.req.param("roleId"));
+    const row = await findRole(directoryDb(c.env), ALL_TENANTS, c.req.param("roleId"));
     if (!row) throw roleNotFound();
     return c.json(roleView(row));
   })
   .delete("/:roleId", async (c) => {
-    if (!(await deleteRole(database(c.env.DB), ALL_TENANTS, c.req.param("roleId")))) throw roleNotFound();
+    if (!(await deleteDeploymentRole(directoryAndEveryShard(c.env), c.req.param("roleId")))) throw roleNotFound();
     return c.body(null, 204);
   });
 
@@ -102,40 +112,40 @@ export const adminRoleRoutes = new Hono<AppEnv>()
  */
 export const tenantCatalogRoutes = new Hono<AppEnv>()
   .get("/roles", async (c) => {
-    const { roles } = await tenantCatalog(database(c.env.DB), c.req.param("id") ?? "");
+    const { roles } = await tenantCatalog(await shardOf(c), c.req.param("id") ?? "");
     return c.json({ roles: roles.map(roleView) });
   })
   .put("/roles/:roleId", async (c) => {
     const id = parseWith(catalogId, c.req.param("roleId"));
     const body = parseWith(roleBody, await readJsonBody(c.req.raw));
-    const { row, created } = await putRole(database(c.env.DB), c.req.param("id") ?? "", id, body);
+    const { row, created } = await putRole(await shardOf(c), c.req.param("id") ?? "", id, body);
     return c.json(roleView(row), created ? 201 : 200);
   })
   .get("/roles/:roleId", async (c) => {
-    const row = await findRole(database(c.env.DB), c.req.param("id") ?? "", c.req.param("roleId"));
+    const row = await findRole(await shardOf(c), c.req.param("id") ?? "", c.req.param("roleId"));
     if (!row) throw roleNotFound();
     return c.json(roleView(row));
   })
   .delete("/roles/:roleId", async (c) => {
-    if (!(await deleteRole(database(c.env.DB), c.req.param("id") ?? "", c.req.param("roleId")))) throw roleNotFound();
+    if (!(await deleteRole(await shardOf(c), c.req.param("id") ?? "", c.req.param("roleId")))) throw roleNotFound();
     return c.body(null, 204);
   })
   .get("/entitlements", async (c) => {
-    const { entitlements } = await tenantCatalog(database(c.env.DB), c.req.param("id") ?? "");
+    const { entitlements } = await tenantCatalog(await shardOf(c), c.req.param("id") ?? "");
     return c.json({ entitlements: entitlements.map(entitlementView) });
   })
   .put("/entitlements/:entitlementId", async (c) => {
     const id = parseWith(catalogId, c.req.param("entitlementId"));
     const body = parseWith(entitlementBody, await readJsonBody(c.req.raw));
-    const { row, created } = await putEntitlement(database(c.env.DB), c.req.param("id") ?? "", id, body);
+    const { row, created } = await putEntitlement(await shardOf(c), c.req.param("id") ?? "", id, body);
     return c.json(entitlementView(row), created ? 201 : 200);
   })
   .get("/entitlements/:entitlementId", async (c) => {
-    const row = await findEntitlement(database(c.env.DB), c.req.param("id") ?? "", c.req.param("entitlementId"));
+    const row = await findEntitlement(await shardOf(c), c.req.param("id") ?? "", c.req.param("entitlementId"));
     if (!row) throw entitlementNotFound();
     return c.json(entitlementView(row));
   })
   .delete("/entitlements/:entitlementId", async (c) => {
-    if (!(await deleteEntitlement(database(c.env.DB), c.req.param("id") ?? "", c.req.param("entitlementId")))) throw entitlementNotFound();
+    if (!(await deleteEntitlement(await shardOf(c), c.req.param("id") ?? "", c.req.param("entitlementId")))) throw entitlementNotFound();
     return c.body(null, 204);
   });

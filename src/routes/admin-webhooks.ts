@@ -7,7 +7,7 @@ import { noStore } from "./no-store";
 import { z } from "zod";
 import type { AppEnv } from "../env";
 import { ScimError, scimErrors } from "../scim/errors";
-import { database } from "../storage/database";
+import { directoryDb } from "../storage/shards";
 import { insertDelivery, requeueDelivery } from "../storage/webhook-outbox";
 import {
   deleteEndpoint,
@@ -102,8 +102,8 @@ export function endpointNotFound() {
   return scimErrors.notFound("No webhook endpoint with this id.");
 }
 
-export async function endpointOr404(d1: D1Database, id: string): Promise<WebhookEndpointRow> {
-  const row = await findEndpoint(database(d1), id);
+export async function endpointOr404(env: Cloudflare.Env, id: string): Promise<WebhookEndpointRow> {
+  const row = await findEndpoint(directoryDb(env), id);
   if (!row) throw endpointNotFound();
   return row;
 }
@@ -114,7 +114,7 @@ export const adminWebhookRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const input = parseWith(createBody, await readJsonBody(c.req.raw));
     const now = new Date().toISOString();
-    const row = await insertEndpoint(database(c.env.DB), {
+    const row = await insertEndpoint(directoryDb(c.env), {
       id: crypto.randomUUID(),
       ...input,
       enabled: true,
@@ -130,26 +130,26 @@ export const adminWebhookRoutes = new Hono<AppEnv>()
     return c.json(endpointView(row, true), 201);
   })
   .get("/", async (c) => {
-    const rows = await listEndpoints(database(c.env.DB));
+    const rows = await listEndpoints(directoryDb(c.env));
     return c.json({ webhooks: rows.map((row) => endpointView(row)) });
   })
-  .get("/:id", async (c) => c.json(endpointView(await endpointOr404(c.env.DB, c.req.param("id")))))
+  .get("/:id", async (c) => c.json(endpointView(await endpointOr404(c.env, c.req.param("id")))))
   .patch("/:id", async (c) => {
     const changes = parseWith(updateBody, await readJsonBody(c.req.raw));
-    const row = await updateEndpoint(database(c.env.DB), c.req.param("id"), changes, new Date().toISOString());
+    const row = await updateEndpoint(directoryDb(c.env), c.req.param("id"), changes, new Date().toISOString());
     if (!row) throw endpointNotFound();
     forgetEndpointScope();
     return c.json(endpointView(row));
   })
   .delete("/:id", async (c) => {
-    if (!(await deleteEndpoint(database(c.env.DB), c.req.param("id")))) throw endpointNotFound();
+    if (!(await deleteEndpoint(directoryDb(c.env), c.req.param("id")))) throw endpointNotFound();
     forgetEndpointScope();
     return c.body(null, 204);
   })
   .post("/:id/rotate-secret", async (c) => {
     const now = Date.now();
     const row = await rotateEndpointSecret(
-      database(c.env.DB),
+      directoryDb(c.env),
       c.req.param("id"),
       newWebhookSecret(),
       new Date(now).toISOString(),
@@ -159,10 +159,10 @@ export const adminWebhookRoutes = new Hono<AppEnv>()
     return c.json({ ...endpointView(row, true), previousSecretExpiresAt: row.previousSecretExpiresAt });
   })
   .post("/:id/test", async (c) => {
-    const endpoint = await endpointOr404(c.env.DB, c.req.param("id"));
+    const endpoint = await endpointOr404(c.env, c.req.param("id"));
     const now = new Date().toISOString();
     const payload = testPayload(endpoint.id, now);
-    const delivery = await insertDelivery(database(c.env.DB), {
+    const delivery = await insertDelivery(directoryDb(c.env), {
       endpointId: endpoint.id,
       eventId: payload.id,
       eventSeq: null,
@@ -179,17 +179,17 @@ export const adminWebhookRoutes = new Hono<AppEnv>()
     return c.json(deliveryView(delivery), 202);
   })
   .get("/:id/deliveries", validQuery(deliveriesPage), async (c) => {
-    const endpoint = await endpointOr404(c.env.DB, c.req.param("id"));
+    const endpoint = await endpointOr404(c.env, c.req.param("id"));
     const { before, limit } = c.req.valid("query");
-    const rows = await listDeliveries(database(c.env.DB), endpoint.id, before, limit);
+    const rows = await listDeliveries(directoryDb(c.env), endpoint.id, before, limit);
     return c.json({ deliveries: rows.map(deliveryView), next: rows.length === limit ? (rows.at(-1)?.id ?? null) : null });
   })
   .post("/:id/deliveries/:deliveryId/retry", async (c) => {
-    const endpoint = await endpointOr404(c.env.DB, c.req.param("id"));
+    const endpoint = await endpointOr404(c.env, c.req.param("id"));
     const deliveryId = Number(c.req.param("deliveryId"));
     const notFound = () => scimErrors.notFound("No delivery with this id for this webhook endpoint.");
     if (!Number.isSafeInteger(deliveryId) || deliveryId < 1) throw notFound();
-    const db = database(c.env.DB);
+    const db = directoryDb(c.env);
     const row = await requeueDelivery(db, endpoint.id, deliveryId, new Date().toISOString());
     if (!row) {
       const existing = await findDelivery(db, deliveryId);

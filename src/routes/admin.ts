@@ -6,12 +6,14 @@ import { Hono } from "hono";
 import { noStore } from "./no-store";
 import { z } from "zod";
 import { type AppEnv, publicOrigin, scimBaseUrl } from "../env";
-import { scimErrors } from "../scim/errors";
+import { ScimError, scimErrors } from "../scim/errors";
 import { listEvents, listRequestLog } from "../storage/activity";
-import { database } from "../storage/database";
+import { shardSummaries } from "../storage/placement";
+import { directoryDb, isShard, shardDb } from "../storage/shards";
+import { shardStates, withShardState } from "../storage/tenant-state";
 import { findTenant, findTenantWithAuthFailures, listTenants, type TenantRow, updateTenantSettings } from "../storage/tenants";
 import { adminAuth } from "../tenancy/admin-auth";
-import { createSetupLink, createTenant, removeTenant, revokeSetupLink, rotateToken } from "../tenancy/tenant-service";
+import { createSetupLink, createTenant, removeTenant, revokeSetupLink, rotateToken, tenantDatabases } from "../tenancy/tenant-service";
 import { readJsonBody } from "./body";
 import { roleValidationField, tenantSettingsFields } from "./tenant-settings";
 import { parseWith, validQuery } from "./validation";
@@ -33,6 +35,8 @@ const createTenantBody = z
     roleValidation: roleValidationField.default("lenient"),
     /** Mint a self-serve setup link with the tenant (off by default: most operators hand out the token). */
     setupLink: z.boolean().default(false),
+    /** The D1 shard to place the tenant on (TENANT_SHARDS); absent: the one with the least data. */
+    shard: z.string().min(1).max(100).optional(),
   })
   .strict();
 
@@ -46,6 +50,8 @@ const updateTenantBody = z
   })
   .partial()
   .strict();
+
+const moveBody = z.object({ shard: z.string().min(1).max(100) }).strict();
 
 const page = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -76,6 +82,7 @@ function tenantView(t: TenantRow) {
     token: t.tokenPrefix
       ? { prefix: t.tokenPrefix, lastFour: t.tokenLastFour, createdAt: t.tokenCreatedAt, lastUsedAt: t.tokenLastUsedAt }
       : null,
+    shard: t.shard,
     users: t.userCount,
     activeUsers: t.activeUserCount,
     createdAt: t.createdAt,
@@ -87,10 +94,11 @@ export const adminRoutes = new Hono<AppEnv>()
   .use(noStore)
   .use(adminAuth)
   .post("/tenants", async (c) => {
-    const { setupLink, ...input } = parseWith(createTenantBody, await readJsonBody(c.req.raw));
+    const { setupLink, shard, ...input } = parseWith(createTenantBody, await readJsonBody(c.req.raw));
+    if (shard !== undefined && !isShard(c.env, shard)) throw scimErrors.invalidValue(`No shard named ${shard}: GET /admin/shards lists them.`);
     // Before the write: a deployment that cannot name its public URL creates nothing.
     const origin = publicOrigin(c.env, c.req.url);
-    const created = await createTenant({ db: database(c.env.DB), kv: c.env.TOKENS }, { ...input, enabled: true }, { setupLink });
+    const created = await createTenant({ env: c.env }, { ...input, enabled: true }, { setupLink, shard });
     return c.json(
       {
         tenant: tenantView(created.tenant),
@@ -102,12 +110,29 @@ export const adminRoutes = new Hono<AppEnv>()
   })
   .get("/tenants", validQuery(page), async (c) => {
     const { limit, offset } = c.req.valid("query");
-    const rows = await listTenants(database(c.env.DB), limit, offset);
-    return c.json({ tenants: rows.map(tenantView) });
+    const rows = await listTenants(directoryDb(c.env), limit, offset);
+    // The counters and "last used" are the shard copies' (storage/tenant-state.ts): one read per shard listed.
+    const states = await Promise.all([...new Set(rows.map((r) => r.shard))].map((shard) => shardStates(shardDb(c.env, shard), rows.filter((r) => r.shard === shard).map((r) => r.id))));
+    return c.json({ tenants: rows.map((row) => tenantView(withShardState(row, states.find((m) => m.has(row.id))?.get(row.id)))) });
   })
+  .post("/tenants/:id/move", async (c) => {
+    const { shard } = parseWith(moveBody, await readJsonBody(c.req.raw));
+    const tenant = await tenantOr404(c.env, c.req.param("id"));
+    if (!isShard(c.env, shard)) throw scimErrors.invalidValue(`No shard named ${shard}: GET /admin/shards lists them.`);
+    if (shard === tenant.shard) return c.json(tenantView(tenant));
+    try {
+      const report = await c.env.TENANT_COORDINATOR.getByName(tenant.id).moveTenant(tenant.id, tenant.shard, shard);
+      const moved = await tenantOr404(c.env, tenant.id);
+      return c.json({ ...tenantView(moved), copied: report.rows });
+    } catch (error) {
+      console.error("tenant move failed", error);
+      throw new ScimError(503, `The move to ${shard} failed; the tenant is whole on ${tenant.shard} and the move may be retried.`);
+    }
+  })
+  .get("/shards", async (c) => c.json({ shards: await shardSummaries(c.env) }))
   .get("/tenants/:id", async (c) => {
-    const found = await findTenantWithAuthFailures(database(c.env.DB), c.req.param("id"));
-    if (!found) throw tenantNotFound();
+    const tenant = await tenantOr404(c.env, c.req.param("id"));
+    const found = await findTenantWithAuthFailures(tenant, shardDb(c.env, tenant.shard));
     return c.json({
       ...tenantView(found.tenant),
       authFailures: found.authFailures,
@@ -116,58 +141,58 @@ export const adminRoutes = new Hono<AppEnv>()
   })
   .patch("/tenants/:id", async (c) => {
     const changes = parseWith(updateTenantBody, await readJsonBody(c.req.raw));
-    const row = await updateTenantSettings(database(c.env.DB), c.req.param("id"), changes, new Date().toISOString());
+    const tenant = await tenantOr404(c.env, c.req.param("id"));
+    const row = await updateTenantSettings(tenantDatabases(c.env, tenant), tenant.id, changes, new Date().toISOString());
     if (!row) throw tenantNotFound();
     // tenant.enabled / tenant.disabled, when `enabled` flipped (src/webhooks/).
     if (changes.enabled !== undefined) c.executionCtx.waitUntil(enqueueTenantEvents(c.env, row.id));
     return c.json(tenantView(row));
   })
   .delete("/tenants/:id", async (c) => {
-    const removed = await removeTenant({ db: database(c.env.DB), kv: c.env.TOKENS }, c.req.param("id"));
-    if (!removed) throw tenantNotFound();
+    await removeTenant({ env: c.env }, await tenantOr404(c.env, c.req.param("id")));
     return c.body(null, 204);
   })
   .post("/tenants/:id/token", async (c) => {
-    const tenant = await tenantOr404(c.env.DB, c.req.param("id"));
+    const tenant = await tenantOr404(c.env, c.req.param("id"));
     const origin = publicOrigin(c.env, c.req.url);
-    const token = await rotateToken({ db: database(c.env.DB), kv: c.env.TOKENS }, tenant);
+    const token = await rotateToken({ env: c.env }, tenant);
     if (!token) throw tenantNotFound();
     c.executionCtx.waitUntil(enqueueTenantEvents(c.env, tenant.id)); // tenant.token_rotated
     return c.json({ scim: { baseUrl: scimBaseUrl(origin, tenant.id), token } });
   })
   .post("/tenants/:id/setup-links", async (c) => {
-    const tenant = await tenantOr404(c.env.DB, c.req.param("id"));
+    const tenant = await tenantOr404(c.env, c.req.param("id"));
     const origin = publicOrigin(c.env, c.req.url);
-    const link = await createSetupLink(database(c.env.DB), tenant.id);
+    const link = await createSetupLink(directoryDb(c.env), tenant.id);
     return c.json({ url: setupUrl(origin, link.code), expiresAt: link.expiresAt }, 201);
   })
   .delete("/tenants/:id/setup-links", async (c) => {
-    const tenant = await tenantOr404(c.env.DB, c.req.param("id"));
-    await revokeSetupLink(database(c.env.DB), tenant.id);
+    const tenant = await tenantOr404(c.env, c.req.param("id"));
+    await revokeSetupLink(directoryDb(c.env), tenant.id);
     return c.body(null, 204);
   })
   // The tenant admin console (routes/console/): a single-use sign-in link, valid 15 minutes.
   .post("/tenants/:id/console-links", async (c) => {
-    const tenant = await tenantOr404(c.env.DB, c.req.param("id"));
+    const tenant = await tenantOr404(c.env, c.req.param("id"));
     const origin = publicOrigin(c.env, c.req.url);
-    const link = await createConsoleLink(database(c.env.DB), tenant.id);
+    const link = await createConsoleLink(directoryDb(c.env), tenant.id);
     return c.json({ url: `${origin}/console/sign-in/${link.code}`, expiresAt: link.expiresAt }, 201);
   })
   .delete("/tenants/:id/console-sessions", async (c) => {
-    const tenant = await tenantOr404(c.env.DB, c.req.param("id"));
-    await revokeConsoleSessions(database(c.env.DB), tenant.id);
+    const tenant = await tenantOr404(c.env, c.req.param("id"));
+    await revokeConsoleSessions(directoryDb(c.env), tenant.id);
     return c.body(null, 204);
   })
   .get("/tenants/:id/events", validQuery(eventsPage), async (c) => {
-    const tenant = await tenantOr404(c.env.DB, c.req.param("id"));
+    const tenant = await tenantOr404(c.env, c.req.param("id"));
     const { after, limit } = c.req.valid("query");
-    const rows = await listEvents(database(c.env.DB), tenant.id, after, limit);
+    const rows = await listEvents(shardDb(c.env, tenant.shard), tenant.id, after, limit);
     return c.json({ events: rows, next: rows.at(-1)?.seq ?? after });
   })
   .get("/tenants/:id/log", validQuery(logPage), async (c) => {
-    const tenant = await tenantOr404(c.env.DB, c.req.param("id"));
+    const tenant = await tenantOr404(c.env, c.req.param("id"));
     const { before, limit } = c.req.valid("query");
-    const rows = await listRequestLog(database(c.env.DB), tenant.id, before, limit);
+    const rows = await listRequestLog(shardDb(c.env, tenant.shard), tenant.id, before, limit);
     return c.json({ entries: rows, next: rows.length === limit ? rows.at(-1)?.seq : null });
   })
   .route("/roles", adminRoleRoutes)
@@ -184,8 +209,8 @@ function tenantNotFound() {
   return scimErrors.notFound("No tenant with this id.");
 }
 
-async function tenantOr404(d1: D1Database, id: string): Promise<TenantRow> {
-  const tenant = await findTenant(database(d1), id);
+async function tenantOr404(env: Cloudflare.Env, id: string): Promise<TenantRow> {
+  const tenant = await findTenant(directoryDb(env), id);
   if (!tenant) throw tenantNotFound();
   return tenant;
 }

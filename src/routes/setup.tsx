@@ -15,9 +15,9 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import { type AppEnv, publicOrigin, scimBaseUrl } from "../env";
 import { ScimError } from "../scim/errors";
-import { database } from "../storage/database";
 import type { SetupLinkRefusal, TenantRow, TenantSettings } from "../storage/tenants";
 import { completeSetup, hasConnectedIdp, inspectSetupLink } from "../tenancy/tenant-service";
+import { directoryDb, shardDb } from "../storage/shards";
 import { enqueueTenantEvents } from "../webhooks/dispatch";
 import { tenantSettingsFields } from "./tenant-settings";
 import { createConsoleLink } from "../tenancy/console-session";
@@ -167,7 +167,7 @@ function validate(values: SetupFormValues, mustConfirmDisconnect: boolean): Vali
 
 export const setupRoutes = new Hono<AppEnv>()
   .get("/:code", async (c) => {
-    const state = await inspectSetupLink(database(c.env.DB), c.req.param("code"));
+    const state = await inspectSetupLink(c.env, c.req.param("code"));
     if (!state) return notFoundPage(c);
     if (!state.usable) return refusedPage(c, state.reason);
     // Fail before the admin fills in a form whose result could not name its base URL.
@@ -195,8 +195,7 @@ export const setupRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const code = c.req.param("code");
-      const db = database(c.env.DB);
-      const state = await inspectSetupLink(db, code);
+      const state = await inspectSetupLink(c.env, code);
       if (!state) return notFoundPage(c);
       if (!state.usable) return refusedPage(c, state.reason);
 
@@ -211,17 +210,17 @@ export const setupRoutes = new Hono<AppEnv>()
       }
 
       const origin = publicOrigin(c.env, c.req.url);
-      const issued = await completeSetup({ db, kv: c.env.TOKENS }, code, validated.settings);
+      const issued = await completeSetup({ env: c.env }, code, validated.settings);
       if (!issued) {
         // Another submission of the same link won the race, or it expired, was revoked or its tenant disabled meanwhile.
-        const now = await inspectSetupLink(db, code);
+        const now = await inspectSetupLink(c.env, code);
         return refusedPage(c, now && !now.usable ? now.reason : "used");
       }
       const { tenant, token } = issued;
       c.executionCtx.waitUntil(enqueueTenantEvents(c.env, tenant.id)); // tenant.token_rotated
       // The result page offers the console: a sign-in link of its own, used by its button (single-use, 15 minutes).
-      const consoleLink = await createConsoleLink(db, tenant.id);
-      const catalog = await tenantCatalog(db, tenant.id);
+      const consoleLink = await createConsoleLink(directoryDb(c.env), tenant.id);
+      const catalog = await tenantCatalog(shardDb(c.env, tenant.shard), tenant.id);
       const result = {
         tenantName: tenant.name,
         provider: tenant.provider,

@@ -52,6 +52,27 @@ export async function putRole(db: Database, scope: string, id: string, input: Ro
   return { row, created: existing.length === 0 };
 }
 
+/**
+ * The deployment's roles (ALL_TENANTS) are kept in the directory and copied to every shard: a
+ * shard's own statements match role values against its catalog_roles (role-sql.ts), and D1
+ * cannot join across databases. Written to the shards first and the directory last, so the
+ * directory (what `GET /admin/roles` lists) never names a role a shard lacks; a failure half-way
+ * is mended by repeating the PUT or DELETE (both idempotent). A shard added to TENANT_SHARDS
+ * later gets them at the next PUT of each role (README: Shards).
+ */
+export async function putDeploymentRole(dbs: readonly Database[], id: string, input: RoleInput): Promise<{ row: RoleRow; created: boolean }> {
+  let result: { row: RoleRow; created: boolean } | undefined;
+  for (const db of dbs) result = await putRole(db, ALL_TENANTS, id, input);
+  if (!result) throw new Error("no database to write the role to");
+  return result;
+}
+
+export async function deleteDeploymentRole(dbs: readonly Database[], id: string): Promise<boolean> {
+  let deleted = false;
+  for (const db of dbs) deleted = await deleteRole(db, ALL_TENANTS, id);
+  return deleted;
+}
+
 export async function listRoles(db: Database, scope: string): Promise<RoleRow[]> {
   return db.select().from(catalogRoles).where(eq(catalogRoles.tenantId, scope)).orderBy(asc(catalogRoles.id));
 }

@@ -37,10 +37,20 @@ export const tenants = sqliteTable(
     healthStatus: text("health_status"),
     /** "strict" refuses role and entitlement values the catalog does not know (migrations/0013). */
     roleValidation: text("role_validation", { enum: ["strict", "lenient"] }).notNull().default("lenient"),
+    /** The D1 binding holding the tenant's data (directory row; migrations/0017, storage/shards.ts). */
+    shard: text("shard").notNull().default("DB"),
+    /** Rotations so far: the directory's token columns only move forward to the shard's newest. */
+    tokenVersion: integer("token_version").notNull().default(0),
+    /** Shard copy only: the shard a move is copying the tenant to; writes are refused meanwhile. */
+    movingTo: text("moving_to"),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
-  (t) => [uniqueIndex("tenants_token_hash").on(t.tokenHash), index("tenants_previous_token_hash").on(t.previousTokenHash)],
+  (t) => [
+    uniqueIndex("tenants_token_hash").on(t.tokenHash),
+    index("tenants_previous_token_hash").on(t.previousTokenHash),
+    index("tenants_shard").on(t.shard),
+  ],
 );
 
 /**

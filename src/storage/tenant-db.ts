@@ -13,6 +13,7 @@ import { hashesEqual } from "../tenancy/tokens";
 import { authFailureCount, refused } from "./auth-failures";
 import { type SuccessLogDraft, successLogInsert } from "./activity";
 import type { Database } from "./database";
+import { rememberPlacement } from "./shards";
 import { tenants, writeGuard } from "./schema";
 
 /** Which SCIM resource a request touches; the tenant's sync settings gate each. */
@@ -72,6 +73,7 @@ export function isGuardFailure(error: unknown): boolean {
 }
 
 interface TenantCheckRow {
+  shard: string;
   tokenHash: string | null;
   previousTokenHash: string | null;
   enabled: boolean;
@@ -101,14 +103,18 @@ export class TenantDb {
   loggedStatus: number | undefined;
 
   constructor(
+    /** The tenant's shard (storage/shards.ts): its data and the shard copy of its row. */
     readonly db: Database,
     readonly tenantId: string,
     private readonly tokenHash: string,
+    /** The shard's binding name, handed to the tenant's Durable Object with the write. */
+    readonly shard: string,
   ) {}
 
   private checkQuery() {
     return this.db
       .select({
+        shard: tenants.shard,
         tokenHash: tenants.tokenHash,
         previousTokenHash: tenants.previousTokenHash,
         enabled: tenants.enabled,
@@ -141,7 +147,8 @@ export class TenantDb {
     const syncCondition = syncColumn ? sql` AND ${syncColumn} = 1` : sql``;
     return this.guard(
       "tokenCurrent",
-      sql`EXISTS (SELECT 1 FROM ${tenants} WHERE ${tenants.id} = ${this.tenantId} AND ${tenants.tokenHash} = ${this.tokenHash} AND ${tenants.enabled} = 1${syncCondition})`,
+      // moving_to: a move is copying the tenant to another shard; its writes wait (migrations/0017).
+      sql`EXISTS (SELECT 1 FROM ${tenants} WHERE ${tenants.id} = ${this.tenantId} AND ${tenants.tokenHash} = ${this.tokenHash} AND ${tenants.enabled} = 1 AND ${tenants.movingTo} IS NULL${syncCondition})`,
     );
   }
 
@@ -177,6 +184,11 @@ export class TenantDb {
 
   /** Turns the tenant row into the request's verdict: 401 for a stale token, 403 when provisioning is off. */
   private accept(row: TenantCheckRow | undefined): void {
+    if (row && row.shard !== this.shard) {
+      // A move left this copy behind (storage/tenant-move.ts): the retry goes to the new shard.
+      rememberPlacement(this.tenantId, row.shard);
+      throw new ScimError(503, "This tenant's data moved to another database; retry the request.", undefined, { "Retry-After": "1" });
+    }
     if (!row?.tokenHash || !hashesEqual(row.tokenHash, this.tokenHash)) {
       const rotated = row?.previousTokenHash != null && hashesEqual(row.previousTokenHash, this.tokenHash);
       throw refused(rotated ? "rotated" : "unknown", "The bearer token is not valid for this tenant (it may have been rotated).");
@@ -194,8 +206,8 @@ export class TenantDb {
   }
 
   /** What the tenant's Durable Object needs to write on this request's behalf, its log row included. */
-  get auth(): { tenantId: string; tokenHash: string; log: LogDraft | undefined } {
-    return { tenantId: this.tenantId, tokenHash: this.tokenHash, log: this.log };
+  get auth(): { tenantId: string; tokenHash: string; shard: string; log: LogDraft | undefined } {
+    return { tenantId: this.tenantId, tokenHash: this.tokenHash, shard: this.shard, log: this.log };
   }
 
   /** A standalone check, for requests that touch no tenant data. One round trip. */
@@ -225,8 +237,12 @@ export class TenantDb {
       return results.slice(guards.length + log.items.length) as unknown as BatchResponse<T>;
     } catch (error) {
       const kind = failedGuard(error);
-      if (kind === "tokenCurrent") await this.verify(); // throws the precise 401/403
-      if (kind && kind !== "tokenCurrent") throw new PreconditionFailed(kind);
+      if (kind === "tokenCurrent") {
+        await this.verify(); // throws the precise 401/403
+        // The token holds, so the shard copy's moving_to refused it (migrations/0017): retry soon.
+        throw new ScimError(503, "This tenant's data is being moved to another database; retry shortly.", undefined, { "Retry-After": "1" });
+      }
+      if (kind) throw new PreconditionFailed(kind);
       throw error;
     }
   }

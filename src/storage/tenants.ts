@@ -1,9 +1,14 @@
-/** Tenant rows, token metadata and setup links. Every function takes the tenant id it acts on. */
-import { and, desc, eq, gt, isNull, or, type SQL, sql } from "drizzle-orm";
+/**
+ * Tenant rows, token metadata and setup links. Every function takes the tenant id it acts on.
+ * `directory` is the directory database, `shard` the tenant's shard (storage/shards.ts); the
+ * shard copy of the row and the order of the two writes are explained in tenant-state.ts.
+ */
+import { and, desc, eq, gt, isNull, or, sql } from "drizzle-orm";
 import { type AuthFailureSummary, clearAuthFailures, authFailureSummary } from "./auth-failures";
 import { deleteConsoleRowsOf } from "./console-sessions";
 import type { Database } from "./database";
 import { appAccounts, authFailures, appGroups, catalogEntitlements, catalogRoles, events, groupMembers, groups, groupSeqBlocks, requestLog, setupLinks, tenants, userEmails, userSeqBlocks, users } from "./schema";
+import { directoryTokenUpdate, mirrorSettings, shardCopyInsert, shardStateQuery, shardTokenUpdate, tenantEventInsert, withShardState } from "./tenant-state";
 
 export type TenantRow = typeof tenants.$inferSelect;
 export type Provider = TenantRow["provider"];
@@ -32,22 +37,25 @@ export interface NewSetupLink {
   expiresAt: string;
 }
 
-/** Inserts the tenant, and its first setup link when one is given, in one transaction. */
+/**
+ * Inserts the tenant placed on `shard`: its shard copy first (a tenant the directory does not
+ * list yet is unreachable), then the directory row with its first setup link, if any, in one
+ * transaction.
+ */
 export async function insertTenant(
-  db: Database,
+  { directory, shard }: { directory: Database; shard: { name: string; db: Database } },
   id: string,
   settings: TenantSettings,
   token: NewToken,
   now: string,
   setupLink?: NewSetupLink,
 ): Promise<TenantRow> {
-  const insert = db
-    .insert(tenants)
-    .values({ id, ...settings, ...tokenColumns(token, now), createdAt: now })
-    .returning();
-  const [rows] = setupLink ? await db.batch([insert, ...setupLinkStatements(db, id, setupLink, now)]) : [await insert];
-  const row = rows[0];
+  const values = { id, ...settings, ...tokenColumns(token, now), shard: shard.name, createdAt: now };
+  const [row] = await shard.db.insert(tenants).values(values).onConflictDoNothing({ target: tenants.id }).returning();
   if (!row) throw new Error("tenant insert returned no row");
+  const directoryInsert = shardCopyInsert(directory, row);
+  if (setupLink) await directory.batch([directoryInsert, ...setupLinkStatements(directory, id, setupLink, now)]);
+  else await directoryInsert;
   return row;
 }
 
@@ -55,13 +63,14 @@ export async function findTenant(db: Database, id: string): Promise<TenantRow | 
   return db.select().from(tenants).where(eq(tenants.id, id)).get();
 }
 
-/** The tenant and its failed-authentication aggregates, in one round trip (operator API). */
+/** The tenant (directory row and shard state) and its failed-authentication aggregates (operator API). */
 export async function findTenantWithAuthFailures(
+  tenant: TenantRow,
   db: Database,
-  id: string,
-): Promise<{ tenant: TenantRow; authFailures: AuthFailureSummary; recentRequests: RecentRequest[] } | undefined> {
-  const [tenantRows, failureRows, recentRows] = await db.batch([
-    db.select().from(tenants).where(eq(tenants.id, id)),
+): Promise<{ tenant: TenantRow; authFailures: AuthFailureSummary; recentRequests: RecentRequest[] }> {
+  const id = tenant.id;
+  const [stateRows, failureRows, recentRows] = await db.batch([
+    shardStateQuery(db, id),
     db.select().from(authFailures).where(eq(authFailures.tenantId, id)),
     // The newest provisioning-log rows, for the tenant's health (src/tenancy/health.ts).
     db
@@ -71,8 +80,7 @@ export async function findTenantWithAuthFailures(
       .orderBy(desc(requestLog.seq))
       .limit(HEALTH_WINDOW),
   ]);
-  const tenant = tenantRows[0];
-  return tenant && { tenant, authFailures: authFailureSummary(failureRows[0]), recentRequests: recentRows };
+  return { tenant: withShardState(tenant, stateRows[0]), authFailures: authFailureSummary(failureRows[0]), recentRequests: recentRows };
 }
 
 /** The newest provisioning-log rows of a tenant (health), newest first. */
@@ -149,44 +157,51 @@ export async function listTenants(db: Database, limit: number, offset: number): 
   return db.select().from(tenants).orderBy(desc(tenants.createdAt), tenants.id).limit(limit).offset(offset);
 }
 
+/**
+ * Shard copy first (disabling or turning sync off refuses the very next request), with the
+ * tenant.enabled/disabled event in the same batch; then the directory row, returned.
+ */
 export async function updateTenantSettings(
-  db: Database,
+  { directory, shard }: { directory: Database; shard: Database },
   id: string,
   changes: Partial<TenantSettings>,
   now: string,
 ): Promise<TenantRow | undefined> {
-  const update = db
+  const mirror = mirrorSettings(shard, id, { ...changes, updatedAt: now });
+  if (changes.enabled === undefined) await mirror;
+  else {
+    // Before the update, so it sees the old value: an event only when `enabled` really flips.
+    const flipped = sql`${tenants.enabled} != ${changes.enabled ? 1 : 0}`;
+    await shard.batch([tenantEventInsert(shard, id, changes.enabled ? "tenant.enabled" : "tenant.disabled", now, flipped), mirror]);
+  }
+  const [row] = await directory
     .update(tenants)
     .set({ ...changes, updatedAt: now })
     .where(eq(tenants.id, id))
     .returning();
-  if (changes.enabled === undefined) return (await update)[0];
-  // Before the update, so it sees the old value: an event only when `enabled` really flips.
-  const flipped = sql`${tenants.enabled} != ${changes.enabled ? 1 : 0}`;
-  const [, rows] = await db.batch([tenantEventInsert(db, id, changes.enabled ? "tenant.enabled" : "tenant.disabled", now, flipped), update]);
-  return rows[0];
+  return row;
 }
 
-/** A tenant-level event (webhooks, src/webhooks/), written only when the tenant exists and `when` holds. */
-function tenantEventInsert(db: Database, tenantId: string, type: string, now: string, when: SQL = sql`1`, data: SQL = sql`NULL`) {
-  const event = {
-    seq: sql<number>`NULL`.as("seq"),
-    tenantId: sql<string>`${tenantId}`.as("tenant_id"),
-    type: sql<string>`${type}`.as("type"),
-    resourceType: sql<string>`'Tenant'`.as("resource_type"),
-    resourceId: sql<string>`${tenantId}`.as("resource_id"),
-    at: sql<string>`${now}`.as("at"),
-    data: sql<Record<string, unknown> | null>`${data}`.as("data"),
-    enqueuedAt: sql<string | null>`NULL`.as("enqueued_at"),
-  };
-  return db.insert(events).select(db.select(event).from(tenants).where(and(eq(tenants.id, tenantId), when)));
+/**
+ * Removes the tenant and everything it owns: its shard's data and copy in one transaction
+ * first (its token stops working there), then the directory row and its setup links.
+ */
+export async function deleteTenantAndData({ directory, shard }: { directory: Database; shard: Database }, id: string): Promise<void> {
+  await deleteTenantData(shard, id);
+  await directory.batch([
+    directory.delete(tenants).where(eq(tenants.id, id)),
+    directory.delete(setupLinks).where(eq(setupLinks.tenantId, id)),
+    ...deleteConsoleRowsOf(directory, id),
+  ]);
 }
 
-/** Removes the tenant and everything it owns in one transaction. Returns its last token hash. */
-export async function deleteTenantAndData(db: Database, id: string): Promise<{ deleted: boolean; tokenHash: string | null }> {
-  // The tenant row first, so its result stays at index 0 as tables are added below.
-  const [removedTenants] = await db.batch([
-    db.delete(tenants).where(eq(tenants.id, id)).returning({ tokenHash: tenants.tokenHash }),
+/**
+ * Everything of one tenant in one shard, its shard copy of the row included unless `keepRow`
+ * (a move keeps it as the redirecting tombstone), in one transaction.
+ */
+export async function deleteTenantData(db: Database, id: string, { keepRow = false } = {}): Promise<void> {
+  await db.batch([
+    keepRow ? db.delete(tenants).where(sql`0`) : db.delete(tenants).where(eq(tenants.id, id)),
     db.delete(authFailures).where(eq(authFailures.tenantId, id)),
     db.delete(groupMembers).where(eq(groupMembers.tenantId, id)),
     db.delete(userEmails).where(eq(userEmails.tenantId, id)),
@@ -198,18 +213,11 @@ export async function deleteTenantAndData(db: Database, id: string): Promise<{ d
     db.delete(users).where(eq(users.tenantId, id)),
     db.delete(events).where(eq(events.tenantId, id)),
     db.delete(requestLog).where(eq(requestLog.tenantId, id)),
-    db.delete(setupLinks).where(eq(setupLinks.tenantId, id)),
-    ...deleteConsoleRowsOf(db, id),
-    // A tenant id is never ALL_TENANTS (''), so the deployment's roles stay.
+    // A tenant id is never ALL_TENANTS (''), so the deployment's roles (copied to every shard) stay.
     db.delete(catalogRoles).where(eq(catalogRoles.tenantId, id)),
     db.delete(catalogEntitlements).where(eq(catalogEntitlements.tenantId, id)),
   ]);
-  const removed = removedTenants[0];
-  return { deleted: removed !== undefined, tokenHash: removed?.tokenHash ?? null };
 }
-
-/** SQLite evaluates SET against the old row: the previous column gets the hash being replaced. */
-const keepPreviousToken = { previousTokenHash: sql`${tenants.tokenHash}` };
 
 /**
  * Makes `token` the tenant's only valid token. Every SCIM request confirms its token
@@ -217,16 +225,20 @@ const keepPreviousToken = { previousTokenHash: sql`${tenants.tokenHash}` };
  * this write replaced (read by the write itself: with concurrent rotations each learns its own
  * predecessor, so the caller can drop exactly that one from KV), or undefined for no tenant.
  */
-export async function replaceToken(db: Database, tenantId: string, token: NewToken, now: string): Promise<{ replaced: string | null } | undefined> {
-  const [rows] = await db.batch([
-    db
-      .update(tenants)
-      .set({ ...tokenColumns(token, now), ...keepPreviousToken })
-      .where(eq(tenants.id, tenantId))
-      .returning({ replaced: tenants.previousTokenHash }),
-    tenantEventInsert(db, tenantId, "tenant.token_rotated", now),
-  ]);
-  return rows[0];
+export async function replaceToken(
+  { directory, shard }: { directory: Database; shard: Database },
+  tenantId: string,
+  token: NewToken,
+  now: string,
+  settings: Partial<TenantSettings> = {},
+): Promise<{ replaced: string | null } | undefined> {
+  const columns = { ...settings, ...tokenColumns(token, now) };
+  // The shard copy first: from its commit on, the old token is refused by every request's batch.
+  const [rows] = await shard.batch([shardTokenUpdate(shard, tenantId, columns), tenantEventInsert(shard, tenantId, "tenant.token_rotated", now)]);
+  const written = rows[0];
+  if (!written) return undefined;
+  await directoryTokenUpdate(directory, tenantId, columns, written.replaced, written.version);
+  return { replaced: written.replaced };
 }
 
 
@@ -247,7 +259,7 @@ function tokenColumns(token: NewToken, now: string) {
  * authenticated, so the same round trip also clears the failed-authentication aggregates
  * (writes do not read the tenant row, so this is where they learn of a reset).
  */
-export async function touchTokenLastUsed(db: Database, tenantId: string, tokenHash: string, now: string, notSince: string) {
+export async function touchTokenLastUsed(/** the tenant's shard: "last used" is kept in its copy */ db: Database, tenantId: string, tokenHash: string, now: string, notSince: string) {
   await db.batch([
     db
       .update(tenants)
@@ -318,28 +330,24 @@ function refusalOf(link: typeof setupLinks.$inferSelect, tenant: TenantRow, now:
 }
 
 /**
- * Claims a setup link and applies the admin's choices with a new token, in one transaction.
- * The tenant update only matches when this very call claimed the link (`used_at = claim`),
- * so a used, expired or revoked code, or one of a disabled tenant, changes nothing. Returns
- * the tenant, or undefined when unclaimable.
+ * Claims a setup link and applies the admin's choices with a new token. The directory batch
+ * claims the link and applies the settings only when this very call claimed it (`used_at =
+ * claim`), so a used, expired or revoked code, or one of a disabled tenant, changes nothing.
+ * The token then replaces the tenant's as a rotation does (shard copy first, with its
+ * tenant.token_rotated event), before the new token is handed out. Returns the tenant (its
+ * directory row), or undefined when unclaimable.
  */
 export async function redeemSetupLink(
-  db: Database,
+  { directory, shard }: { directory: Database; shard: Database },
   codeHash: string,
   settings: Partial<TenantSettings>,
   token: NewToken,
   now: string,
-  tenantId: string,
 ): Promise<{ tenant: TenantRow; previousTokenHash: string | null } | undefined> {
   const claim = `${now}#${crypto.randomUUID()}`;
   const claimed = sql`EXISTS (SELECT 1 FROM ${setupLinks} WHERE ${setupLinks.codeHash} = ${codeHash} AND ${setupLinks.usedAt} = ${claim})`;
-  const [previous, , updated] = await db.batch([
-    db
-      .select({ tokenHash: tenants.tokenHash })
-      .from(tenants)
-      .innerJoin(setupLinks, eq(setupLinks.tenantId, tenants.id))
-      .where(eq(setupLinks.codeHash, codeHash)),
-    db
+  const [, updated] = await directory.batch([
+    directory
       .update(setupLinks)
       .set({ usedAt: claim })
       .where(
@@ -352,15 +360,17 @@ export async function redeemSetupLink(
           sql`EXISTS (SELECT 1 FROM ${tenants} WHERE ${tenants.id} = ${setupLinks.tenantId} AND ${tenants.enabled} = 1)`,
         ),
       ),
-    db
+    directory
       .update(tenants)
-      .set({ ...settings, ...tokenColumns(token, now), ...keepPreviousToken })
+      .set({ ...settings, updatedAt: now })
       .where(and(sql`${tenants.id} = (SELECT ${setupLinks.tenantId} FROM ${setupLinks} WHERE ${setupLinks.codeHash} = ${codeHash})`, claimed))
-      .returning(),
-    // The admin's new token replaced the tenant's: the operator hears of it as of a rotation.
-    tenantEventInsert(db, tenantId, "tenant.token_rotated", now, claimed),
+      .returning({ id: tenants.id }),
   ]);
-  const tenant = updated[0];
-  if (!tenant) return undefined;
-  return { tenant, previousTokenHash: previous[0]?.tokenHash ?? null };
+  const tenantId = updated[0]?.id;
+  if (!tenantId) return undefined;
+  // The admin's new token replaces the tenant's: the operator hears of it as of a rotation.
+  const written = await replaceToken({ directory, shard }, tenantId, token, now, settings);
+  const tenant = await findTenant(directory, tenantId);
+  if (!written || !tenant) return undefined;
+  return { tenant, previousTokenHash: written.replaced };
 }

@@ -1,8 +1,10 @@
 /**
  * The webhook outbox: claiming a tenant's new events into deliveries, recording attempts, and
  * what the sweep finds left behind. Events are written in each change's own batch; here they
- * become one `webhook_deliveries` row per matching endpoint, and the event is marked enqueued
- * in the same batch, so a claim is all or nothing.
+ * become one `webhook_deliveries` row per matching endpoint (in the directory), and then the
+ * events are marked enqueued (in the tenant's shard, storage/shards.ts). Deliveries first: a
+ * crash between the two leaves events unmarked, which the sweep claims again, and the
+ * (endpoint, event) unique index makes that second claim record nothing twice.
  */
 import { and, asc, eq, gte, inArray, isNotNull, isNull, lt, lte, sql } from "drizzle-orm";
 import { chunk, rowsPerStatement } from "./chunk";
@@ -16,38 +18,46 @@ export const CLAIM_PAGE = 100;
 
 export type NewDelivery = Omit<typeof webhookDeliveries.$inferInsert, "id">;
 
-/** The tenant's oldest unenqueued events and the enabled endpoints, in one round trip. */
-export async function pendingEvents(db: Database, tenantId: string): Promise<{ events: EventRow[]; endpoints: WebhookEndpointRow[] }> {
-  const [found, endpoints] = await db.batch([
-    db
-      .select(eventColumns)
-      .from(events)
-      .where(and(eq(events.tenantId, tenantId), isNull(events.enqueuedAt)))
-      .orderBy(asc(events.seq))
-      .limit(CLAIM_PAGE),
-    db.select().from(webhookEndpoints).where(eq(webhookEndpoints.enabled, true)),
-  ]);
+/** The tenant's oldest unenqueued events (its shard), then the enabled endpoints (the directory). */
+export async function pendingEvents(
+  { directory, shard }: { directory: Database; shard: Database },
+  tenantId: string,
+): Promise<{ events: EventRow[]; endpoints: WebhookEndpointRow[] }> {
+  const found = await shard
+    .select(eventColumns)
+    .from(events)
+    .where(and(eq(events.tenantId, tenantId), isNull(events.enqueuedAt)))
+    .orderBy(asc(events.seq))
+    .limit(CLAIM_PAGE);
+  if (found.length === 0) return { events: found, endpoints: [] };
+  const endpoints = await directory.select().from(webhookEndpoints).where(eq(webhookEndpoints.enabled, true));
   return { events: found, endpoints };
 }
 
 /**
- * Inserts the deliveries and marks the events enqueued, in one batch. A delivery that already
- * exists (a concurrent or repeated claim) is skipped, so only the new ones come back: those
- * are the ones to send. The mark covers the claimed seq range: seqs only grow, so no event
- * can commit inside it later.
+ * Inserts the deliveries (one batch in the directory), then marks the events enqueued (the
+ * shard). A delivery that already exists (a concurrent or repeated claim) is skipped, so only
+ * the new ones come back: those are the ones to send. The mark covers the claimed seq range:
+ * seqs only grow, so no event can commit inside it later.
  */
-export async function claimEvents(db: Database, tenantId: string, claimed: readonly EventRow[], deliveries: readonly NewDelivery[], now: string): Promise<number[]> {
+export async function claimEvents(
+  { directory, shard }: { directory: Database; shard: Database },
+  tenantId: string,
+  claimed: readonly EventRow[],
+  deliveries: readonly NewDelivery[],
+  now: string,
+): Promise<number[]> {
   const first = claimed[0]?.seq;
   const last = claimed.at(-1)?.seq;
   if (first === undefined || last === undefined) return [];
-  const mark = db
+  const [insert, ...inserts] = chunk(deliveries, rowsPerStatement(10)).map((rows) =>
+    directory.insert(webhookDeliveries).values(rows).onConflictDoNothing().returning({ id: webhookDeliveries.id }),
+  );
+  const inserted = insert ? await directory.batch([insert, ...inserts]) : [];
+  await shard
     .update(events)
     .set({ enqueuedAt: now })
     .where(and(eq(events.tenantId, tenantId), gte(events.seq, first), lte(events.seq, last), isNull(events.enqueuedAt)));
-  const inserts = chunk(deliveries, rowsPerStatement(10)).map((rows) =>
-    db.insert(webhookDeliveries).values(rows).onConflictDoNothing().returning({ id: webhookDeliveries.id }),
-  );
-  const [, ...inserted] = await db.batch([mark, ...inserts]);
   return inserted.flat().map((row) => row.id);
 }
 
@@ -57,24 +67,41 @@ export interface DeliveryContext {
   event: EventRow | undefined;
 }
 
-/** Ids per round trip: each of the three statements binds them once, so at most D1's 100 parameters (a whole queue batch). */
+/** Ids per round trip: each statement binds them once, so at most D1's 100 parameters (a whole queue batch). */
 const CONTEXT_IDS_PER_BATCH = 100;
 
-/** Deliveries with their endpoints and their events (when they have one), by delivery id: one round trip per 100 ids. */
-export async function deliveryContexts(db: Database, deliveryIds: readonly number[]): Promise<Map<number, DeliveryContext>> {
+/**
+ * Deliveries with their endpoints (one directory round trip per 100 ids) and their events, when
+ * they have one, from each event's tenant's shard (`shardOf`; undefined: the tenant is gone):
+ * one round trip per tenant in the batch, usually one.
+ */
+export async function deliveryContexts(
+  directory: Database,
+  shardOf: (tenantId: string) => Promise<Database | undefined>,
+  deliveryIds: readonly number[],
+): Promise<Map<number, DeliveryContext>> {
   const contexts = new Map<number, DeliveryContext>();
   for (const ids of chunk(deliveryIds, CONTEXT_IDS_PER_BATCH)) {
-    const ofDeliveries = (column: typeof webhookDeliveries.endpointId | typeof webhookDeliveries.eventSeq) =>
-      db.select({ value: column }).from(webhookDeliveries).where(inArray(webhookDeliveries.id, ids));
-    const [deliveryRows, endpointRows, eventRows] = await db.batch([
-      db.select().from(webhookDeliveries).where(inArray(webhookDeliveries.id, ids)),
-      db.select().from(webhookEndpoints).where(inArray(webhookEndpoints.id, ofDeliveries(webhookDeliveries.endpointId))),
-      db.select(eventColumns).from(events).where(inArray(events.seq, ofDeliveries(webhookDeliveries.eventSeq))),
+    const endpointIds = directory.select({ value: webhookDeliveries.endpointId }).from(webhookDeliveries).where(inArray(webhookDeliveries.id, ids));
+    const [deliveryRows, endpointRows] = await directory.batch([
+      directory.select().from(webhookDeliveries).where(inArray(webhookDeliveries.id, ids)),
+      directory.select().from(webhookEndpoints).where(inArray(webhookEndpoints.id, endpointIds)),
     ]);
     const endpointsById = new Map(endpointRows.map((row) => [row.id, row]));
-    const eventsBySeq = new Map(eventRows.map((row) => [row.seq, row]));
+    const seqsByTenant = new Map<string, number[]>();
+    for (const d of deliveryRows) {
+      if (d.tenantId === null || d.eventSeq === null) continue;
+      seqsByTenant.set(d.tenantId, [...(seqsByTenant.get(d.tenantId) ?? []), d.eventSeq]);
+    }
+    const eventsByKey = new Map<string, EventRow>();
+    for (const [tenantId, seqs] of seqsByTenant) {
+      const shard = await shardOf(tenantId);
+      if (!shard) continue;
+      const rows = await shard.select(eventColumns).from(events).where(and(eq(events.tenantId, tenantId), inArray(events.seq, seqs)));
+      for (const row of rows) eventsByKey.set(`${tenantId}/${row.seq}`, row);
+    }
     for (const delivery of deliveryRows) {
-      const event = delivery.eventSeq === null ? undefined : eventsBySeq.get(delivery.eventSeq);
+      const event = delivery.eventSeq === null ? undefined : eventsByKey.get(`${delivery.tenantId}/${delivery.eventSeq}`);
       contexts.set(delivery.id, { delivery, endpoint: endpointsById.get(delivery.endpointId), event });
     }
   }
@@ -178,17 +205,23 @@ export async function requeueDelivery(db: Database, endpointId: string, delivery
  * message per tenant. The endpoints are checked inside the same statement, so an endpoint that
  * exists when it runs keeps its events for the fan-out: a stale cache cannot make one miss.
  */
-export async function markEventsNoEndpointWants(db: Database, now: string, limit: number): Promise<number> {
+export async function markEventsNoEndpointWants(
+  db: Database,
+  wanted: { all: true } | { all: false; tenantIds: readonly string[] },
+  writtenBefore: string,
+  now: string,
+  limit: number,
+): Promise<number> {
+  if (wanted.all) return 0;
+  // `writtenBefore` is when the endpoints were read (from the directory, another database than
+  // this shard): an endpoint created after that read only expects events written after it.
   const { meta } = await db.run(sql`
     UPDATE ${events} SET enqueued_at = ${now}
     WHERE seq IN (
       SELECT e.seq FROM ${events} AS e
       WHERE e.enqueued_at IS NULL
-        AND NOT EXISTS (
-          SELECT 1 FROM ${webhookEndpoints} AS w
-          WHERE w.enabled = 1
-            AND (w.tenant_ids IS NULL OR EXISTS (SELECT 1 FROM json_each(w.tenant_ids) WHERE json_each.value = e.tenant_id))
-        )
+        AND e.at < ${writtenBefore}
+        AND e.tenant_id NOT IN (SELECT value FROM json_each(${JSON.stringify(wanted.tenantIds)}))
       ORDER BY e.seq
       LIMIT ${limit}
     )`);

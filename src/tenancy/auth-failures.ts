@@ -7,6 +7,7 @@
  */
 import { type AuthFailureDelta, type AuthFailureReason, addAuthFailures, clearAuthFailures } from "../storage/auth-failures";
 import type { Database } from "../storage/database";
+import { shardDb, tenantShards } from "../storage/shards";
 import { ExpiringCache } from "./expiring-cache";
 
 const WRITE_INTERVAL_MS = 1_000;
@@ -22,7 +23,7 @@ const recorded = new ExpiringCache<true>(1_000);
 let lastWriteAt = 0;
 let writeScheduled = false;
 
-export function recordAuthFailure(ctx: WaitUntil, db: Database, tenantId: string, reason: AuthFailureReason, userAgent: string | undefined): void {
+export function recordAuthFailure(ctx: WaitUntil, env: Cloudflare.Env, tenantId: string, reason: AuthFailureReason, userAgent: string | undefined): void {
   if (!tenantId) return;
   const now = Date.now();
   const at = new Date(now).toISOString();
@@ -37,16 +38,30 @@ export function recordAuthFailure(ctx: WaitUntil, db: Database, tenantId: string
   if (writeScheduled) return;
   writeScheduled = true;
   const wait = lastWriteAt + WRITE_INTERVAL_MS - now;
-  ctx.waitUntil(wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)).then(() => writePending(db)) : writePending(db));
+  ctx.waitUntil(wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)).then(() => writePending(env)) : writePending(env));
 }
 
-async function writePending(db: Database): Promise<void> {
+/**
+ * The aggregates live in each tenant's shard, beside the row the token check reads: one
+ * round trip per shard. A tenant id the directory does not know records nothing.
+ */
+async function writePending(env: Cloudflare.Env): Promise<void> {
   writeScheduled = false;
   lastWriteAt = Date.now();
   const deltas = [...pending.values()];
   pending.clear();
   for (const d of deltas) recorded.set(d.tenantId, true, lastWriteAt + RECORDED_TTL_MS);
-  await addAuthFailures(db, deltas).catch((e: unknown) => console.error("auth failure write failed", e));
+  try {
+    const shards = await tenantShards(env, deltas.map((d) => d.tenantId));
+    const byShard = new Map<string, AuthFailureDelta[]>();
+    for (const d of deltas) {
+      const shard = shards.get(d.tenantId);
+      if (shard !== undefined) byShard.set(shard, [...(byShard.get(shard) ?? []), d]);
+    }
+    for (const [shard, shardDeltas] of byShard) await addAuthFailures(shardDb(env, shard), shardDeltas);
+  } catch (e: unknown) {
+    console.error("auth failure write failed", e);
+  }
 }
 
 /**

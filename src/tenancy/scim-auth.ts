@@ -5,6 +5,10 @@
  * (storage/tenant-db.ts). When KV misses or names another tenant, D1 decides first
  * (token-lookup.ts, one extra round trip) and the mapping is written back to KV.
  *
+ * The tenant's shard (storage/shards.ts) comes from this isolate's memory of placements, so the
+ * fast path stays one KV read; only the first request of a tenant in an isolate reads it from
+ * the directory. The request's batches then run on the shard, against its copy of the row.
+ *
  * Every refusal is recorded for the operator (auth-failures.ts), and the first request that
  * authenticates after failures resets them.
  */
@@ -12,7 +16,8 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { AuthenticationRefused, refused } from "../storage/auth-failures";
-import { type Database, database } from "../storage/database";
+import type { Database } from "../storage/database";
+import { directoryDb, shardDb, tenantShard } from "../storage/shards";
 import { TenantDb } from "../storage/tenant-db";
 import { touchTokenLastUsed } from "../storage/tenants";
 import { recordAuthFailure, resetAuthFailures } from "./auth-failures";
@@ -34,21 +39,25 @@ type Ctx = Context<AppEnv>;
 
 export const scimAuth = createMiddleware<AppEnv>(async (c, next) => {
   const tenantId = c.req.param("tenantId") ?? "";
-  const db = database(c.env.DB);
   let tokenHash: string;
+  let shard: string | undefined;
   try {
-    tokenHash = await authenticate(c, db, tenantId);
+    tokenHash = await authenticate(c, directoryDb(c.env), tenantId);
+    shard = await tenantShard(c.env, tenantId);
+    // KV can still map a deleted tenant's token for a while: the directory has the last word.
+    if (shard === undefined) throw refused("unknown", "The bearer token is not valid for this tenant.");
   } catch (error) {
-    if (error instanceof AuthenticationRefused) recordAuthFailure(c.executionCtx, db, tenantId, error.reason, c.req.header("User-Agent"));
+    if (error instanceof AuthenticationRefused) recordAuthFailure(c.executionCtx, c.env, tenantId, error.reason, c.req.header("User-Agent"));
     throw error;
   }
-  const tenantDb = new TenantDb(db, tenantId, tokenHash);
+  const db = shardDb(c.env, shard);
+  const tenantDb = new TenantDb(db, tenantId, tokenHash, shard);
   c.set("tenantDb", tenantDb);
   await next();
 
   if (c.error instanceof AuthenticationRefused) {
     // The tenant row refused the token (rotated, deleted, disabled) inside the request's batch.
-    recordAuthFailure(c.executionCtx, db, tenantId, c.error.reason, c.req.header("User-Agent"));
+    recordAuthFailure(c.executionCtx, c.env, tenantId, c.error.reason, c.req.header("User-Agent"));
     return;
   }
   if (tenantDb.storedAuthFailures === undefined && c.res.status >= 400) return; // not known to have authenticated

@@ -5,6 +5,9 @@
  * token unusable or a void one accepted.
  */
 import type { Database } from "../storage/database";
+import { placeNewTenant } from "../storage/placement";
+import { directoryDb, forgetPlacement, rememberPlacement, shardDb } from "../storage/shards";
+import { shardStateQuery, withShardState } from "../storage/tenant-state";
 import {
   deleteTenantAndData,
   findSetupLink,
@@ -32,9 +35,9 @@ export const SETUP_LINK_TTL_MS = 7 * 24 * 60 * 60 * 1000;
  */
 export const CONNECTED_IDP_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
 
+/** The Worker's bindings: the directory, the tenant's shard (storage/shards.ts) and KV. */
 export interface TenantServices {
-  db: Database;
-  kv: KVNamespace;
+  env: Cloudflare.Env;
 }
 
 export interface IssuedTenantToken {
@@ -48,17 +51,27 @@ export interface IssuedSetupLink {
 }
 
 /** Creates the tenant with its token, and with a setup link only when asked for one. */
+/** Creates the tenant on `shard` (else the shard with the least data), with its token, and a setup link only when asked for one. */
 export async function createTenant(
-  { db, kv }: TenantServices,
+  { env }: TenantServices,
   settings: TenantSettings,
-  options: { setupLink?: boolean } = {},
+  options: { setupLink?: boolean; shard?: string } = {},
 ): Promise<IssuedTenantToken & { setupLink?: IssuedSetupLink }> {
   const now = new Date();
   const tenantId = crypto.randomUUID();
   const token = await issueToken();
   const link = options.setupLink ? await newSetupLink(now) : undefined;
-  await rememberToken(kv, token.hash, tenantId);
-  const tenant = await insertTenant(db, tenantId, settings, token, now.toISOString(), link?.stored);
+  const shard = options.shard ?? (await placeNewTenant(env));
+  await rememberToken(env.TOKENS, token.hash, tenantId);
+  const tenant = await insertTenant(
+    { directory: directoryDb(env), shard: { name: shard, db: shardDb(env, shard) } },
+    tenantId,
+    settings,
+    token,
+    now.toISOString(),
+    link?.stored,
+  );
+  rememberPlacement(tenantId, shard);
   return link ? { tenant, token: token.secret, setupLink: link.issued } : { tenant, token: token.secret };
 }
 
@@ -68,11 +81,12 @@ export async function createTenant(
  * rotations each removes its own predecessor, so KV keeps only the last token. Undefined when
  * the tenant was deleted meanwhile.
  */
-export async function rotateToken({ db, kv }: TenantServices, tenant: TenantRow): Promise<string | undefined> {
+export async function rotateToken({ env }: TenantServices, tenant: TenantRow): Promise<string | undefined> {
+  const kv = env.TOKENS;
   const now = new Date().toISOString();
   const token = await issueToken();
   await rememberToken(kv, token.hash, tenant.id);
-  const written = await replaceToken(db, tenant.id, token, now);
+  const written = await replaceToken(tenantDatabases(env, tenant), tenant.id, token, now);
   if (!written) {
     await forgetToken(kv, token.hash);
     return undefined;
@@ -81,10 +95,15 @@ export async function rotateToken({ db, kv }: TenantServices, tenant: TenantRow)
   return token.secret;
 }
 
-export async function removeTenant({ db, kv }: TenantServices, tenantId: string): Promise<boolean> {
-  const { deleted, tokenHash } = await deleteTenantAndData(db, tenantId);
-  if (tokenHash) await forgetToken(kv, tokenHash);
-  return deleted;
+export async function removeTenant({ env }: TenantServices, tenant: TenantRow): Promise<void> {
+  await deleteTenantAndData(tenantDatabases(env, tenant), tenant.id);
+  forgetPlacement(tenant.id);
+  if (tenant.tokenHash) await forgetToken(env.TOKENS, tenant.tokenHash);
+}
+
+/** The directory and the tenant's shard, from its directory row. */
+export function tenantDatabases(env: Cloudflare.Env, tenant: Pick<TenantRow, "shard">): { directory: Database; shard: Database } {
+  return { directory: directoryDb(env), shard: shardDb(env, tenant.shard) };
 }
 
 async function newSetupLink(now: Date): Promise<{ issued: IssuedSetupLink; stored: NewSetupLink }> {
@@ -110,21 +129,22 @@ export function hasConnectedIdp(tenant: TenantRow, now = Date.now()): boolean {
   return tenant.tokenLastUsedAt !== null && Date.parse(tenant.tokenLastUsedAt) > now - CONNECTED_IDP_WINDOW_MS;
 }
 
-export async function inspectSetupLink(db: Database, code: string): Promise<SetupLinkState | undefined> {
-  return findSetupLink(db, await sha256Hex(code), new Date().toISOString());
+/** The link and its tenant, with the shard copy's "last used" (the page warns about a connected IdP). */
+export async function inspectSetupLink(env: Cloudflare.Env, code: string): Promise<SetupLinkState | undefined> {
+  const state = await findSetupLink(directoryDb(env), await sha256Hex(code), new Date().toISOString());
+  if (!state) return undefined;
+  const shardState = await shardStateQuery(shardDb(env, state.tenant.shard), state.tenant.id).get();
+  return { ...state, tenant: withShardState(state.tenant, shardState) };
 }
 
 /** Applies the setup form and issues the token, once per link. Undefined when the code is unusable. */
-export async function completeSetup(
-  { db, kv }: TenantServices,
-  code: string,
-  settings: Partial<TenantSettings>,
-): Promise<IssuedTenantToken | undefined> {
-  const state = await inspectSetupLink(db, code);
+export async function completeSetup({ env }: TenantServices, code: string, settings: Partial<TenantSettings>): Promise<IssuedTenantToken | undefined> {
+  const kv = env.TOKENS;
+  const state = await inspectSetupLink(env, code);
   if (!state?.usable) return undefined;
   const token = await issueToken();
   await rememberToken(kv, token.hash, state.tenant.id);
-  const redeemed = await redeemSetupLink(db, await sha256Hex(code), settings, token, new Date().toISOString(), state.tenant.id);
+  const redeemed = await redeemSetupLink(tenantDatabases(env, state.tenant), await sha256Hex(code), settings, token, new Date().toISOString());
   if (!redeemed) {
     await forgetToken(kv, token.hash);
     return undefined;

@@ -5,7 +5,7 @@
  * kept throwing) marks its delivery failed; a lost `tenant` message needs nothing, since the
  * sweep re-enqueues its events.
  */
-import { database } from "../storage/database";
+import { directoryDb } from "../storage/shards";
 import { markFailed } from "../storage/webhook-outbox";
 import { attemptDeliveries } from "./deliver";
 import { fanOutTenantEvents } from "./fan-out";
@@ -17,7 +17,7 @@ async function consumeDeadLetters(batch: MessageBatch, env: Cloudflare.Env): Pro
   const now = new Date().toISOString();
   for (const message of batch.messages) {
     if (isWebhookMessage(message.body) && message.body.kind === "delivery") {
-      await markFailed(database(env.DB), message.body.deliveryId, `dead-lettered after ${message.attempts} queue attempts`, now);
+      await markFailed(directoryDb(env), message.body.deliveryId, `dead-lettered after ${message.attempts} queue attempts`, now);
     }
     message.ack();
   }

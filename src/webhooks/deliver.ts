@@ -9,7 +9,7 @@
  * every outcome (bench/README.md: two round trips per delivery were most of what a webhook
  * cost the Worker). Each delivery keeps its own message, so each retries and fails on its own.
  */
-import { database } from "../storage/database";
+import { directoryDb, tenantShardDb } from "../storage/shards";
 import { deliveryContexts, failedStatement, type AttemptOutcome, type DeliveryContext, outcomeStatements } from "../storage/webhook-outbox";
 import type { WebhookEndpointRow } from "../storage/webhooks";
 import { eventPayload, type WebhookPayload } from "./payload";
@@ -78,9 +78,9 @@ async function attempt(env: Cloudflare.Env, context: DeliveryContext | undefined
  * slow) is attempted once; its other messages are acked, so only one keeps retrying.
  */
 export async function attemptDeliveries(env: Cloudflare.Env, deliveryIds: readonly number[]): Promise<AttemptResult[]> {
-  const db = database(env.DB);
+  const db = directoryDb(env);
   const unique = [...new Set(deliveryIds)];
-  const contexts = await deliveryContexts(db, unique);
+  const contexts = await deliveryContexts(db, (tenantId) => tenantShardDb(env, tenantId), unique);
   const settled = await Promise.all(unique.map((id) => attempt(env, contexts.get(id))));
   const now = new Date().toISOString();
   const statements = [

@@ -7,8 +7,8 @@
  * Why a stale answer cannot lose an event: the cache only decides whether to *hint* the queue.
  * The event itself was written in the change's own batch with `enqueued_at` NULL, and only a
  * claim (fan-out.ts, which reads the endpoints from D1 in the same round trip) or the sweep's
- * guarded mark (webhook-outbox.ts `markEventsNoEndpointWants`, one statement that checks the
- * endpoints itself) sets it. So:
+ * mark (webhook-outbox.ts `markEventsNoEndpointWants`, with the endpoints read fresh from the
+ * directory just before, and only for events written before that read) sets it. So:
  * - cache says "nobody listens" but an endpoint was just created or enabled: the write sends
  *   nothing, the event stays unenqueued, and the every-minute sweep sends its tenant message a
  *   minute later; the consumer then fans it out to the endpoint. Late by up to ~2 minutes, not lost.
@@ -17,7 +17,7 @@
  * The admin API drops this isolate's copy on every endpoint change, so `wrangler dev` and the
  * tests see a change at once; other isolates within SCOPE_TTL_MS.
  */
-import { database } from "../storage/database";
+import { directoryDb } from "../storage/shards";
 import { enabledEndpointTenantScopes } from "../storage/webhooks";
 
 export const SCOPE_TTL_MS = 10_000;
@@ -37,7 +37,7 @@ export function scopeOf(tenantIdLists: readonly (readonly string[] | null)[]): E
 
 async function load(env: Cloudflare.Env): Promise<EndpointScope> {
   const started = generation;
-  const scope = scopeOf(await enabledEndpointTenantScopes(database(env.DB)));
+  const scope = scopeOf(await enabledEndpointTenantScopes(directoryDb(env)));
   if (started === generation) cached = { scope, expiresAt: Date.now() + SCOPE_TTL_MS };
   return scope;
 }

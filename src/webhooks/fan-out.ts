@@ -3,7 +3,7 @@
  * delivery per matching endpoint, and send a `delivery` message for each new one. With no
  * matching endpoint the events are still marked, so nothing piles up for the sweep.
  */
-import { database } from "../storage/database";
+import { directoryDb, shardDb, tenantShard } from "../storage/shards";
 import type { EventRow } from "../storage/activity";
 import { CLAIM_PAGE, claimEvents, type NewDelivery, pendingEvents } from "../storage/webhook-outbox";
 import type { WebhookEndpointRow } from "../storage/webhooks";
@@ -20,7 +20,9 @@ export function endpointWants(endpoint: WebhookEndpointRow, event: EventRow): bo
 }
 
 export async function fanOutTenantEvents(env: Cloudflare.Env, tenantId: string): Promise<void> {
-  const db = database(env.DB);
+  const shard = await tenantShard(env, tenantId);
+  if (shard === undefined) return; // deleted with its events
+  const db = { directory: directoryDb(env), shard: shardDb(env, shard) };
   for (let page = 0; page < MAX_PAGES; page += 1) {
     const { events, endpoints } = await pendingEvents(db, tenantId);
     if (events.length === 0) return;

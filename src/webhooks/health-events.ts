@@ -5,7 +5,7 @@
  * sweep for the tenants that logged requests in the last HEALTH_LOOKBACK_MS, at most
  * MAX_TENANTS a run, one D1 query each (plus one batch when the status changed).
  */
-import { database } from "../storage/database";
+import { everyShard } from "../storage/shards";
 import { announceHealth, type RecentRequest, recentlyActiveTenants, recentRequests } from "../storage/tenants";
 import { tenantHealth } from "../tenancy/health";
 import { enqueueTenantEvents } from "./dispatch";
@@ -27,18 +27,19 @@ function mostCommonFailure(recent: readonly RecentRequest[]) {
 
 /** Returns how many tenants changed status. */
 export async function announceHealthChanges(env: Cloudflare.Env, now: number): Promise<number> {
-  const db = database(env.DB);
-  const tenantIds = await recentlyActiveTenants(db, new Date(now - HEALTH_LOOKBACK_MS).toISOString(), MAX_TENANTS);
   let changed = 0;
-  for (const tenantId of tenantIds) {
-    const recent = await recentRequests(db, tenantId);
-    // Recently active by construction, so never idle here: failing or healthy.
-    const health = tenantHealth(recent, recent[0]?.at ?? null, now);
-    const status = health.status === "failing" ? "failing" : "healthy";
-    const data = { recentRequests: health.recentRequests, recentFailures: health.recentFailures, mostCommonFailure: mostCommonFailure(recent), since: health.since };
-    if (await announceHealth(db, tenantId, status, data, new Date(now).toISOString())) {
-      changed += 1;
-      await enqueueTenantEvents(env, tenantId);
+  // The log, the event and the announced status are all in the tenant's shard.
+  for (const { db } of everyShard(env)) {
+    for (const tenantId of await recentlyActiveTenants(db, new Date(now - HEALTH_LOOKBACK_MS).toISOString(), MAX_TENANTS)) {
+      const recent = await recentRequests(db, tenantId);
+      // Recently active by construction, so never idle here: failing or healthy.
+      const health = tenantHealth(recent, recent[0]?.at ?? null, now);
+      const status = health.status === "failing" ? "failing" : "healthy";
+      const data = { recentRequests: health.recentRequests, recentFailures: health.recentFailures, mostCommonFailure: mostCommonFailure(recent), since: health.since };
+      if (await announceHealth(db, tenantId, status, data, new Date(now).toISOString())) {
+        changed += 1;
+        await enqueueTenantEvents(env, tenantId);
+      }
     }
   }
   return changed;

@@ -18,9 +18,10 @@
  * most DELIVERY_PRUNE_ROWS a run: a bounded statement every minute keeps up with any volume a
  * day can produce.
  */
-import { database } from "../storage/database";
+import { directoryDb, everyShard } from "../storage/shards";
 import { retentionDays } from "../maintenance/retention";
 import { deleteDeliveriesBefore, disableFailingEndpoints, markEventsNoEndpointWants, stalePendingDeliveries, tenantsWithStaleEvents } from "../storage/webhook-outbox";
+import { enabledEndpointTenantScopes } from "../storage/webhooks";
 import { announceHealthChanges } from "./health-events";
 import { sendMessages } from "./messages";
 
@@ -44,15 +45,23 @@ export interface SweepReport {
 }
 
 export async function sweepWebhooks(env: Cloudflare.Env, now: number): Promise<SweepReport> {
-  const db = database(env.DB);
+  const db = directoryDb(env);
   const cutoff = new Date(now - SWEEP_AGE_MS).toISOString();
+  // The endpoints are read from the directory, the events marked in each shard (storage/shards.ts).
+  const readAt = new Date(now).toISOString();
+  const scopes = await enabledEndpointTenantScopes(db);
+  const wanted = scopes.some((ids) => ids === null) ? { all: true as const } : { all: false as const, tenantIds: [...new Set(scopes.flatMap((ids) => ids ?? []))] };
   let marked = 0;
-  for (let i = 0; i < MARK_STATEMENTS; i += 1) {
-    const changed = await markEventsNoEndpointWants(db, new Date(now).toISOString(), MARK_ROWS);
-    marked += changed;
-    if (changed < MARK_ROWS) break;
+  const tenants: string[] = [];
+  for (const shard of everyShard(env)) {
+    for (let i = 0; i < MARK_STATEMENTS; i += 1) {
+      const changed = await markEventsNoEndpointWants(shard.db, wanted, readAt, readAt, MARK_ROWS);
+      marked += changed;
+      if (changed < MARK_ROWS) break;
+    }
+    // Events live in each tenant's shard: one bounded read per shard.
+    tenants.push(...(await tenantsWithStaleEvents(shard.db, cutoff, SWEEP_LIMIT)));
   }
-  const tenants = await tenantsWithStaleEvents(db, cutoff, SWEEP_LIMIT);
   const deliveries = await stalePendingDeliveries(db, cutoff, SWEEP_LIMIT);
   await sendMessages(env.WEBHOOK_QUEUE, [
     ...tenants.map((tenantId) => ({ kind: "tenant" as const, tenantId })),

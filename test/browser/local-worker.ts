@@ -25,18 +25,23 @@ export interface LocalWorker {
 
 const run = promisify(execFile);
 
+/** wrangler.toml's D1 bindings: the directory and the shard (src/storage/shards.ts), same migrations. */
+const D1_BINDINGS = ["DB", "SHARD_1"];
+
 async function applyMigrations(persistDir: string): Promise<void> {
-  // Run the CLI with this very Node binary: wrangler needs a newer Node than the system one may be.
-  await run(
-    process.execPath,
-    [WRANGLER_CLI, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir, "--config", WRANGLER_CONFIG],
-    {
-      cwd: PROJECT_ROOT,
-      timeout: MIGRATION_TIMEOUT_MS,
-      // CI=true: apply without the confirmation prompt.
-      env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
-    },
-  );
+  for (const binding of D1_BINDINGS) {
+    // Run the CLI with this very Node binary: wrangler needs a newer Node than the system one may be.
+    await run(
+      process.execPath,
+      [WRANGLER_CLI, "d1", "migrations", "apply", binding, "--local", "--persist-to", persistDir, "--config", WRANGLER_CONFIG],
+      {
+        cwd: PROJECT_ROOT,
+        timeout: MIGRATION_TIMEOUT_MS,
+        // CI=true: apply without the confirmation prompt.
+        env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+      },
+    );
+  }
 }
 
 export interface LocalWorkerOptions {

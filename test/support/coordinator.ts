@@ -1,8 +1,8 @@
 /**
  * Records the D1 work of a tenant's Durable Object. Every group write runs in the tenant's
- * TenantCoordinator on the DO's own `env.DB`, which a Worker-side proxy cannot see:
+ * TenantCoordinator on the DO's own `env.SHARD_1`, which a Worker-side proxy cannot see:
  * `runInDurableObject` hands us the live instance, and its `env` is swapped for a counting
- * copy of that same env (`this.env.DB` is read as each write arrives, see
+ * copy of that same env (`this.env.SHARD_1` is read as each write arrives, see
  * TenantCoordinator.tenantDb). Requests sent after the swap reach the same instance, so their
  * statements are recorded. The swap is undone when the test finishes.
  */

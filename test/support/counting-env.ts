@@ -52,6 +52,8 @@ export type Phase = "response" | "background";
 
 export interface RoundTripRecord {
   kind: RoundTripKind;
+  /** The D1 binding it ran on (DB, SHARD_1). */
+  binding: string;
   statements: StatementRecord[];
   settled: boolean;
   failed: boolean;
@@ -105,6 +107,7 @@ class CountingStatement implements D1PreparedStatement {
     readonly sql: string,
     readonly params: unknown[],
     private readonly recorder: Recorder,
+    readonly binding: string,
   ) {}
 
   bind(...values: unknown[]): D1PreparedStatement {
@@ -113,7 +116,7 @@ class CountingStatement implements D1PreparedStatement {
         ? `D1 binds at most ${MAX_BOUND_PARAMETERS} parameters per statement; this one binds ${values.length}`
         : statementViolation(this.sql, values);
     if (problem !== undefined) violate(this.recorder, `${problem}: ${describeSql(this.sql)}`);
-    return new CountingStatement(this.real.bind(...values), this.sql, values, this.recorder);
+    return new CountingStatement(this.real.bind(...values), this.sql, values, this.recorder, this.binding);
   }
 
   /** Fails like production D1 when what the statement returned breaks a result limit. */
@@ -124,7 +127,7 @@ class CountingStatement implements D1PreparedStatement {
 
   private record(kind: RoundTripKind): { statement: StatementRecord; trip: RoundTripRecord } {
     const statement: StatementRecord = { sql: this.sql, params: this.params };
-    const trip: RoundTripRecord = { kind, statements: [statement], settled: false, failed: false };
+    const trip: RoundTripRecord = { kind, binding: this.binding, statements: [statement], settled: false, failed: false };
     this.recorder.roundTrips.push(trip);
     return { statement, trip };
   }
@@ -191,21 +194,24 @@ class CountingD1 implements D1Database {
   constructor(
     private readonly real: D1Database,
     private readonly recorder: Recorder,
+    /** The binding's name: each round trip records which database it ran on. */
+    private readonly binding: string,
   ) {}
 
   prepare(query: string): D1PreparedStatement {
     const problem = statementViolation(query, []);
     if (problem !== undefined) violate(this.recorder, `${problem}: ${describeSql(query)}`);
-    return new CountingStatement(this.real.prepare(query), query, [], this.recorder);
+    return new CountingStatement(this.real.prepare(query), query, [], this.recorder, this.binding);
   }
 
   batch<T = unknown>(statements: D1PreparedStatement[]): Promise<D1Result<T>[]> {
     const counted = statements.map((s) => {
       if (!(s instanceof CountingStatement)) throw new Error("batch() got a statement that was not prepared through the counting D1 proxy");
+      if (s.binding !== this.binding) throw new Error(`batch() on ${this.binding} got a statement prepared on ${s.binding}`);
       return s;
     });
     const records: StatementRecord[] = counted.map((s) => ({ sql: s.sql, params: s.params }));
-    const trip: RoundTripRecord = { kind: "batch", statements: records, settled: false, failed: false };
+    const trip: RoundTripRecord = { kind: "batch", binding: this.binding, statements: records, settled: false, failed: false };
     this.recorder.roundTrips.push(trip);
     return settle(trip, this.real.batch<T>(counted.map((s) => s.real)), (results) =>
       results.forEach((result, i) => {
@@ -217,7 +223,7 @@ class CountingD1 implements D1Database {
   }
 
   exec(query: string): Promise<D1ExecResult> {
-    const trip: RoundTripRecord = { kind: "exec", statements: [{ sql: query, params: [] }], settled: false, failed: false };
+    const trip: RoundTripRecord = { kind: "exec", binding: this.binding, statements: [{ sql: query, params: [] }], settled: false, failed: false };
     this.recorder.roundTrips.push(trip);
     return settle(trip, this.real.exec(query));
   }
@@ -261,10 +267,15 @@ function countsOf(roundTrips: readonly RoundTripRecord[], kvReads: readonly KvRe
   };
 }
 
-/** Wraps `env.DB` and `env.TOKENS`; every other binding is passed through untouched. */
+/** Wraps every D1 binding (the directory `DB` and each shard) and `env.TOKENS`; every other binding is passed through untouched. */
 export function countingEnv(env: Cloudflare.Env): CountingEnv {
   const recorder: Recorder = { roundTrips: [], kvReads: [], violations: [] };
-  const counted: Cloudflare.Env = { ...env, DB: new CountingD1(env.DB, recorder), TOKENS: countingKv(env.TOKENS, recorder) };
+  const counted: Cloudflare.Env = {
+    ...env,
+    DB: new CountingD1(env.DB, recorder, "DB"),
+    SHARD_1: new CountingD1(env.SHARD_1, recorder, "SHARD_1"),
+    TOKENS: countingKv(env.TOKENS, recorder),
+  };
   return {
     env: counted,
     get counts() {

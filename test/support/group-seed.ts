@@ -25,7 +25,7 @@ function userIdPrefix(seeded: Seeded): string {
 /** Makes seeded users first..last (inclusive, seed.ts numbering) members of `groupId`; returns the group's member_count. */
 export async function attachSeededMembers(env: Cloudflare.Env, seeded: Seeded, groupId: string, first: number, last: number): Promise<number> {
   if (first < 1 || last > seeded.users || first > last) throw new Error(`attachSeededMembers: ${first}..${last} is outside 1..${seeded.users}`);
-  const db = countingEnv(env).env.DB;
+  const db = countingEnv(env).env.SHARD_1;
   const tenantId = seeded.tenantId;
   const [, , counted] = await db.batch<{ n: number }>([
     db

@@ -102,7 +102,7 @@ export async function seedUsers(env: Cloudflare.Env, tenantId: string, options: 
     throw new Error(`seed template paths no longer match the stored document: ${JSON.stringify(template)}`);
   }
   const now = new Date().toISOString();
-  const db = countingEnv(env).env.DB;
+  const db = countingEnv(env).env.SHARD_1;
 
   const statements: D1PreparedStatement[] = [
     db

@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import type { FC } from "hono/jsx";
 import { z } from "zod";
 import { type GroupDetail, type MemberRow, readGroupWithMembers } from "../../storage/console-reads";
-import { database } from "../../storage/database";
+import { shardDb } from "../../storage/shards";
 import { listGroupsAfter, updateGroupGrants } from "../../storage/directory";
 import { renderPage } from "../page-layout";
 import { ConsoleLayout, type ConsolePage, consolePath, CsrfField } from "./frame";
@@ -142,7 +142,7 @@ export const groupsRoutes = new Hono<ConsoleEnv>()
   .get("/", async (c) => {
     const session = c.get("session");
     const { after } = pageQuery.parse(c.req.query());
-    const groups = await listGroupsAfter(database(c.env.DB), session.tenant.id, after, GROUP_PAGE_ROWS);
+    const groups = await listGroupsAfter(shardDb(c.env, session.tenant.shard), session.tenant.id, after, GROUP_PAGE_ROWS);
     const next = groups.length === GROUP_PAGE_ROWS ? (groups.at(-1)?.seq ?? null) : null;
     return renderPage(c, 200, (frame) => (
       <GroupsPage page={{ frame, tenantId: session.tenant.id, tenantName: session.tenant.name, csrf: session.csrfToken }} groups={groups} next={next} />
@@ -152,7 +152,7 @@ export const groupsRoutes = new Hono<ConsoleEnv>()
     const session = c.get("session");
     const { after, saved } = memberQuery.parse(c.req.query());
     // Read with the session's tenant: another tenant's group id is simply not found.
-    const read = await readGroupWithMembers(database(c.env.DB), session.tenant.id, c.req.param("groupId"), after, MEMBER_PAGE_ROWS);
+    const read = await readGroupWithMembers(shardDb(c.env, session.tenant.shard), session.tenant.id, c.req.param("groupId"), after, MEMBER_PAGE_ROWS);
     if (!read) return notFoundPage(c);
     const nextMember = read.members.length === MEMBER_PAGE_ROWS ? (read.members.at(-1)?.memberId ?? null) : null;
     const values = { role: read.group.role ?? "", domains: read.group.domains.join("\n") };
@@ -170,7 +170,7 @@ export const groupsRoutes = new Hono<ConsoleEnv>()
   })
   .post("/:groupId", checkedForm, async (c) => {
     const session = c.get("session");
-    const db = database(c.env.DB);
+    const db = shardDb(c.env, session.tenant.shard);
     const groupId = c.req.param("groupId");
     const fields = await formFields(c);
     const values = { role: fields.text("role"), domains: fields.text("domains") };

@@ -11,7 +11,7 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { publicOrigin } from "../../env";
 import { ScimError } from "../../scim/errors";
-import { database } from "../../storage/database";
+import { directoryDb } from "../../storage/shards";
 import { CONSOLE_SESSION_TTL_MS, inspectConsoleLink, signIn, signOut } from "../../tenancy/console-session";
 import { MessagePage, renderPage } from "../page-layout";
 import { consolePath } from "./frame";
@@ -42,7 +42,7 @@ const tenantConsole = new Hono<ConsoleEnv>()
   .route("/groups", groupsRoutes)
   .route("/settings", settingsRoutes)
   .post("/sign-out", checkedForm, async (c) => {
-    await signOut(database(c.env.DB), c.get("session"));
+    await signOut(directoryDb(c.env), c.get("session"));
     c.header("Set-Cookie", sessionCookie(c, "", 0));
     return renderPage(c, 200, (frame) => <MessagePage frame={frame} title="Signed out" message="You are signed out of the console." />);
   });
@@ -55,7 +55,7 @@ export const consoleRoutes = new Hono<ConsoleEnv>()
     )),
   )
   .get("/sign-in/:code", async (c) => {
-    const state = await inspectConsoleLink(database(c.env.DB), c.req.param("code"));
+    const state = await inspectConsoleLink(directoryDb(c.env), c.req.param("code"));
     if (!state) return linkRefusedPage(c, "unknown");
     if (!state.usable) return linkRefusedPage(c, state.reason);
     return renderPage(c, 200, (frame) => (
@@ -69,7 +69,7 @@ export const consoleRoutes = new Hono<ConsoleEnv>()
   .post("/sign-in/:code", async (c) => {
     // Another site cannot sign the admin's browser in to a session of its choosing.
     if (c.req.header("Origin") !== new URL(publicOrigin(c.env, c.req.url)).origin) return formRefusedPage(c);
-    const db = database(c.env.DB);
+    const db = directoryDb(c.env);
     const opened = await signIn(db, c.req.param("code"));
     if (!opened) {
       const state = await inspectConsoleLink(db, c.req.param("code"));

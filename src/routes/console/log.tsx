@@ -4,7 +4,7 @@ import type { FC } from "hono/jsx";
 import { z } from "zod";
 import { diagnose, fixFor, type IdpKind } from "../../console/diagnoses";
 import { type LoggedRequest, readLogPage } from "../../storage/console-reads";
-import { database } from "../../storage/database";
+import { shardDb } from "../../storage/shards";
 import { minuteUtc, renderPage } from "../page-layout";
 import { ConsoleLayout, type ConsolePage, consolePath } from "./frame";
 import type { ConsoleEnv } from "./session";
@@ -98,7 +98,7 @@ export const logRoutes = new Hono<ConsoleEnv>().get("/", async (c) => {
   const session = c.get("session");
   const query = logQuery.parse(c.req.query());
   const failuresOnly = query.failures === "1";
-  const rows = await readLogPage(database(c.env.DB), session.tenant.id, query.before, LOG_PAGE_ROWS, failuresOnly);
+  const rows = await readLogPage(shardDb(c.env, session.tenant.shard), session.tenant.id, query.before, LOG_PAGE_ROWS, failuresOnly);
   const next = rows.length === LOG_PAGE_ROWS ? (rows.at(-1)?.seq ?? null) : null;
   return renderPage(c, 200, (frame) => (
     <LogPage

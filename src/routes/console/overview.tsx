@@ -5,7 +5,7 @@ import { AUTH_FAILURE_HINTS, diagnose, fixFor } from "../../console/diagnoses";
 import { publicOrigin, scimBaseUrl } from "../../env";
 import type { AuthFailureSummary } from "../../storage/auth-failures";
 import { readOverview, type LoggedRequest } from "../../storage/console-reads";
-import { database } from "../../storage/database";
+import { shardDb } from "../../storage/shards";
 import type { TenantRow } from "../../storage/tenants";
 import { type TenantHealth, tenantHealth } from "../../tenancy/health";
 import { CopyableField, minuteUtc, renderPage } from "../page-layout";
@@ -123,7 +123,7 @@ const OverviewPage: FC<{
 
 export const overviewRoutes = new Hono<ConsoleEnv>().get("/", async (c) => {
   const session = c.get("session");
-  const read = await readOverview(database(c.env.DB), session.tenant.id);
+  const read = await readOverview(shardDb(c.env, session.tenant.shard), session.tenant.id);
   if (!read) return notFoundPage(c);
   const { tenant, recent } = read;
   const health = tenantHealth(recent, tenant.tokenLastUsedAt, Date.now());

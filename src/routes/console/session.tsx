@@ -12,7 +12,7 @@ import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { type AppEnv, publicOrigin } from "../../env";
-import { database } from "../../storage/database";
+import { directoryDb } from "../../storage/shards";
 import { type ActiveSession, CONSOLE_SESSION_TTL_MS, csrfTokenMatches, resumeSession } from "../../tenancy/console-session";
 import { MessagePage, renderPage } from "../page-layout";
 
@@ -65,7 +65,7 @@ export function formRefusedPage<E extends Bound>(c: Context<E>) {
 /** The session of the cookie, for the tenant in the URL; anything else is refused before any tenant data is read. */
 export const requireSession = createMiddleware<ConsoleEnv>(async (c, next) => {
   const cookie = getCookie(c, sessionCookieName(c));
-  const db = database(c.env.DB);
+  const db = directoryDb(c.env);
   const session = cookie ? await resumeSession(db, cookie) : undefined;
   if (!session) return signedOutPage(c);
   if (session.tenant.id !== c.req.param("tenantId")) return notFoundPage(c);

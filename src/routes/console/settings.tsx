@@ -5,9 +5,8 @@
 import { Hono } from "hono";
 import type { FC } from "hono/jsx";
 import { publicOrigin, scimBaseUrl } from "../../env";
-import { database } from "../../storage/database";
 import { type Provider, type TenantRow, updateTenantSettings } from "../../storage/tenants";
-import { rotateToken } from "../../tenancy/tenant-service";
+import { rotateToken, tenantDatabases } from "../../tenancy/tenant-service";
 import { enqueueTenantEvents } from "../../webhooks/dispatch";
 import { CopyableField, renderPage } from "../page-layout";
 import { IdpSteps, PROVIDER_LABELS } from "../setup-views";
@@ -190,7 +189,7 @@ export const settingsRoutes = new Hono<ConsoleEnv>()
       return renderPage(c, 400, (frame) => <SettingsPage page={page(frame)} tenant={session.tenant} values={values} errors={errors} saved={false} />);
     }
     const changes = { provider, userSync: values.userSync, groupSync: values.groupSync, enabled: values.enabled, defaultRole: grants.role, domainRestrictions: grants.domains };
-    const row = await updateTenantSettings(database(c.env.DB), session.tenant.id, changes, new Date().toISOString());
+    const row = await updateTenantSettings(tenantDatabases(c.env, session.tenant), session.tenant.id, changes, new Date().toISOString());
     if (!row) return notFoundPage(c);
     // tenant.enabled / tenant.disabled when `enabled` flipped, as the operator API's PATCH does.
     if (row.enabled !== session.tenant.enabled) c.executionCtx.waitUntil(enqueueTenantEvents(c.env, row.id));
@@ -205,7 +204,7 @@ export const settingsRoutes = new Hono<ConsoleEnv>()
       return renderPage(c, 400, (frame) => <SettingsPage page={page(frame)} tenant={session.tenant} values={valuesOf(session.tenant)} errors={errors} saved={false} />);
     }
     const origin = publicOrigin(c.env, c.req.url);
-    const token = await rotateToken({ db: database(c.env.DB), kv: c.env.TOKENS }, session.tenant);
+    const token = await rotateToken({ env: c.env }, session.tenant);
     if (!token) return notFoundPage(c);
     c.executionCtx.waitUntil(enqueueTenantEvents(c.env, session.tenant.id)); // tenant.token_rotated
     const baseUrl = scimBaseUrl(origin, session.tenant.id);

@@ -6,7 +6,7 @@ import { Hono } from "hono";
 import type { FC } from "hono/jsx";
 import { z } from "zod";
 import { type ListedUser, searchUsers, USER_SEARCH_WINDOW } from "../../storage/console-reads";
-import { database } from "../../storage/database";
+import { shardDb } from "../../storage/shards";
 import { renderPage } from "../page-layout";
 import { ConsoleLayout, type ConsolePage, consolePath } from "./frame";
 import type { ConsoleEnv } from "./session";
@@ -132,7 +132,7 @@ const UsersPage: FC<{ page: ConsolePage; query: UsersQuery; users: ListedUser[];
 export const usersRoutes = new Hono<ConsoleEnv>().get("/", async (c) => {
   const session = c.get("session");
   const query = usersQuery.parse(c.req.query());
-  const found = await searchUsers(database(c.env.DB), session.tenant.id, {
+  const found = await searchUsers(shardDb(c.env, session.tenant.shard), session.tenant.id, {
     // The stored email keys are lower case; userName and displayName are lowered in SQL.
     text: query.q.trim().normalize("NFC").toLowerCase(),
     status: query.status,

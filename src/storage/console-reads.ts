@@ -11,6 +11,7 @@ import { groupRoleSourcesJson, groupRoleValuesJson } from "./role-sql";
 import { rolesOf } from "./effective-roles";
 import { tenantRolesQuery } from "./roles";
 import type { EffectiveRoles } from "../scim/roles";
+import { groupSummary } from "./directory";
 import { qualified } from "./qualified";
 import { authFailures, groupMembers, groups, requestLog, tenants, userEmails, users } from "./schema";
 import { HEALTH_WINDOW, type TenantRow } from "./tenants";
@@ -194,6 +195,8 @@ export interface MemberRow {
 }
 
 /** The group and a page of its members after a member id (keyset over the primary key), one round trip. */
+const { seq: _seq, ...groupDetailColumns } = groupSummary;
+
 export async function readGroupWithMembers(
   db: Database,
   tenantId: string,
@@ -203,15 +206,7 @@ export async function readGroupWithMembers(
 ): Promise<{ group: GroupDetail; members: MemberRow[] } | undefined> {
   const [groupRows, members] = await db.batch([
     db
-      .select({
-        id: groups.id,
-        displayName: groups.displayName,
-        externalId: groups.externalId,
-        role: groups.role,
-        domains: groups.domains,
-        memberCount: groups.memberCount,
-        lastModified: groups.lastModified,
-      })
+      .select(groupDetailColumns)
       .from(groups)
       .where(and(eq(groups.tenantId, tenantId), eq(groups.id, groupId))),
     db

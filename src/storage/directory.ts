@@ -134,7 +134,8 @@ export async function listUsersAfter(db: Database, tenantId: string, after: numb
   });
 }
 
-const groupSummary = {
+/** The columns the operator API and the console show of a group. */
+export const groupSummary = {
   seq: groups.seq,
   id: groups.id,
   displayName: groups.displayName,

@@ -1,18 +1,18 @@
 /**
- * Migration 0013 on a database with data: users written before it get their `role_values`
+ * Migration 0012 on a database with data: users written before it get their `role_values`
  * (roles[].value, then userType) from their documents, so set-based role events and strict
  * validation see them. The backfill statement is run again here over rows that look like the
  * old Worker's (role_values still the column default), exactly as the migration runs it.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import migration from "../migrations/0013_roles.sql?raw";
+import migration from "../migrations/0012_roles.sql?raw";
 import { admin, bodyOf, createTenant, scim } from "./support/http";
 import { USER } from "./support/urns";
 
 const backfill = migration.split("--> statement-breakpoint").find((s) => s.includes("UPDATE `users` SET `role_values`"));
 
-describe("migration 0013", () => {
+describe("migration 0012", () => {
   it("backfills role_values from existing users' roles and userType", async () => {
     expect(backfill).toBeDefined();
     const tenant = await createTenant();

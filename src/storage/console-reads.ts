@@ -42,7 +42,7 @@ export async function readOverview(
   return tenant && { tenant, authFailures: authFailureSummary(failureRows[0]), recent };
 }
 
-/** A page of the log before a cursor, newest first; failures only through a partial index (migrations/0016). */
+/** A page of the log before a cursor, newest first; failures only through a partial index (migrations/0014). */
 export async function readLogPage(db: Database, tenantId: string, before: number, limit: number, failuresOnly: boolean): Promise<LoggedRequest[]> {
   return db
     .select()

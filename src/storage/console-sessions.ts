@@ -1,5 +1,5 @@
 /**
- * Console sign-in links and sessions (migrations/0016). Only SHA-256 hashes of the secrets are
+ * Console sign-in links and sessions (migrations/0014). Only SHA-256 hashes of the secrets are
  * stored; every function takes the hash, never the secret. A link is claimed and its session
  * created in one batch, so a link opens at most one session even when two sign-ins race.
  */

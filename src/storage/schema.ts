@@ -5,6 +5,9 @@
 import { type SQL, sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
+// Webhook endpoints and deliveries, console links and sessions: the directory's own tables.
+export * from "./schema-directory";
+
 export const tenants = sqliteTable(
   "tenants",
   {
@@ -35,9 +38,9 @@ export const tenants = sqliteTable(
     groupCount: integer("group_count").notNull().default(0),
     /** The health last announced by an event (migrations/0011): "failing", "healthy" or NULL (never failing). */
     healthStatus: text("health_status"),
-    /** "strict" refuses role and entitlement values the catalog does not know (migrations/0013). */
+    /** "strict" refuses role and entitlement values the catalog does not know (migrations/0012). */
     roleValidation: text("role_validation", { enum: ["strict", "lenient"] }).notNull().default("lenient"),
-    /** The D1 binding holding the tenant's data (directory row; migrations/0017, storage/shards.ts). */
+    /** The D1 binding holding the tenant's data (directory row; migrations/0015, storage/shards.ts). */
     shard: text("shard").notNull().default("DB"),
     /** Rotations so far: the directory's token columns only move forward to the shard's newest. */
     tokenVersion: integer("token_version").notNull().default(0),
@@ -112,7 +115,7 @@ export const users = sqliteTable(
     doc: text("doc", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
     /**
      * The role values the user carries (roles[].value, then userType), as a JSON array of
-     * strings: set-based role statements read this instead of each member's document (0013).
+     * strings: set-based role statements read this instead of each member's document (0012).
      */
     roleValues: text("role_values", { mode: "json" }).$type<string[]>().notNull().default([]),
   },
@@ -252,7 +255,7 @@ export const groupMembers = sqliteTable(
     groupId: text("group_id").notNull(),
     memberId: text("member_id").notNull(),
     memberType: text("member_type", { enum: ["User", "Group"] }).notNull().default("User"),
-    /** The `display` the client sent when it added the member (migration 0014), cut to 1,024 characters. */
+    /** The `display` the client sent when it added the member (migration 0013), cut to 1,024 characters. */
     display: text("display"),
   },
   (t) => [
@@ -260,7 +263,7 @@ export const groupMembers = sqliteTable(
     // Covering (group_id included): a user's groups are read from this index alone. Without
     // group_id SQLite prefers the covering primary key and walks the tenant's memberships.
     index("group_members_member").on(t.tenantId, t.memberId, t.groupId),
-    // Nested groups (migration 0014): a group's subgroups without walking its user members.
+    // Nested groups (migration 0013): a group's subgroups without walking its user members.
     index("group_members_subgroups").on(t.tenantId, t.groupId, t.memberId).where(sql`${t.memberType} = 'Group'`),
   ],
 );
@@ -322,55 +325,6 @@ export const events = sqliteTable(
   ],
 );
 
-/** An operator's webhook endpoint (src/webhooks/). `events`/`tenantIds` NULL = all. */
-export const webhookEndpoints = sqliteTable("webhook_endpoints", {
-  id: text("id").primaryKey(),
-  url: text("url").notNull(),
-  events: text("events", { mode: "json" }).$type<string[]>(),
-  tenantIds: text("tenant_ids", { mode: "json" }).$type<string[]>(),
-  description: text("description"),
-  enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
-  /** `whsec_…` as handed out: it must sign, so it is kept as is (not hashed). */
-  secret: text("secret").notNull(),
-  /** The secret a rotation replaced; it keeps signing alongside until previousSecretExpiresAt. */
-  previousSecret: text("previous_secret"),
-  previousSecretExpiresAt: text("previous_secret_expires_at"),
-  /** The first failed attempt since the last delivered one; NULL while deliveries succeed. */
-  failingSince: text("failing_since"),
-  /** Why the server disabled it (3 days of failures); NULL when enabled or disabled by the operator. */
-  disabledReason: text("disabled_reason"),
-  createdAt: text("created_at").notNull(),
-  updatedAt: text("updated_at").notNull(),
-});
-
-/** One (endpoint, event) delivery and its attempts. `payload` only for events not in `events` (webhook.test). */
-export const webhookDeliveries = sqliteTable(
-  "webhook_deliveries",
-  {
-    id: integer("id").primaryKey({ autoIncrement: true }),
-    endpointId: text("endpoint_id").notNull(),
-    eventId: text("event_id").notNull(),
-    eventSeq: integer("event_seq"),
-    eventType: text("event_type").notNull(),
-    tenantId: text("tenant_id"),
-    payload: text("payload"),
-    status: text("status", { enum: ["pending", "delivered", "retrying", "failed"] }).notNull().default("pending"),
-    attempts: integer("attempts").notNull().default(0),
-    lastStatusCode: integer("last_status_code"),
-    lastError: text("last_error"),
-    lastAttemptAt: text("last_attempt_at"),
-    nextAttemptAt: text("next_attempt_at"),
-    createdAt: text("created_at").notNull(),
-    updatedAt: text("updated_at").notNull(),
-  },
-  (t) => [
-    uniqueIndex("webhook_deliveries_endpoint_event").on(t.endpointId, t.eventId),
-    index("webhook_deliveries_endpoint_id").on(t.endpointId, t.id),
-    index("webhook_deliveries_pending").on(t.updatedAt).where(sql`${t.status} = 'pending'`),
-    index("webhook_deliveries_created_at").on(t.createdAt),
-  ],
-);
-
 /** The provisioning log: one row per SCIM request, no bodies, no secrets. */
 export const requestLog = sqliteTable(
   "request_log",
@@ -386,41 +340,12 @@ export const requestLog = sqliteTable(
     userAgent: text("user_agent"),
     durationMs: integer("duration_ms").notNull(),
   },
-  // request_log_tenant_failures: the console's "failures only" page (migrations/0016).
+  // request_log_tenant_failures: the console's "failures only" page (migrations/0014).
   (t) => [
     index("request_log_tenant_seq").on(t.tenantId, t.seq),
     index("request_log_at").on(t.at),
     index("request_log_tenant_failures").on(t.tenantId, t.seq).where(sql`${t.status} >= 400`),
   ],
-);
-
-/**
- * Single-use sign-in links to the tenant admin console (migrations/0016); only the SHA-256 of
- * the code is stored. Used once (used_at), valid 15 minutes.
- */
-export const consoleLinks = sqliteTable(
-  "console_links",
-  {
-    codeHash: text("code_hash").primaryKey(),
-    tenantId: text("tenant_id").notNull(),
-    expiresAt: text("expires_at").notNull(),
-    usedAt: text("used_at"),
-    createdAt: text("created_at").notNull(),
-  },
-  (t) => [index("console_links_tenant").on(t.tenantId)],
-);
-
-/** Console sessions: the SHA-256 of the cookie's random id; expires_at slides with use. */
-export const consoleSessions = sqliteTable(
-  "console_sessions",
-  {
-    idHash: text("id_hash").primaryKey(),
-    tenantId: text("tenant_id").notNull(),
-    createdAt: text("created_at").notNull(),
-    lastSeenAt: text("last_seen_at").notNull(),
-    expiresAt: text("expires_at").notNull(),
-  },
-  (t) => [index("console_sessions_tenant").on(t.tenantId)],
 );
 
 /**
@@ -438,9 +363,9 @@ export const writeGuard = sqliteTable("write_guard", {
   noAccountConflict: integer("no_account_conflict").notNull(),
   /** Every referenced member exists in the tenant. */
   membersExist: integer("members_exist").notNull(),
-  /** A strict tenant's catalog knows every role and entitlement value written (0013). */
+  /** A strict tenant's catalog knows every role and entitlement value written (0012). */
   rolesKnown: integer("roles_known").notNull().default(1),
-  /** No added member group is the group itself or one of its ancestors (migration 0014). */
+  /** No added member group is the group itself or one of its ancestors (migration 0013). */
   noCycle: integer("no_cycle").notNull().default(1),
   /** The nesting stays within its bounds of depth and walk size (storage/group-nesting.ts). */
   nestingBounded: integer("nesting_bounded").notNull().default(1),

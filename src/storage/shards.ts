@@ -24,7 +24,7 @@ import { chunk } from "./chunk";
 import { type Database, database } from "./database";
 import { tenants } from "./schema";
 
-/** The directory binding; also the shard of tenants placed before sharding (migration 0017). */
+/** The directory binding; also the shard of tenants placed before sharding (migration 0015). */
 export const DIRECTORY_BINDING = "DB";
 
 /** Placements this isolate has read: a tenant's shard changes only by a move, which updates it here. */

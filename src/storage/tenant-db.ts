@@ -147,7 +147,7 @@ export class TenantDb {
     const syncCondition = syncColumn ? sql` AND ${syncColumn} = 1` : sql``;
     return this.guard(
       "tokenCurrent",
-      // moving_to: a move is copying the tenant to another shard; its writes wait (migrations/0017).
+      // moving_to: a move is copying the tenant to another shard; its writes wait (migrations/0015).
       sql`EXISTS (SELECT 1 FROM ${tenants} WHERE ${tenants.id} = ${this.tenantId} AND ${tenants.tokenHash} = ${this.tokenHash} AND ${tenants.enabled} = 1 AND ${tenants.movingTo} IS NULL${syncCondition})`,
     );
   }
@@ -239,7 +239,7 @@ export class TenantDb {
       const kind = failedGuard(error);
       if (kind === "tokenCurrent") {
         await this.verify(); // throws the precise 401/403
-        // The token holds, so the shard copy's moving_to refused it (migrations/0017): retry soon.
+        // The token holds, so the shard copy's moving_to refused it (migrations/0015): retry soon.
         throw new ScimError(503, "This tenant's data is being moved to another database; retry shortly.", undefined, { "Retry-After": "1" });
       }
       if (kind) throw new PreconditionFailed(kind);

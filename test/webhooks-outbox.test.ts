@@ -13,7 +13,7 @@ import { consumeWebhookBatch, DEAD_LETTER_QUEUE } from "../src/webhooks/consumer
 import { forgetEndpointScope } from "../src/webhooks/endpoint-scope";
 import { countingEnv, send } from "./support/counting-env";
 import { expectScimError } from "./support/expect-scim-error";
-import { admin, createTenant, type TestTenant } from "./support/http";
+import { admin, createTenant, scim, type TestTenant } from "./support/http";
 import { PATCH_OP, USER } from "./support/urns";
 
 // Nothing listens there: attempts fail fast with a network error, which is all these tests need.
@@ -154,6 +154,36 @@ describe("webhook outbox", () => {
     }
     expect((await deliveries(endpointId)).map((d) => [d.status, d.attempts])).toEqual(Array(20).fill(["retrying", 1]));
     expect((await (await admin(`/webhooks/${endpointId}`)).json<{ failingSince: string | null }>()).failingSince).toEqual(expect.any(String));
+  });
+
+  it("reads a full queue batch of one tenant's event deliveries from its shard within D1's 100 bound parameters", async () => {
+    // 100 deliveries of one tenant's events: the tenant id and 100 seqs would bind 101 parameters.
+    const tenant = await createTenant();
+    for (let i = 0; i < 100; i += 1) {
+      const res = await scim(tenant, "/Users", { method: "POST", json: { schemas: [USER], userName: `batch-${i}@example.com` } });
+      expect(res.status).toBe(201);
+    }
+    const endpointId = await createEndpoint({ tenantIds: ["nobody"] });
+    const { results: seqs } = await env.SHARD_1.prepare("SELECT seq FROM events WHERE tenant_id = ? ORDER BY seq LIMIT 100").bind(tenant.id).all<{ seq: number }>();
+    expect(seqs).toHaveLength(100);
+    const at = new Date().toISOString();
+    const ids: number[] = [];
+    for (const { seq } of seqs) {
+      const row = await env.DB.prepare(
+        "INSERT INTO webhook_deliveries (endpoint_id, event_id, event_seq, event_type, tenant_id, status, attempts, created_at, updated_at) VALUES (?, ?, ?, 'user.created', ?, 'pending', 0, ?, ?) RETURNING id",
+      )
+        .bind(endpointId, `evt_${tenant.id}_${seq}`, seq, tenant.id, at, at)
+        .first<{ id: number }>();
+      ids.push(row?.id ?? 0);
+    }
+    const outcomes: unknown[] = [];
+    const messages = ids.map((deliveryId) => ({ body: { kind: "delivery", deliveryId }, attempts: 1, ack: () => outcomes.push("ack"), retry: (options?: unknown) => outcomes.push(options) }));
+    // countingEnv refuses a statement over 100 parameters, as production D1 does.
+    const counting = countingEnv({ ...env, WEBHOOK_RETRY_SCHEDULE: "60" });
+    await consumeWebhookBatch({ queue: "scim-edge-webhooks", messages } as unknown as MessageBatch, counting.env);
+    expect(outcomes).toHaveLength(100);
+    // Every delivery found its event (an event-less one would be failed "no longer kept") and was attempted.
+    expect((await deliveries(endpointId)).map((d) => [d.status, d.attempts])).toEqual(Array(100).fill(["retrying", 1]));
   });
 
   it("marks a dead-lettered delivery failed, visible and retryable through the API", async () => {

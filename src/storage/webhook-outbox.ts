@@ -97,7 +97,11 @@ export async function deliveryContexts(
     for (const [tenantId, seqs] of seqsByTenant) {
       const shard = await shardOf(tenantId);
       if (!shard) continue;
-      const rows = await shard.select(eventColumns).from(events).where(and(eq(events.tenantId, tenantId), inArray(events.seq, seqs)));
+      // The seqs as one JSON parameter: the tenant id and a batch's 100 seqs would bind 101.
+      const rows = await shard
+        .select(eventColumns)
+        .from(events)
+        .where(and(eq(events.tenantId, tenantId), sql`${events.seq} IN (SELECT value FROM json_each(${JSON.stringify(seqs)}))`));
       for (const row of rows) eventsByKey.set(`${tenantId}/${row.seq}`, row);
     }
     for (const delivery of deliveryRows) {

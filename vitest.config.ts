@@ -22,10 +22,14 @@ export default defineConfig(async () => {
               miniflare: {
                 // PUBLIC_URL as a deployment sets it: the URLs handed out use it, whatever host a
                 // test sends (test/public-url.test.ts also runs without it).
-                // Tenants' data in SHARD_1, the directory in DB: a query for a tenant's data that
-                // ran on DB finds nothing, so every test checks the routing. test/shards.test.ts
-                // runs with both as shards (TENANT_SHARDS = "DB,SHARD_1", as wrangler.toml).
-                bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: TEST_ADMIN_TOKEN, PUBLIC_URL: TEST_PUBLIC_URL, TENANT_SHARDS: "SHARD_1" },
+                // Two shards, SHARD_1 and SHARD_2 (a test-only binding, next to wrangler.toml's),
+                // and the directory alone in DB: new tenants go to the shard with the least data,
+                // so a file's tenants land on both, and a query for a tenant's data that ran on
+                // DB or on the other shard finds nothing: every test checks the routing. Tests
+                // reach a tenant's rows through test/support/shards.ts. test/shards.test.ts also
+                // runs with DB as a shard (TENANT_SHARDS = "DB,SHARD_1", as wrangler.toml).
+                bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: TEST_ADMIN_TOKEN, PUBLIC_URL: TEST_PUBLIC_URL, TENANT_SHARDS: "SHARD_1,SHARD_2" },
+                d1Databases: { SHARD_2: "scim-edge-test-shard-2" },
                 // A small budget so a test can exhaust it; no other test sends this many requests for one tenant.
                 ratelimits: { TENANT_RATE_LIMIT: { namespace_id: "1001", simple: { limit: 300, period: 60 } } },
               },

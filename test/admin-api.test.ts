@@ -5,6 +5,7 @@ import { expectScimError } from "./support/expect-scim-error";
 import { sha256 } from "./support/hash";
 import { admin, call, createTenant, ORIGIN, scim } from "./support/http";
 import { USER } from "./support/urns";
+import { everyShard } from "./support/shards";
 
 interface TenantJson {
   id: string;
@@ -134,8 +135,8 @@ describe("tenant reads and updates", () => {
     expect((await admin(`/tenants/${tenant.id}`, { method: "DELETE" })).status).toBe(204);
     expect(await env.TOKENS.get(`token:v1:${hash}`)).toBeNull();
     // Every table that carries tenant_id, found from the schema itself, so a new table cannot be forgotten.
-    // In the directory and the shard: both run the same schema.
-    for (const db of [env.DB, env.SHARD_1]) {
+    // In the directory and every shard: all run the same schema.
+    for (const db of [env.DB, ...everyShard()]) {
       const all = await db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table'").all<{ name: string; sql: string }>();
       const tables = all.results.filter((t) => t.sql.includes("`tenant_id`"));
       expect(tables.length).toBeGreaterThan(8);

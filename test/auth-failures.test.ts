@@ -11,6 +11,7 @@ import worker from "../src/index";
 import { countingEnv } from "./support/counting-env";
 import { sha256 } from "./support/hash";
 import { admin, call, createTenant, scim, type TestTenant } from "./support/http";
+import { everyShard, shardOf } from "./support/shards";
 
 const SPC = "/ServiceProviderConfig";
 const AGENT = "Okta SCIM Client 1.0.0";
@@ -136,7 +137,7 @@ describe("failed authentications", () => {
   it("resets even when the failures were written by another isolate (only the stored count knows)", async () => {
     const tenant = await createTenant();
     // As another isolate would have left them: nothing of them in this isolate's memory.
-    await env.SHARD_1.prepare(
+    await (await shardOf(tenant.id)).prepare(
       "INSERT INTO auth_failures (tenant_id, count, first_at, last_at, last_reason, last_user_agent) VALUES (?, 3, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', 'unknown', NULL)",
     )
       .bind(tenant.id)
@@ -146,7 +147,7 @@ describe("failed authentications", () => {
     // isolate, so the second one must learn of the failures from the tenant row it reads.
     expect((await scim(tenant, SPC)).status).toBe(200);
     await untilCount(tenant, 0);
-    await env.SHARD_1.prepare(
+    await (await shardOf(tenant.id)).prepare(
       "INSERT INTO auth_failures (tenant_id, count, first_at, last_at, last_reason, last_user_agent) VALUES (?, 2, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', 'unknown', NULL)",
     )
       .bind(tenant.id)
@@ -162,8 +163,11 @@ describe("failed authentications", () => {
     await scim(tenant, SPC, { token: null });
     // Both were pending in this isolate; once the real tenant's shows, the other was written too.
     await untilCount(tenant, 1);
-    const rows = await env.SHARD_1.prepare("SELECT count(*) AS n FROM auth_failures WHERE tenant_id = ?").bind(missing).first<{ n: number }>();
-    expect(rows?.n).toBe(0);
+    // No shard holds a row for it (an unknown tenant has no shard to record it in).
+    for (const db of everyShard()) {
+      const rows = await db.prepare("SELECT count(*) AS n FROM auth_failures WHERE tenant_id = ?").bind(missing).first<{ n: number }>();
+      expect(rows?.n).toBe(0);
+    }
   });
 
   it("removes them with the tenant", async () => {
@@ -171,15 +175,17 @@ describe("failed authentications", () => {
     await scim(tenant, SPC, { token: null });
     await untilCount(tenant, 1);
     expect((await admin(`/tenants/${tenant.id}`, { method: "DELETE" })).status).toBe(204);
-    const rows = await env.SHARD_1.prepare("SELECT count(*) AS n FROM auth_failures WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>();
-    expect(rows?.n).toBe(0);
+    for (const db of everyShard()) {
+      const rows = await db.prepare("SELECT count(*) AS n FROM auth_failures WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>();
+      expect(rows?.n).toBe(0);
+    }
   });
 
   it("never stores the token or its hash", async () => {
     const [tenant, other] = await Promise.all([createTenant(), createTenant()]);
     await scim(tenant, SPC, { token: other.token, headers: { "User-Agent": AGENT } });
     await untilCount(tenant, 1);
-    const row = await env.SHARD_1.prepare("SELECT * FROM auth_failures WHERE tenant_id = ?").bind(tenant.id).first();
+    const row = await (await shardOf(tenant.id)).prepare("SELECT * FROM auth_failures WHERE tenant_id = ?").bind(tenant.id).first();
     const stored = JSON.stringify(row);
     expect(stored).toContain("other-tenant");
     for (const secret of [other.token, await sha256(other.token), other.id]) expect(stored).not.toContain(secret);

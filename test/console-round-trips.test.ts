@@ -10,6 +10,7 @@ import { countingEnv, send } from "./support/counting-env";
 import { admin, bodyOf, call, createTenant, ORIGIN, scim } from "./support/http";
 import { seedUsers } from "./support/seed";
 import { GROUP } from "./support/urns";
+import { shardOf } from "./support/shards";
 
 const counting = countingEnv(env);
 const COOKIE = "__Host-scim_console";
@@ -69,7 +70,7 @@ describe("console pages' D1 work", () => {
     const sent = await send(counting, new Request(`${ORIGIN}/console/${tenantId}/log?failures=1`, { headers: { Cookie: cookie } }));
     const statement = sent.statements.find((s) => s.sql.includes("request_log"));
     if (!statement) throw new Error("no request_log statement");
-    const plan = await env.SHARD_1.prepare(`EXPLAIN QUERY PLAN ${statement.sql}`).bind(...statement.params).all<{ detail: string }>();
+    const plan = await (await shardOf(tenantId)).prepare(`EXPLAIN QUERY PLAN ${statement.sql}`).bind(...statement.params).all<{ detail: string }>();
     expect(plan.results.map((r) => r.detail).join("; ")).toContain("request_log_tenant_failures");
   });
 });

@@ -8,6 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { admin, bodyOf, call, createTenant, ORIGIN, scim, type TestTenant } from "./support/http";
 import { GROUP, USER } from "./support/urns";
+import { shardOf } from "./support/shards";
 
 const COOKIE = "__Host-scim_console";
 
@@ -55,7 +56,7 @@ async function createGroup(tenant: TestTenant, displayName: string): Promise<str
 }
 
 async function roleOf(tenantId: string, groupId: string): Promise<string | null> {
-  const row = await env.SHARD_1.prepare("SELECT role FROM groups WHERE tenant_id = ? AND id = ?").bind(tenantId, groupId).first<{ role: string | null }>();
+  const row = await (await shardOf(tenantId)).prepare("SELECT role FROM groups WHERE tenant_id = ? AND id = ?").bind(tenantId, groupId).first<{ role: string | null }>();
   return row?.role ?? null;
 }
 

@@ -4,7 +4,6 @@
  * charset=utf-8` bodies, capitalised ops by default, `?aadOptscim062020` for the newer
  * dialect). RFC-level group behaviour lives in groups.test.ts.
  */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expectScimError } from "./support/expect-scim-error";
 import { expectJson, expectNoContent } from "./support/expect-response";
@@ -12,6 +11,7 @@ import { bodyOf, createTenant, type TestTenant } from "./support/http";
 import { entra } from "./support/idp";
 import type { GroupJson, ListJson } from "./support/scim-json";
 import { ENTERPRISE, GROUP, LIST_RESPONSE, PATCH_OP, USER } from "./support/urns";
+import { shardOf } from "./support/shards";
 
 /** IDP-BEHAVIOUR.md, Entra, Groups: "`POST /Groups` with an extra schema …". */
 const ADSCIM_GROUP = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
@@ -113,7 +113,7 @@ async function isMember(tenant: TestTenant, groupId: string, userId: string): Pr
 }
 
 async function storedMemberCount(tenant: TestTenant, groupId: string): Promise<number | undefined> {
-  const row = await env.SHARD_1.prepare("SELECT member_count AS n FROM groups WHERE tenant_id = ? AND id = ?").bind(tenant.id, groupId).first<{ n: number }>();
+  const row = await (await shardOf(tenant.id)).prepare("SELECT member_count AS n FROM groups WHERE tenant_id = ? AND id = ?").bind(tenant.id, groupId).first<{ n: number }>();
   return row?.n;
 }
 

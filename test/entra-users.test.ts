@@ -3,7 +3,6 @@
  * /work/shared/IDP-BEHAVIOUR.md ("## Microsoft Entra ID"), in both PATCH dialects (the default,
  * and `?aadOptscim062020`). RFC-level behaviour lives in users.test.ts.
  */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expectScimError } from "./support/expect-scim-error";
 import { expectJson } from "./support/expect-response";
@@ -11,6 +10,7 @@ import { bodyOf, call, createTenant, type TestTenant } from "./support/http";
 import { entra } from "./support/idp";
 import type { ListJson } from "./support/scim-json";
 import { ENTERPRISE, LIST_RESPONSE, PATCH_OP, USER } from "./support/urns";
+import { shardOf } from "./support/shards";
 
 /**
  * IDP-BEHAVIOUR.md, Entra, "Create: `POST /Users` … with the enterprise extension URN in
@@ -390,7 +390,7 @@ describe("Entra: hard delete", () => {
     const res = await entra(tenant, `/Users/${user.id}`, { method: "DELETE" });
     expect(res.status, await res.text()).toBe(204);
     await expectScimError(await entra(tenant, `/Users/${user.id}`), 404);
-    const row = await env.SHARD_1.prepare("SELECT id FROM users WHERE tenant_id = ? AND id = ?").bind(tenant.id, user.id).first();
+    const row = await (await shardOf(tenant.id)).prepare("SELECT id FROM users WHERE tenant_id = ? AND id = ?").bind(tenant.id, user.id).first();
     expect(row).toBeNull();
     const list = await find(tenant, `userName eq "${user.userName}"`);
     expect(list.totalResults, JSON.stringify(list)).toBe(0);

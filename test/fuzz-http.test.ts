@@ -8,7 +8,6 @@
  * Seeded and reproducible: FUZZ_SEED=<n> npx vitest run --project workers test/fuzz-http.test.ts
  * (vitest.config.ts passes it in). About 11,000 requests per run.
  */
-import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, inject, it } from "vitest";
 import {
@@ -31,6 +30,7 @@ import {
 } from "./support/fuzz-arbitraries";
 import { call, createTenant, scim, type TestTenant } from "./support/http";
 import { GROUP, USER } from "./support/urns";
+import { shardOf } from "./support/shards";
 
 declare module "vitest" {
   interface ProvidedContext {
@@ -191,7 +191,7 @@ function expectBulkResults(json: unknown, context: string): void {
 
 /** Everything a SCIM request can change for the tenant, in one D1 read. */
 async function fingerprint(tenantId: string): Promise<string> {
-  const row = await env.SHARD_1.prepare(
+  const row = await (await shardOf(tenantId)).prepare(
     `SELECT
        (SELECT count(*) || ':' || coalesce(sum(version), 0) || ':' || coalesce(sum(length(doc)), 0) FROM users WHERE tenant_id = ?1) AS users,
        (SELECT count(*) || ':' || coalesce(sum(version), 0) || ':' || coalesce(sum(length(doc)), 0) FROM groups WHERE tenant_id = ?1) AS groups,

@@ -11,6 +11,7 @@ import { admin, bodyOf, createTenant, scim, type TestTenant } from "./support/ht
 import type { GroupJson } from "./support/scim-json";
 import { seedUsers } from "./support/seed";
 import { GROUP, PATCH_OP, USER } from "./support/urns";
+import { shardOf } from "./support/shards";
 
 async function newUsers(tenant: TestTenant, n: number): Promise<string[]> {
   const ids: string[] = [];
@@ -204,7 +205,7 @@ describe("the held queue used above", () => {
     const held = await holdQueue(tenant.id);
     const sent = patch(tenant, group.id, add(user as string));
     await gathered(held, 1);
-    const row = await env.SHARD_1.prepare("SELECT member_count AS n FROM groups WHERE id = ?").bind(group.id).first<{ n: number }>();
+    const row = await (await shardOf(tenant.id)).prepare("SELECT member_count AS n FROM groups WHERE tenant_id = ? AND id = ?").bind(tenant.id, group.id).first<{ n: number }>();
     expect(row?.n, "nothing applied while held").toBe(0);
     held.release();
     expect((await sent).status).toBe(204);

@@ -1,10 +1,10 @@
 /** /Groups: RFC 7644 behaviours, membership through the tenant's Durable Object (issue: groups). */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expectScimError } from "./support/expect-scim-error";
 import { admin, bodyOf, createTenant, scim, type TestTenant } from "./support/http";
 import type { GroupJson } from "./support/scim-json";
 import { GROUP, PATCH_OP, USER } from "./support/urns";
+import { shardOf } from "./support/shards";
 
 async function newUser(tenant: TestTenant, userName = `u-${crypto.randomUUID()}@example.com`): Promise<string> {
   const res = await scim(tenant, "/Users", { method: "POST", json: { schemas: [USER], userName, displayName: userName.split("@")[0] } });
@@ -32,8 +32,8 @@ function patch(tenant: TestTenant, groupId: string, Operations: unknown[], query
   return scim(tenant, `/Groups/${groupId}${query}`, { method: "PATCH", json: { schemas: [PATCH_OP], Operations } });
 }
 
-async function storedMemberCount(groupId: string): Promise<number> {
-  const row = await env.SHARD_1.prepare("SELECT member_count AS n FROM groups WHERE id = ?").bind(groupId).first<{ n: number }>();
+async function storedMemberCount(tenantId: string, groupId: string): Promise<number> {
+  const row = await (await shardOf(tenantId)).prepare("SELECT member_count AS n FROM groups WHERE tenant_id = ? AND id = ?").bind(tenantId, groupId).first<{ n: number }>();
   return row?.n ?? -1;
 }
 
@@ -46,13 +46,13 @@ describe("POST /Groups", () => {
     expect(res.status, JSON.stringify(body)).toBe(201);
     expect(res.headers.get("Location")).toBe(`${tenant.baseUrl}/Groups/${body.id}`);
     expect(body.members).toEqual([{ value: alice, display: "alice", type: "User", $ref: `${tenant.baseUrl}/Users/${alice}` }]);
-    expect(await storedMemberCount(body.id)).toBe(1);
+    expect(await storedMemberCount(tenant.id, body.id)).toBe(1);
   });
 
   it("gives groups the IdP creates the tenant's default role and domain restrictions", async () => {
     const tenant = await createTenant({ defaultRole: "viewer", domainRestrictions: ["example.com"] });
     const group = await newGroup(tenant);
-    const row = await env.SHARD_1.prepare("SELECT role, domains FROM groups WHERE id = ?").bind(group.id).first<{ role: string; domains: string }>();
+    const row = await (await shardOf(tenant.id)).prepare("SELECT role, domains FROM groups WHERE tenant_id = ? AND id = ?").bind(tenant.id, group.id).first<{ role: string; domains: string }>();
     expect(row).toEqual({ role: "viewer", domains: '["example.com"]' });
   });
 
@@ -69,7 +69,7 @@ describe("POST /Groups", () => {
   ])("answers 400 to %s and creates nothing", async (_label, json, scimType) => {
     const tenant = await createTenant();
     await expectScimError(await scim(tenant, "/Groups", { method: "POST", json }), 400, scimType);
-    const count = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM groups WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>();
+    const count = await (await shardOf(tenant.id)).prepare("SELECT COUNT(*) AS n FROM groups WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>();
     expect(count?.n).toBe(0);
   });
 
@@ -79,7 +79,7 @@ describe("POST /Groups", () => {
     const res = await scim(tenant, "/Groups", { method: "POST", json: { schemas: [GROUP], displayName: "x", members: [{ value: foreign }] } });
     const error = await expectScimError(res, 400, "invalidValue");
     expect(error.detail).toContain(foreign);
-    const count = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM groups WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>();
+    const count = await (await shardOf(tenant.id)).prepare("SELECT COUNT(*) AS n FROM groups WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>();
     expect(count?.n).toBe(0);
   });
 
@@ -139,7 +139,7 @@ describe("GET /Groups", () => {
     });
     await expectScimError(stale, 412);
     expect(await memberIds(a, group.id)).toEqual([member]);
-    expect(await storedMemberCount(group.id)).toBe(1);
+    expect(await storedMemberCount(a.id, group.id)).toBe(1);
     const current = await scim(a, `/Groups/${group.id}`, {
       method: "PATCH",
       headers: { "If-Match": group.meta.version },
@@ -171,7 +171,7 @@ describe("PATCH /Groups/{id}", () => {
     expect(res.status, await res.clone().text()).toBe(204);
     expect(await memberIds(tenant, group.id)).toEqual([b, c].sort());
     expect((await bodyOf<GroupJson>(await scim(tenant, `/Groups/${group.id}`))).displayName).toBe("After");
-    expect(await storedMemberCount(group.id)).toBe(2);
+    expect(await storedMemberCount(tenant.id, group.id)).toBe(2);
   });
 
   it("returns 200 with the group when the request asks for attributes", async () => {
@@ -199,7 +199,7 @@ describe("PATCH /Groups/{id}", () => {
     const group = await newGroup(tenant, "Replace", [a, b]);
     expect((await patch(tenant, group.id, [{ op: "replace", path: "members", value: [{ value: b }, { value: c }] }])).status).toBe(204);
     expect(await memberIds(tenant, group.id)).toEqual([b, c].sort());
-    expect(await storedMemberCount(group.id)).toBe(2);
+    expect(await storedMemberCount(tenant.id, group.id)).toBe(2);
   });
 
   it("treats adding a present member and removing an absent one as no-ops", async () => {
@@ -209,7 +209,7 @@ describe("PATCH /Groups/{id}", () => {
     expect((await patch(tenant, group.id, [{ op: "add", path: "members", value: [{ value: a, $ref: null }] }])).status).toBe(204);
     expect((await patch(tenant, group.id, [{ op: "remove", path: `members[value eq "${b}"]` }])).status).toBe(204);
     expect(await memberIds(tenant, group.id)).toEqual([a]);
-    expect(await storedMemberCount(group.id)).toBe(1);
+    expect(await storedMemberCount(tenant.id, group.id)).toBe(1);
   });
 
   it("applies nothing when one added member does not exist, and names it", async () => {
@@ -253,7 +253,7 @@ describe("PATCH /Groups/{id}", () => {
     const results = await Promise.all(users.map((id) => patch(tenant, group.id, [{ op: "add", path: "members", value: [{ value: id }] }])));
     expect(results.map((r) => r.status)).toEqual(users.map(() => 204));
     expect(await memberIds(tenant, group.id)).toEqual([...users].sort());
-    expect(await storedMemberCount(group.id)).toBe(50);
+    expect(await storedMemberCount(tenant.id, group.id)).toBe(50);
   });
 
   it("applies mixed adds and removes in a known order while other users' changes run concurrently", async () => {
@@ -273,7 +273,7 @@ describe("PATCH /Groups/{id}", () => {
     );
     expect(statuses.flat().every((s) => s === 204)).toBe(true);
     expect(await memberIds(tenant, group.id)).toEqual(users.filter((_, i) => i % 2 === 1).sort());
-    expect(await storedMemberCount(group.id)).toBe(5);
+    expect(await storedMemberCount(tenant.id, group.id)).toBe(5);
   });
 });
 
@@ -296,7 +296,7 @@ describe("PUT and DELETE /Groups/{id}", () => {
     expect((await scim(tenant, `/Groups/${group.id}`, { method: "DELETE" })).status).toBe(204);
     await expectScimError(await scim(tenant, `/Groups/${group.id}`), 404);
     await expectScimError(await scim(tenant, `/Groups/${group.id}`, { method: "DELETE" }), 404);
-    const rows = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM group_members WHERE group_id = ?").bind(group.id).first<{ n: number }>();
+    const rows = await (await shardOf(tenant.id)).prepare("SELECT COUNT(*) AS n FROM group_members WHERE tenant_id = ? AND group_id = ?").bind(tenant.id, group.id).first<{ n: number }>();
     expect(rows?.n).toBe(0);
   });
 
@@ -306,7 +306,7 @@ describe("PUT and DELETE /Groups/{id}", () => {
     const group = await newGroup(tenant, "Leavers", [a, b]);
     expect((await scim(tenant, `/Users/${a}`, { method: "DELETE" })).status).toBe(204);
     expect(await memberIds(tenant, group.id)).toEqual([b]);
-    expect(await storedMemberCount(group.id)).toBe(1);
+    expect(await storedMemberCount(tenant.id, group.id)).toBe(1);
   });
 });
 
@@ -351,7 +351,7 @@ describe("events for the host app", () => {
     expect(await version()).not.toBe(before);
     expect(await memberEvents()).toEqual([{ replacedAll: false, added: [c], removed: [] }]);
     expect((await memberIds(tenant, group.id)).sort()).toEqual([a, c].sort());
-    expect(await storedMemberCount(group.id)).toBe(2);
+    expect(await storedMemberCount(tenant.id, group.id)).toBe(2);
 
     const removal = await patch(tenant, group.id, [{ op: "remove", path: "members", value: [{ value: a }, { value: b }] }]);
     expect(removal.status, await removal.text()).toBe(204);

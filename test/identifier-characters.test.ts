@@ -3,11 +3,11 @@
  * in userName, group displayName and externalId, and lone surrogates in any string of a SCIM
  * body, are answered 400 invalidValue on POST, PUT and PATCH, and nothing changes.
  */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expectScimError } from "./support/expect-scim-error";
 import { bodyOf, createTenant, scim, type TestTenant } from "./support/http";
 import { GROUP, PATCH_OP, USER } from "./support/urns";
+import { shardOf } from "./support/shards";
 
 type Kind = "Users" | "Groups";
 const NAME: Record<Kind, string> = { Users: "userName", Groups: "displayName" };
@@ -26,7 +26,7 @@ async function create(tenant: TestTenant, kind: Kind, name: string): Promise<{ i
 
 async function rowCount(kind: Kind, tenantId: string): Promise<number> {
   const table = kind === "Users" ? "users" : "groups";
-  const row = await env.SHARD_1.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE tenant_id = ?`).bind(tenantId).first<{ n: number }>();
+  const row = await (await shardOf(tenantId)).prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE tenant_id = ?`).bind(tenantId).first<{ n: number }>();
   return row?.n ?? 0;
 }
 

@@ -15,6 +15,7 @@ import { MAX_RESULT_BYTES } from "./support/d1-limits";
 import { TEST_ADMIN_TOKEN } from "./support/admin-token";
 import { createTenant, ORIGIN } from "./support/http";
 import { seedUsers } from "./support/seed";
+import { shardOf } from "./support/shards";
 
 const counting = countingEnv(env);
 const USERS = 64;
@@ -25,7 +26,7 @@ async function largeUsers() {
   const tenant = await createTenant();
   const seeded = await seedUsers(env, tenant.id, { users: USERS });
   // Large but valid documents (under the 1 MiB cap): one long certificate each.
-  await env.SHARD_1.prepare("UPDATE users SET doc = json_set(doc, '$.x509Certificates', json_array(json_object('value', hex(zeroblob(?))))) WHERE tenant_id = ?")
+  await (await shardOf(tenant.id)).prepare("UPDATE users SET doc = json_set(doc, '$.x509Certificates', json_array(json_object('value', hex(zeroblob(?))))) WHERE tenant_id = ?")
     .bind(CERTIFICATE_CHARS / 2, tenant.id)
     .run();
   return { tenant, seeded };

@@ -30,6 +30,7 @@ import { attachSeededMembers } from "./support/group-seed";
 import { bodyOf, createTenant, scim, SCIM_JSON, type TestTenant } from "./support/http";
 import { type Seeded, seedUsers } from "./support/seed";
 import { GROUP, PATCH_OP } from "./support/urns";
+import { shardOf } from "./support/shards";
 
 const BIG = 100_000;
 
@@ -110,8 +111,8 @@ async function measure(fx: Fixture, method: string, path: string, json?: unknown
   };
 }
 
-async function planOf(statement: StatementRecord): Promise<string[]> {
-  const { results } = await env.SHARD_1.prepare(`EXPLAIN QUERY PLAN ${statement.sql}`)
+async function planOf(tenantId: string, statement: StatementRecord): Promise<string[]> {
+  const { results } = await (await shardOf(tenantId)).prepare(`EXPLAIN QUERY PLAN ${statement.sql}`)
     .bind(...statement.params)
     .all<{ detail: string }>();
   return results.map((r) => r.detail);
@@ -121,9 +122,10 @@ interface Explained extends StatementRecord {
   plan: string[];
 }
 
-async function explainAll(statements: StatementRecord[]): Promise<Explained[]> {
+/** Plans on the shard of `tenantId`, where the statements ran. */
+async function explainAll(tenantId: string, statements: StatementRecord[]): Promise<Explained[]> {
   const explained: Explained[] = [];
-  for (const s of statements) explained.push({ ...s, plan: await planOf(s) });
+  for (const s of statements) explained.push({ ...s, plan: await planOf(tenantId, s) });
   return explained;
 }
 
@@ -159,7 +161,7 @@ function expectIndexedMemberLookups(statements: Explained[], what: string): numb
 }
 
 async function storedGroup(tenantId: string, groupId: string) {
-  return env.SHARD_1.prepare(
+  return (await shardOf(tenantId)).prepare(
     `SELECT display_name AS displayName, version, member_count AS memberCount,
             (SELECT count(*) FROM group_members m WHERE m.tenant_id = g.tenant_id AND m.group_id = g.id) AS rows
      FROM groups g WHERE tenant_id = ? AND id = ?`,
@@ -169,7 +171,7 @@ async function storedGroup(tenantId: string, groupId: string) {
 }
 
 async function isMemberRow(tenantId: string, groupId: string, userId: string): Promise<boolean> {
-  const row = await env.SHARD_1.prepare("SELECT 1 AS one FROM group_members WHERE tenant_id = ? AND group_id = ? AND member_id = ?").bind(tenantId, groupId, userId).first();
+  const row = await (await shardOf(tenantId)).prepare("SELECT 1 AS one FROM group_members WHERE tenant_id = ? AND group_id = ? AND member_id = ?").bind(tenantId, groupId, userId).first();
   return row !== null;
 }
 
@@ -200,8 +202,8 @@ describe("membership changes on a 100,000-member group are O(changed members)", 
     expect(onBig.status, onBig.text).toBe(204);
     expect(onSmall.status, onSmall.text).toBe(204);
 
-    const bigExplained = await explainAll(onBig.coordinator);
-    const smallExplained = await explainAll(onSmall.coordinator);
+    const bigExplained = await explainAll(big.tenant.id, onBig.coordinator);
+    const smallExplained = await explainAll(small.tenant.id, onSmall.coordinator);
     const context = `100,000 members:\n${report(bigExplained)}\n10 members:\n${report(smallExplained)}`;
     // The same statements, in the same order, whatever the group's size.
     expect(onBig.coordinator.map((s) => s.sql), context).toEqual(onSmall.coordinator.map((s) => s.sql));
@@ -232,8 +234,8 @@ describe("membership changes on a 100,000-member group are O(changed members)", 
       const onSmall = await measure(small, "PATCH", `/Groups/${small.group.id}`, body(small, 10));
       expect(onBig.status, `${label}: ${onBig.text}`).toBe(204);
       expect(onSmall.status, `${label}: ${onSmall.text}`).toBe(204);
-      const bigExplained = await explainAll(onBig.coordinator);
-      const context = `${label} on 100,000 members:\n${report(bigExplained)}\n${label} on 10 members:\n${report(await explainAll(onSmall.coordinator))}`;
+      const bigExplained = await explainAll(big.tenant.id, onBig.coordinator);
+      const context = `${label} on 100,000 members:\n${report(bigExplained)}\n${label} on 10 members:\n${report(await explainAll(small.tenant.id, onSmall.coordinator))}`;
       expect(onBig.coordinator.map((s) => s.sql), context).toEqual(onSmall.coordinator.map((s) => s.sql));
       expect(onBig.coordinator.length, context).toBeLessThanOrEqual(statementBudget(k));
       expect(Math.max(...onBig.coordinator.map((s) => s.params.length)), context).toBeLessThanOrEqual(MAX_BOUND_PARAMETERS);
@@ -256,7 +258,7 @@ describe("reads of a 100,000-member group", () => {
     expect(one.status, one.text).toBe(200);
     expect(body, one.text).not.toHaveProperty("members");
     expect(body.displayName).toBe("Everyone");
-    const oneExplained = await explainAll(one.worker);
+    const oneExplained = await explainAll(big.tenant.id, one.worker);
     expect(one.worker.filter((s) => /group_members/.test(s.sql)), report(oneExplained)).toEqual([]);
     expect(totalRowsRead(one.worker), report(oneExplained)).toBeLessThan(10);
     expect(one.coordinator, "a read never goes through the Durable Object").toEqual([]);
@@ -267,7 +269,7 @@ describe("reads of a 100,000-member group", () => {
     expect(listed.status, listed.text).toBe(200);
     expect(list.totalResults, listed.text).toBe(1);
     expect(list.Resources[0], listed.text).not.toHaveProperty("members");
-    const listExplained = await explainAll(listed.worker);
+    const listExplained = await explainAll(big.tenant.id, listed.worker);
     expect(listed.worker.filter((s) => /group_members/.test(s.sql)), report(listExplained)).toEqual([]);
     expect(totalRowsRead(listed.worker), report(listExplained)).toBeLessThan(10);
   });
@@ -277,7 +279,7 @@ describe("reads of a 100,000-member group", () => {
     const check = async (userId: string) => {
       const filter = encodeURIComponent(`id eq "${big.group.id}" and members[value eq "${userId}"]`);
       const sent = await measure(big, "GET", `/Groups?filter=${filter}&excludedAttributes=members`);
-      const explained = await explainAll(sent.worker);
+      const explained = await explainAll(big.tenant.id, sent.worker);
       expect(sent.status, sent.text).toBe(200);
       expectIndexedMemberLookups(explained, "membership check");
       expect(totalRowsRead(sent.worker), report(explained)).toBeLessThan(20);
@@ -290,7 +292,7 @@ describe("reads of a 100,000-member group", () => {
   it("reads a member of a 100,000-member group (GET /Users/{id} with its groups) through group_members_member, not the tenant's whole membership table", async () => {
     const big = await groupWithMembers(BIG, 0, "Everyone");
     const sent = await measure(big, "GET", `/Users/${big.seeded.userId(BIG / 2)}`);
-    const explained = await explainAll(sent.worker);
+    const explained = await explainAll(big.tenant.id, sent.worker);
     expect(sent.status, sent.text).toBe(200);
     expect((JSON.parse(sent.text) as { groups?: { value: string }[] }).groups?.map((g) => g.value), sent.text).toEqual([big.group.id]);
     expectIndexedMemberLookups(explained, "a user's groups");
@@ -311,7 +313,7 @@ describe("group lookups in a tenant with 2,000 groups", () => {
     ];
     for (const [filter, label, found] of lookups) {
       const sent = await measure(fx, "GET", `/Groups?excludedAttributes=members&filter=${encodeURIComponent(filter)}`);
-      const explained = await explainAll(sent.worker);
+      const explained = await explainAll(fx.tenant.id, sent.worker);
       const context = `${label}: ${filter}\n${report(explained)}`;
       expect(sent.status, sent.text).toBe(200);
       expect((JSON.parse(sent.text) as { totalResults: number }).totalResults, context).toBe(found);
@@ -357,7 +359,7 @@ describe(`at most MAX_MEMBERS_PER_REQUEST (${MAX_MEMBERS_PER_REQUEST}) members p
 
     expect(await storedGroup(tenant.id, group.id), "the group is untouched").toEqual(before);
     expect(before, JSON.stringify(before)).toMatchObject({ displayName: "Capped", memberCount: 0, rows: 0 });
-    const counts = await env.SHARD_1.prepare(
+    const counts = await (await shardOf(tenant.id)).prepare(
       `SELECT (SELECT count(*) FROM groups WHERE tenant_id = ?1) AS groups,
               (SELECT group_count FROM tenants WHERE id = ?1) AS groupCount,
               (SELECT count(*) FROM group_members WHERE tenant_id = ?1) AS memberships,
@@ -378,14 +380,14 @@ describe(`at most MAX_MEMBERS_PER_REQUEST (${MAX_MEMBERS_PER_REQUEST}) members p
     expect(Math.max(...sent.coordinator.map((s) => s.params.length)), context).toBeLessThanOrEqual(MAX_BOUND_PARAMETERS);
     expect(sent.coordinator.length, context).toBeLessThanOrEqual(statementBudget(MAX_MEMBERS_PER_REQUEST));
     expect(await storedGroup(fx.tenant.id, fx.group.id)).toMatchObject({ memberCount: MAX_MEMBERS_PER_REQUEST, rows: MAX_MEMBERS_PER_REQUEST });
-    const event = await env.SHARD_1.prepare("SELECT data FROM events WHERE tenant_id = ? AND type = 'group.members_changed'").bind(fx.tenant.id).first<{ data: string }>();
+    const event = await (await shardOf(fx.tenant.id)).prepare("SELECT data FROM events WHERE tenant_id = ? AND type = 'group.members_changed'").bind(fx.tenant.id).first<{ data: string }>();
     expect(JSON.parse(event?.data ?? "null")).toEqual({ replacedAll: false, added: MAX_MEMBERS_PER_REQUEST - 1, removed: [] });
 
     // Re-sending 1,500 members with one newcomer: the event names the one real addition.
     const newcomer = fx.seeded.userId(MAX_MEMBERS_PER_REQUEST + 1);
     const resent = await measure(fx, "PATCH", `/Groups/${fx.group.id}`, patchBody([addOp([...userIds(fx.seeded, 1, 1500), newcomer])]));
     expect(resent.status, resent.text).toBe(204);
-    const events = await env.SHARD_1.prepare("SELECT data FROM events WHERE tenant_id = ? AND type = 'group.members_changed' ORDER BY seq").bind(fx.tenant.id).all<{ data: string }>();
+    const events = await (await shardOf(fx.tenant.id)).prepare("SELECT data FROM events WHERE tenant_id = ? AND type = 'group.members_changed' ORDER BY seq").bind(fx.tenant.id).all<{ data: string }>();
     expect(events.results.map((e) => JSON.parse(e.data) as unknown)[1]).toEqual({ replacedAll: false, added: [newcomer], removed: [] });
   });
 });
@@ -428,7 +430,7 @@ describe("a 100,000-member group reads completely, every D1 value, row and resul
   it(`refuses with 400 tooMany, before reading any member page, a response that would need more than ${MAX_MEMBER_PAGES_PER_RESPONSE} pages (D1's 1,000 queries per invocation)`, async () => {
     const fx = await groupWithMembers(MEMBER_PAGE_ROWS + 1, 0, "Huge");
     // As if the group had 5,000,000 members: the budget is decided from member_count.
-    await env.SHARD_1.prepare("UPDATE groups SET member_count = ? WHERE tenant_id = ? AND id = ?").bind(5_000_000, fx.tenant.id, fx.group.id).run();
+    await (await shardOf(fx.tenant.id)).prepare("UPDATE groups SET member_count = ? WHERE tenant_id = ? AND id = ?").bind(5_000_000, fx.tenant.id, fx.group.id).run();
     for (const path of [`/Groups/${fx.group.id}`, "/Groups"]) {
       const sent = await send(worker, new Request(`${fx.tenant.baseUrl}${path}`, { headers: { Authorization: `Bearer ${fx.tenant.token}` } }));
       const error = await expectScimError(sent.response, 400, "tooMany");

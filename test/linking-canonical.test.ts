@@ -9,6 +9,7 @@ import { countingEnv, send } from "./support/counting-env";
 import { expectScimError } from "./support/expect-scim-error";
 import { admin, bodyOf, createTenant, scim } from "./support/http";
 import { GROUP, USER } from "./support/urns";
+import { shardOf } from "./support/shards";
 
 type Email = { value: string; type?: string; primary?: boolean | string };
 
@@ -264,7 +265,7 @@ describe("the cost of looking for candidates", () => {
   it("reads the accounts the userName and primary email name, not every unlinked account of the tenant", async () => {
     const tenant = await createTenant();
     const seeded = 500;
-    await env.SHARD_1.prepare(
+    await (await shardOf(tenant.id)).prepare(
       `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${seeded})
        INSERT INTO app_accounts (tenant_id, account_key, user_name_key, email_key, created_at)
        SELECT ?, 'seed-' || i, 'seed' || i, 'seed' || i || '@corp.example', '2026-01-01T00:00:00Z' FROM n`,
@@ -303,7 +304,7 @@ describe("what the operator registers", () => {
   it("stores an ASCII key lower-cased and a non-ASCII one exactly (NFC): the SCIM side computes the same", async () => {
     const tenant = await createTenant();
     await admin(`/tenants/${tenant.id}/accounts/a`, { method: "PUT", json: { userName: "Zo\u00eb", email: "Zoe@Corp.Example" } });
-    const row = await env.SHARD_1.prepare("SELECT user_name_key, email_key FROM app_accounts WHERE tenant_id = ?").bind(tenant.id).first();
+    const row = await (await shardOf(tenant.id)).prepare("SELECT user_name_key, email_key FROM app_accounts WHERE tenant_id = ?").bind(tenant.id).first();
     expect(row).toEqual({ user_name_key: "Zo\u00eb", email_key: "zoe@corp.example" });
   });
 });

@@ -1,9 +1,9 @@
 /** Linking IdP-provisioned users and groups to what the host app already had (issues: users §9, groups §6). */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expectScimError } from "./support/expect-scim-error";
 import { admin, bodyOf, createTenant, scim } from "./support/http";
 import { GROUP, USER } from "./support/urns";
+import { shardOf } from "./support/shards";
 
 async function registerAccount(tenantId: string, key: string, identity: Record<string, string>) {
   const res = await admin(`/tenants/${tenantId}/accounts/${key}`, { method: "PUT", json: identity });
@@ -39,7 +39,7 @@ describe("existing accounts", () => {
     const tenant = await createTenant({ linkExistingUsers: false });
     await registerAccount(tenant.id, "acct-2", { userName: "taken@example.com" });
     await expectScimError(await scim(tenant, "/Users", { method: "POST", json: { schemas: [USER], userName: "taken@example.com" } }), 409, "uniqueness");
-    const row = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM users WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>();
+    const row = await (await shardOf(tenant.id)).prepare("SELECT COUNT(*) AS n FROM users WHERE tenant_id = ?").bind(tenant.id).first<{ n: number }>();
     expect(row?.n).toBe(0);
     const other = await scim(tenant, "/Users", { method: "POST", json: { schemas: [USER], userName: "free@example.com" } });
     expect(other.status).toBe(201);

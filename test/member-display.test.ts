@@ -9,6 +9,7 @@ import { countingEnv, send, type StatementRecord } from "./support/counting-env"
 import { bodyOf, createTenant, scim } from "./support/http";
 import { seedUsers } from "./support/seed";
 import { GROUP, PATCH_OP, USER } from "./support/urns";
+import { shardOf } from "./support/shards";
 
 const worker = countingEnv(env);
 const MEMBERS = 20;
@@ -28,7 +29,7 @@ describe("a group member's display", () => {
     const tenant = await createTenant();
     const seeded = await seedUsers(env, tenant.id, { users: MEMBERS });
     // Large but valid documents: one long certificate each.
-    await env.SHARD_1.prepare("UPDATE users SET doc = json_set(doc, '$.x509Certificates', json_array(json_object('value', hex(zeroblob(?))))) WHERE tenant_id = ?")
+    await (await shardOf(tenant.id)).prepare("UPDATE users SET doc = json_set(doc, '$.x509Certificates', json_array(json_object('value', hex(zeroblob(?))))) WHERE tenant_id = ?")
       .bind(CERTIFICATE_CHARS / 2, tenant.id)
       .run();
     const created = await scim(tenant, "/Groups", {

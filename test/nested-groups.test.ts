@@ -4,7 +4,6 @@
  * written, deleting a group removes it from its parents, and a user's `groups` lists direct
  * and indirect memberships with their `type`, right after every kind of change.
  */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { database } from "../src/storage/database";
 import { MAX_NESTING_DEPTH, readUserGroupIds } from "../src/storage/group-nesting";
@@ -14,6 +13,7 @@ import { sha256 } from "./support/hash";
 import { admin, bodyOf, createTenant, scim, type TestTenant } from "./support/http";
 import type { GroupJson } from "./support/scim-json";
 import { GROUP, PATCH_OP, USER } from "./support/urns";
+import { shardOf } from "./support/shards";
 
 interface UserGroup {
   value: string;
@@ -60,8 +60,8 @@ async function groupsOf(tenant: TestTenant, userId: string): Promise<string[]> {
   return (body.groups ?? []).map((g) => `${g.display}:${g.type}`).sort();
 }
 
-async function groupRow(id: string): Promise<{ version: number; member_count: number } | null> {
-  return env.SHARD_1.prepare("SELECT version, member_count FROM groups WHERE id = ?").bind(id).first();
+async function groupRow(tenantId: string, id: string): Promise<{ version: number; member_count: number } | null> {
+  return (await shardOf(tenantId)).prepare("SELECT version, member_count FROM groups WHERE tenant_id = ? AND id = ?").bind(tenantId, id).first();
 }
 
 async function feed(tenant: TestTenant): Promise<FeedEvent[]> {
@@ -115,9 +115,9 @@ describe("a group as a member", () => {
     const group = await newGroup(tenant, "Mine");
     const body = await expectScimError(await addMembers(tenant, group.id, own.id, foreign.id), 400, "invalidValue");
     expect(body.detail).toContain(foreign.id);
-    expect(await groupRow(group.id)).toEqual({ version: 1, member_count: 0 });
+    expect(await groupRow(tenant.id, group.id)).toEqual({ version: 1, member_count: 0 });
     expect((await addMembers(tenant, group.id, own.id)).status).toBe(204);
-    expect(await groupRow(group.id)).toEqual({ version: 2, member_count: 1 });
+    expect(await groupRow(tenant.id, group.id)).toEqual({ version: 2, member_count: 1 });
   });
 });
 
@@ -127,7 +127,7 @@ describe("cycles", () => {
     const [top, middle, bottom] = await chain(tenant, 3);
     if (!top || !middle || !bottom) throw new Error("chain");
     const before = await feed(tenant);
-    const versions = await Promise.all([top, middle, bottom].map(groupRow));
+    const versions = await Promise.all([top, middle, bottom].map((id) => groupRow(tenant.id, id)));
 
     await expectScimError(await addMembers(tenant, top, top), 400, "invalidValue");
     await expectScimError(await addMembers(tenant, middle, top), 400, "invalidValue");
@@ -142,7 +142,7 @@ describe("cycles", () => {
     const body = await expectScimError(mixed, 400, "invalidValue");
     expect(body.detail).toMatch(/member of itself or of a group it contains/);
 
-    expect(await Promise.all([top, middle, bottom].map(groupRow))).toEqual(versions);
+    expect(await Promise.all([top, middle, bottom].map((id) => groupRow(tenant.id, id)))).toEqual(versions);
     expect(await feed(tenant)).toEqual(before);
     const bottomRead = await bodyOf<GroupJson>(await scim(tenant, `/Groups/${bottom}`));
     expect(bottomRead.displayName).toBe("L3");
@@ -160,7 +160,7 @@ describe("cycles", () => {
     // Below the bottom too: a group under the deepest level.
     const below = await newGroup(tenant, "Below");
     await expectScimError(await addMembers(tenant, levels.at(-1) ?? "", below.id), 400, "invalidValue");
-    expect(await groupRow(above.id)).toEqual({ version: 1, member_count: 0 });
+    expect(await groupRow(tenant.id, above.id)).toEqual({ version: 1, member_count: 0 });
   });
 });
 
@@ -191,12 +191,12 @@ describe("a user's direct and indirect groups in a 4-level nesting", () => {
     expect(await groupsOf(tenant, bob)).toEqual(["L1:indirect", "L2:indirect", "L3:direct"]);
 
     // group delete: L3 goes; its parent L2 changed (version, member count, event), its members lose it.
-    const l2Before = await groupRow(l2);
+    const l2Before = await groupRow(tenant.id, l2);
     const seqBefore = (await feed(tenant)).at(-1)?.seq ?? 0;
     expect((await scim(tenant, `/Groups/${l3}`, { method: "DELETE" })).status).toBe(204);
     expect(await groupsOf(tenant, ada)).toEqual(["L4:direct"]);
     expect(await groupsOf(tenant, bob)).toEqual([]);
-    expect(await groupRow(l2)).toEqual({ version: (l2Before?.version ?? 0) + 1, member_count: 0 });
+    expect(await groupRow(tenant.id, l2)).toEqual({ version: (l2Before?.version ?? 0) + 1, member_count: 0 });
     const deletion = (await feed(tenant)).filter((e) => e.seq > seqBefore).map((e) => ({ type: e.type, resourceId: e.resourceId, data: e.data }));
     expect(deletion).toEqual([
       { type: "group.members_changed", resourceId: l2, data: { replacedAll: false, added: [], removed: [l3] } },
@@ -209,9 +209,9 @@ describe("a user's direct and indirect groups in a 4-level nesting", () => {
     expect((await addMembers(tenant, l2, l4)).status).toBe(204);
     expect((await addMembers(tenant, l4, bob)).status).toBe(204);
     expect(await groupsOf(tenant, bob)).toEqual(["L1:indirect", "L2:indirect", "L4:direct"]);
-    const l4Before = await groupRow(l4);
+    const l4Before = await groupRow(tenant.id, l4);
     expect((await scim(tenant, `/Users/${ada}`, { method: "DELETE" })).status).toBe(204);
-    expect(await groupRow(l4)).toEqual({ version: (l4Before?.version ?? 0) + 1, member_count: 1 });
+    expect(await groupRow(tenant.id, l4)).toEqual({ version: (l4Before?.version ?? 0) + 1, member_count: 1 });
     expect(await groupsOf(tenant, bob)).toEqual(["L1:indirect", "L2:indirect", "L4:direct"]);
     expect(await listIds(tenant, "Groups", `members[value eq "${ada}"]`)).toEqual([]);
   });
@@ -220,7 +220,7 @@ describe("a user's direct and indirect groups in a 4-level nesting", () => {
     const tenant = await createTenant();
     const ada = await newUser(tenant, "ada");
     const [l1, l2, l3, l4] = await chain(tenant, 4, [ada]);
-    const tdb = new TenantDb(database(env.SHARD_1), tenant.id, await sha256(tenant.token), "SHARD_1");
+    const tdb = new TenantDb(database(await shardOf(tenant.id)), tenant.id, await sha256(tenant.token), tenant.shard);
     expect(await readUserGroupIds(tdb, ada)).toEqual([
       { id: l4, type: "direct" },
       ...[l1, l2, l3].sort().map((id) => ({ id, type: "indirect" })),

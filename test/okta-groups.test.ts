@@ -12,6 +12,7 @@ import { okta } from "./support/idp";
 import type { GroupJson, ListJson, MemberJson } from "./support/scim-json";
 import { seedUsers } from "./support/seed";
 import { GROUP, PATCH_OP, USER } from "./support/urns";
+import { shardOf } from "./support/shards";
 
 interface UserJson {
   id: string;
@@ -89,12 +90,12 @@ function sortedIds(members: MemberJson[] | undefined): string[] {
 
 /** groups.member_count as stored (what seat counts and the host app read). */
 async function storedMemberCount(tenant: TestTenant, groupId: string): Promise<number | undefined> {
-  const row = await env.SHARD_1.prepare("SELECT member_count AS n FROM groups WHERE tenant_id = ? AND id = ?").bind(tenant.id, groupId).first<{ n: number }>();
+  const row = await (await shardOf(tenant.id)).prepare("SELECT member_count AS n FROM groups WHERE tenant_id = ? AND id = ?").bind(tenant.id, groupId).first<{ n: number }>();
   return row?.n;
 }
 
 async function membershipRows(tenant: TestTenant, groupId: string): Promise<number> {
-  const row = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM group_members WHERE tenant_id = ? AND group_id = ?").bind(tenant.id, groupId).first<{ n: number }>();
+  const row = await (await shardOf(tenant.id)).prepare("SELECT COUNT(*) AS n FROM group_members WHERE tenant_id = ? AND group_id = ?").bind(tenant.id, groupId).first<{ n: number }>();
   return row?.n ?? -1;
 }
 

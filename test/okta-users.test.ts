@@ -2,7 +2,6 @@
  * /Users as Okta drives it: every request replays a line of /work/shared/IDP-BEHAVIOUR.md
  * ("## Okta"), with Okta's User-Agent and media types. RFC-level behaviour lives in users.test.ts.
  */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expectScimError } from "./support/expect-scim-error";
 import { expectListResponse } from "./support/expect-response";
@@ -10,6 +9,7 @@ import { bodyOf, createTenant, type TestTenant } from "./support/http";
 import { okta } from "./support/idp";
 import type { ListJson } from "./support/scim-json";
 import { PATCH_OP, USER } from "./support/urns";
+import { shardOf } from "./support/shards";
 
 const PASSWORD = "1mz050nq-Okta-Secret";
 
@@ -155,13 +155,13 @@ describe("Okta: create", () => {
     const listed = await okta(tenant, OKTA_LOOKUP);
     expect(await listed.text()).not.toContain(PASSWORD);
 
-    const doc = await env.SHARD_1.prepare("SELECT doc FROM users WHERE tenant_id = ? AND id = ?").bind(tenant.id, user.id).first<{ doc: string }>();
+    const doc = await (await shardOf(tenant.id)).prepare("SELECT doc FROM users WHERE tenant_id = ? AND id = ?").bind(tenant.id, user.id).first<{ doc: string }>();
     expect(doc?.doc, "the user row must exist").toEqual(expect.any(String));
     expect(doc?.doc).not.toContain(PASSWORD);
     expect(doc?.doc).not.toMatch(/"password"/i);
-    const row = await env.SHARD_1.prepare("SELECT * FROM users WHERE tenant_id = ? AND id = ?").bind(tenant.id, user.id).first();
+    const row = await (await shardOf(tenant.id)).prepare("SELECT * FROM users WHERE tenant_id = ? AND id = ?").bind(tenant.id, user.id).first();
     expect(JSON.stringify(row)).not.toContain(PASSWORD);
-    const { results: events } = await env.SHARD_1.prepare("SELECT * FROM events WHERE tenant_id = ?").bind(tenant.id).all();
+    const { results: events } = await (await shardOf(tenant.id)).prepare("SELECT * FROM events WHERE tenant_id = ?").bind(tenant.id).all();
     expect(JSON.stringify(events)).not.toContain(PASSWORD);
   });
 

@@ -15,11 +15,12 @@ import { expectScimError } from "./support/expect-scim-error";
 import { TEST_ADMIN_TOKEN } from "./support/admin-token";
 import { admin, call, createTenant, ORIGIN, scim, type TestTenant } from "./support/http";
 import { USER } from "./support/urns";
+import { shardOf } from "./support/shards";
 
 const EVIL = "http://evil.example";
 
 interface CreatedJson {
-  tenant: { id: string };
+  tenant: { id: string; shard: string };
   scim: { baseUrl: string; token: string };
   setupUrl?: string;
 }
@@ -40,9 +41,9 @@ async function withoutPublicUrl(url: string, init: RequestInit = {}): Promise<Re
   return res;
 }
 
-/** Counted in the directory (tenants, setup links) or in the tenants' shard (their data). */
+/** Counted in the directory (tenants, setup links) or in the shard of the tenant (the first parameter) for its data. */
 async function count(sql: string, ...params: string[]): Promise<number> {
-  const db = /\b(tenants|setup_links)\b/.test(sql) ? env.DB : env.SHARD_1;
+  const db = /\b(tenants|setup_links)\b/.test(sql) ? env.DB : await shardOf(params[0] ?? "");
   return (await db.prepare(sql).bind(...params).first<{ n: number }>())?.n ?? 0;
 }
 
@@ -53,7 +54,7 @@ describe("with PUBLIC_URL set", () => {
     expect(created.status, JSON.stringify(body)).toBe(201);
     expect(body.scim.baseUrl).toBe(`${ORIGIN}/scim/v2/${body.tenant.id}`);
     expect(body.setupUrl).toMatch(new RegExp(`^${ORIGIN}/setup/`));
-    const tenant: TestTenant = { id: body.tenant.id, token: body.scim.token, baseUrl: `${EVIL}/scim/v2/${body.tenant.id}` };
+    const tenant: TestTenant = { id: body.tenant.id, token: body.scim.token, baseUrl: `${EVIL}/scim/v2/${body.tenant.id}`, shard: body.tenant.shard };
 
     const rotated = await call(`${EVIL}/admin/tenants/${tenant.id}/token`, adminInit({ method: "POST" }));
     const rotatedBody = await rotated.json<{ scim: { baseUrl: string; token: string } }>();

@@ -21,6 +21,7 @@ import { countingEnv, MAX_BOUND_PARAMETERS, send, type Sent, type StatementRecor
 import { expectScimError } from "./support/expect-scim-error";
 import { createTenant, type TestTenant } from "./support/http";
 import { type Seeded, seedUsers } from "./support/seed";
+import { shardNameOf, shardOf } from "./support/shards";
 
 const USERS = 10_000;
 /** The user the point lookups look for: it also exists (same names) in the other tenant. */
@@ -160,9 +161,10 @@ const captured: Captured[] = [];
 beforeAll(async () => {
   tenant = await createTenant();
   seeded = await seedUsers(env, tenant.id, { users: USERS, groups: 50 });
-  const other = await createTenant();
+  // On the same shard: its rows with the same names must be in the indexes the plans narrow.
+  const other = await createTenant({ shard: tenant.shard });
   otherSeeded = await seedUsers(env, other.id, { users: 500, groups: 5 });
-  const row = await env.SHARD_1.prepare("SELECT seq FROM users WHERE tenant_id = ? AND id = ?").bind(tenant.id, seeded.userId(5_000)).first<{ seq: number }>();
+  const row = await (await shardOf(tenant.id)).prepare("SELECT seq FROM users WHERE tenant_id = ? AND id = ?").bind(tenant.id, seeded.userId(5_000)).first<{ seq: number }>();
   if (!row) throw new Error("seeded user 5000 is missing");
   middleCursor = encodeCursor(row.seq);
   for (const hot of HOT) {
@@ -202,10 +204,10 @@ function outerSortsOf(rows: readonly PlanRow[]): string[] {
 
 /** EXPLAIN QUERY PLAN, then the statement itself for D1's rows_read (all hot statements are reads). */
 async function explain(statement: StatementRecord): Promise<Explained> {
-  const plan = await env.SHARD_1.prepare(`EXPLAIN QUERY PLAN ${statement.sql}`)
+  const plan = await (await shardOf(tenant.id)).prepare(`EXPLAIN QUERY PLAN ${statement.sql}`)
     .bind(...statement.params)
     .all<PlanRow>();
-  const run = await env.SHARD_1.prepare(statement.sql).bind(...statement.params).all();
+  const run = await (await shardOf(tenant.id)).prepare(statement.sql).bind(...statement.params).all();
   return { statement, plan: plan.results.map((r) => r.detail), outerSorts: outerSortsOf(plan.results), rowsRead: run.meta.rows_read };
 }
 
@@ -231,7 +233,7 @@ function planChecks(label: string) {
   describe(`query plans at ${USERS.toLocaleString("en")} users (${label})`, () => {
     const explainedFor = new Map<string, Explained[]>();
     beforeAll(async () => {
-      if (label.startsWith("after")) await env.SHARD_1.prepare("ANALYZE").run();
+      if (label.startsWith("after")) await (await shardOf(tenant.id)).prepare("ANALYZE").run();
       for (const { hot, sent } of captured) {
         explainedFor.set(hot.name, await Promise.all(sent.statements.map(explain)));
       }
@@ -290,7 +292,8 @@ describe("hot queries at 10,000 users answer correctly across tenants", () => {
   });
 
   it("the other tenant really has the same userName, externalId and email (so tenant_id must narrow)", async () => {
-    const row = await env.SHARD_1.prepare(
+    expect(await shardNameOf(otherSeeded.tenantId)).toBe(tenant.shard);
+    const row = await (await shardOf(tenant.id)).prepare(
       "SELECT count(*) AS n FROM users WHERE tenant_id = ? AND user_name_key = ? AND external_id = ?",
     )
       .bind(otherSeeded.tenantId, seeded.userName(TARGET), seeded.externalId(TARGET))

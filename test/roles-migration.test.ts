@@ -4,11 +4,11 @@
  * validation see them. The backfill statement is run again here over rows that look like the
  * old Worker's (role_values still the column default), exactly as the migration runs it.
  */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import migration from "../migrations/0012_roles.sql?raw";
 import { admin, bodyOf, createTenant, scim } from "./support/http";
 import { USER } from "./support/urns";
+import { shardOf } from "./support/shards";
 
 const backfill = migration.split("--> statement-breakpoint").find((s) => s.includes("UPDATE `users` SET `role_values`"));
 
@@ -23,10 +23,11 @@ describe("migration 0012", () => {
     });
     const { id } = await bodyOf<{ id: string }>(res);
     const plain = await bodyOf<{ id: string }>(await scim(tenant, "/Users", { method: "POST", json: { schemas: [USER], userName: "plain@example.com" } }));
+    const db = await shardOf(tenant.id);
     // As the previous Worker left them: no role_values.
-    await env.SHARD_1.prepare("UPDATE users SET role_values = '[]' WHERE tenant_id = ?").bind(tenant.id).run();
-    await env.SHARD_1.prepare(backfill ?? "").run();
-    const rows = await env.SHARD_1.prepare("SELECT id, role_values FROM users WHERE tenant_id = ? ORDER BY seq").bind(tenant.id).all<{ id: string; role_values: string }>();
+    await db.prepare("UPDATE users SET role_values = '[]' WHERE tenant_id = ?").bind(tenant.id).run();
+    await db.prepare(backfill ?? "").run();
+    const rows = await db.prepare("SELECT id, role_values FROM users WHERE tenant_id = ? ORDER BY seq").bind(tenant.id).all<{ id: string; role_values: string }>();
     expect(rows.results).toEqual([
       { id, role_values: JSON.stringify(["editor", "x", "Editor"]) },
       { id: plain.id, role_values: "[]" },

@@ -14,6 +14,7 @@ import { TEST_ADMIN_TOKEN } from "./support/admin-token";
 import { admin, bodyOf, createTenant, scim, type TestTenant } from "./support/http";
 import { seedUsers } from "./support/seed";
 import { GROUP, PATCH_OP, USER } from "./support/urns";
+import { shardOf } from "./support/shards";
 
 const counting = countingEnv(env);
 
@@ -43,8 +44,9 @@ describe("effective roles: D1 round trips", () => {
     }
     for (const groups of [0, 1, 30]) {
       const userId = await userInGroups(tenant, groups);
+      const shard = await shardOf(tenant.id, counting.env);
       counting.reset();
-      const user = await readUserWithRoles(database(counting.env.SHARD_1), tenant.id, userId);
+      const user = await readUserWithRoles(database(shard), tenant.id, userId);
       expect(counting.counts.d1RoundTrips, `${groups} groups`).toBe(1);
       expect(counting.violations).toEqual([]);
       const expected = groups === 0 ? 0 : groups === 1 ? 1 : 15;
@@ -104,7 +106,7 @@ describe("effective roles: D1 round trips", () => {
     // About 47 rows per member: its groups walked up the nesting (issue 13), role values and
     // catalog lookups, twice (before and after).
     expect(insert?.rowsRead ?? Infinity, `rows read ${insert?.rowsRead}`).toBeLessThan(1000 * 55);
-    const plan = await env.SHARD_1.prepare(`EXPLAIN QUERY PLAN ${insert?.sql.replace(/^insert into "events" \([^)]*\) /, "") ?? ""}`)
+    const plan = await (await shardOf(tenant.id)).prepare(`EXPLAIN QUERY PLAN ${insert?.sql.replace(/^insert into "events" \([^)]*\) /, "") ?? ""}`)
       .bind(...(insert?.params ?? []))
       .all<{ detail: string }>();
     // No table scan, and no walk of a tenant's whole catalog per value (catalog_roles_name).

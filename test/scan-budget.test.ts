@@ -15,6 +15,7 @@ import { bodyOf, createTenant, scim, type TestTenant } from "./support/http";
 import type { ListJson } from "./support/scim-json";
 import { type Seeded, seedUsers } from "./support/seed";
 import { PATCH_OP, USER } from "./support/urns";
+import { shardOf } from "./support/shards";
 
 const counting = countingEnv(env);
 /** One past the budget: every scan on this tenant must be refused. */
@@ -123,7 +124,7 @@ describe(`a tenant of ${BIG.toLocaleString("en")} users and groups (past the sca
 
 describe("the scan budget weighs document size", () => {
   async function docChars(tenantId: string): Promise<{ counter: number; truth: number }> {
-    const row = await env.SHARD_1.prepare(
+    const row = await (await shardOf(tenantId)).prepare(
       "SELECT user_doc_chars AS counter, (SELECT coalesce(sum(length(doc)), 0) FROM users WHERE tenant_id = tenants.id) AS truth FROM tenants WHERE id = ?",
     )
       .bind(tenantId)
@@ -194,12 +195,12 @@ describe("an equality on a non-unique index (externalId, emails, members) narrow
     shared = await createTenant();
     sharedSeeded = await seedUsers(env, shared.id, { users: SHARED });
     // externalId is not unique: users 1..SHARED - 3 share one value, the last 3 share another.
-    await env.SHARD_1.prepare(
+    await (await shardOf(shared.id)).prepare(
       "UPDATE users SET external_id = CASE WHEN seq > (SELECT max(seq) - 3 FROM users WHERE tenant_id = ?1) THEN 'few' ELSE 'same' END WHERE tenant_id = ?1",
     )
       .bind(shared.id)
       .run();
-    await env.SHARD_1.prepare("UPDATE users SET doc = json_set(doc, '$.externalId', external_id) WHERE tenant_id = ?").bind(shared.id).run();
+    await (await shardOf(shared.id)).prepare("UPDATE users SET doc = json_set(doc, '$.externalId', external_id) WHERE tenant_id = ?").bind(shared.id).run();
   });
 
   it(`refuses a filter whose externalId is shared by ${SHARED - 3} users with 400 invalidFilter, reading at most the budget's index entries`, async () => {

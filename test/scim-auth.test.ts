@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { expectScimError } from "./support/expect-scim-error";
 import { sha256 } from "./support/hash";
 import { admin, call, createTenant, scim } from "./support/http";
+import { shardOf } from "./support/shards";
 
 const SPC = "/ServiceProviderConfig";
 
@@ -93,7 +94,7 @@ describe("SCIM bearer authentication", () => {
   it("stores only a SHA-256 of the token, in D1 and KV", async () => {
     const tenant = await createTenant();
     const hash = await sha256(tenant.token);
-    const row = await env.SHARD_1.prepare("SELECT * FROM tenants WHERE id = ?").bind(tenant.id).first<Record<string, unknown>>();
+    const row = await (await shardOf(tenant.id)).prepare("SELECT * FROM tenants WHERE id = ?").bind(tenant.id).first<Record<string, unknown>>();
     expect(row?.token_hash).toBe(hash);
     expect(JSON.stringify(row)).not.toContain(tenant.token);
     expect(await env.TOKENS.get(`token:v1:${hash}`, "json")).toEqual({ tenantId: tenant.id });

@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { admin, call, createTenant, ORIGIN, scim, type TestTenant } from "./support/http";
+import { shardOf } from "./support/shards";
 
 interface TenantSettingsJson {
   provider: string;
@@ -394,7 +395,7 @@ describe("a tenant whose IdP uses its token", () => {
 
   it("asks nothing when the token was last used more than 30 days ago", async () => {
     const tenant = await createTenantWithLink();
-    await env.SHARD_1.prepare("UPDATE tenants SET token_last_used_at = ? WHERE id = ?")
+    await (await shardOf(tenant.id)).prepare("UPDATE tenants SET token_last_used_at = ? WHERE id = ?")
       .bind(new Date(Date.now() - 31 * 86_400_000).toISOString(), tenant.id)
       .run();
     const form = await (await call(tenant.setupUrl)).text();
@@ -405,7 +406,7 @@ describe("a tenant whose IdP uses its token", () => {
 
   it("asks when it was used 29 days ago", async () => {
     const tenant = await createTenantWithLink();
-    await env.SHARD_1.prepare("UPDATE tenants SET token_last_used_at = ? WHERE id = ?")
+    await (await shardOf(tenant.id)).prepare("UPDATE tenants SET token_last_used_at = ? WHERE id = ?")
       .bind(new Date(Date.now() - 29 * 86_400_000).toISOString(), tenant.id)
       .run();
     expect(await (await call(tenant.setupUrl)).text()).toContain(CONNECTED_WARNING);

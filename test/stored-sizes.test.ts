@@ -12,6 +12,7 @@ import { countingEnv, send } from "./support/counting-env";
 import { expectScimError } from "./support/expect-scim-error";
 import { bodyOf, createTenant, SCIM_JSON, type TestTenant } from "./support/http";
 import { GROUP, PATCH_OP, USER } from "./support/urns";
+import { shardOf } from "./support/shards";
 
 const counting = countingEnv(env);
 
@@ -23,7 +24,7 @@ async function request(tenant: TestTenant, method: string, path: string, json?: 
 }
 
 async function storedUsers(tenantId: string): Promise<{ version: number; bytes: number }[]> {
-  const { results } = await env.SHARD_1.prepare("SELECT version, length(CAST(doc AS BLOB)) AS bytes FROM users WHERE tenant_id = ?").bind(tenantId).all<{ version: number; bytes: number }>();
+  const { results } = await (await shardOf(tenantId)).prepare("SELECT version, length(CAST(doc AS BLOB)) AS bytes FROM users WHERE tenant_id = ?").bind(tenantId).all<{ version: number; bytes: number }>();
   return results;
 }
 

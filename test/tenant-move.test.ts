@@ -1,6 +1,6 @@
 /**
- * POST /admin/tenants/{id}/move (issue 15): the tests' tenants live in SHARD_1 and move to DB
- * (always a shard). The tenant's Durable Object runs the move; its beforeMoveWrite hook lets a
+ * POST /admin/tenants/{id}/move (issue 15): each test's tenant lives on one of the workers
+ * project's two shards (SHARD_1, SHARD_2: least-data placement) and moves to the other. The tenant's Durable Object runs the move; its beforeMoveWrite hook lets a
  * test hold the copy (writes arriving meanwhile) or fail it half-way.
  */
 import { runInDurableObject } from "cloudflare:test";
@@ -10,6 +10,7 @@ import type { TenantCoordinator } from "../src/durable/tenant-coordinator";
 import { rememberPlacement } from "../src/storage/shards";
 import { admin, createTenant, scim, type TestTenant } from "./support/http";
 import { GROUP, PATCH_OP, USER } from "./support/urns";
+import { shardBinding } from "./support/shards";
 
 const DATA_TABLES = ["users", "user_emails", "groups", "group_members", "events", "request_log", "user_seq_blocks", "group_seq_blocks"];
 
@@ -43,26 +44,33 @@ function setHook(tenantId: string, hook: (call: number) => Promise<void>): Promi
 const feed = async (id: string) => (await (await admin(`/tenants/${id}/events?limit=1000`)).json<{ events: { type: string; resourceId: string }[] }>()).events.map((e) => [e.type, e.resourceId]);
 const log = async (id: string) => (await (await admin(`/tenants/${id}/log?limit=1000`)).json<{ entries: { method: string; status: number }[] }>()).entries.map((e) => [e.method, e.status]);
 const shardOf = async (id: string) => (await (await admin(`/tenants/${id}`)).json<{ shard: string }>()).shard;
+/** The tenant's shard, and the other shard of the two, its move's target. */
+const placementOf = (tenant: TestTenant) => {
+  const to = tenant.shard === "SHARD_1" ? "SHARD_2" : "SHARD_1";
+  return { from: tenant.shard, fromDb: shardBinding(tenant.shard), to, toDb: shardBinding(to) };
+};
 
 describe("moving a tenant between shards", () => {
   it("keeps every resource, event and log row, and the tenant works on its new shard", async () => {
     const tenant = await createTenant();
-    expect(await shardOf(tenant.id)).toBe("SHARD_1");
+    const { from, fromDb, to, toDb } = placementOf(tenant);
+    expect(["SHARD_1", "SHARD_2"]).toContain(from);
+    expect(await shardOf(tenant.id)).toBe(from);
     await populate(tenant);
-    const before = await counts(env.SHARD_1, tenant.id);
+    const before = await counts(fromDb, tenant.id);
     const [events, entries, users] = [await feed(tenant.id), await log(tenant.id), await (await scim(tenant, "/Users")).json<{ Resources: unknown[] }>()];
-    const moved = await admin(`/tenants/${tenant.id}/move`, { method: "POST", json: { shard: "DB" } });
+    const moved = await admin(`/tenants/${tenant.id}/move`, { method: "POST", json: { shard: to } });
     expect(moved.status).toBe(200);
-    expect(await shardOf(tenant.id)).toBe("DB");
-    expect(await counts(env.DB, tenant.id)).toEqual(before);
-    expect(Object.values(await counts(env.SHARD_1, tenant.id)).every((n) => n === 0)).toBe(true);
+    expect(await shardOf(tenant.id)).toBe(to);
+    expect(await counts(toDb, tenant.id)).toEqual(before);
+    expect(Object.values(await counts(fromDb, tenant.id)).every((n) => n === 0)).toBe(true);
     expect(await feed(tenant.id)).toEqual(events);
     expect(await log(tenant.id)).toEqual(entries);
     expect((await (await scim(tenant, "/Users")).json<{ Resources: unknown[] }>()).Resources).toEqual(users.Resources);
     expect((await scim(tenant, "/Users", { method: "POST", json: { schemas: [USER], userName: "after@move.example" } })).status).toBe(201);
-    expect((await counts(env.DB, tenant.id)).users).toBe((before.users ?? 0) + 1);
+    expect((await counts(toDb, tenant.id)).users).toBe((before.users ?? 0) + 1);
     // An isolate that still remembers the old shard reads its tombstone: 503, then the new shard.
-    rememberPlacement(tenant.id, "SHARD_1");
+    rememberPlacement(tenant.id, from);
     const stale = await scim(tenant, "/Users");
     expect(stale.status).toBe(503);
     expect(stale.headers.get("Retry-After")).toBe("1");
@@ -75,6 +83,7 @@ describe("moving a tenant between shards", () => {
 
   it("refuses writes that arrive during the copy (503, nothing written), answers reads, and loses no accepted write", async () => {
     const tenant = await createTenant();
+    const { to, toDb } = placementOf(tenant);
     await populate(tenant);
     let reached = (): void => undefined;
     const atCopy = new Promise<void>((resolve) => (reached = resolve));
@@ -86,7 +95,7 @@ describe("moving a tenant between shards", () => {
         await held;
       }
     });
-    const move = admin(`/tenants/${tenant.id}/move`, { method: "POST", json: { shard: "DB" } });
+    const move = admin(`/tenants/${tenant.id}/move`, { method: "POST", json: { shard: to } });
     await atCopy;
     const write = await scim(tenant, "/Users", { method: "POST", json: { schemas: [USER], userName: "during@move.example" } });
     expect(write.status).toBe(503);
@@ -99,20 +108,21 @@ describe("moving a tenant between shards", () => {
     const after = await (await scim(tenant, `/Users?filter=${encodeURIComponent('userName eq "during@move.example"')}`)).json<{ totalResults: number }>();
     expect(after.totalResults).toBe(0);
     expect((await scim(tenant, "/Users", { method: "POST", json: { schemas: [USER], userName: "during@move.example" } })).status).toBe(201);
-    expect((await counts(env.DB, tenant.id)).users).toBe(4);
+    expect((await counts(toDb, tenant.id)).users).toBe(4);
   });
 
   it("leaves the tenant whole on its old shard when the copy fails half-way", async () => {
     const tenant = await createTenant();
+    const { from, fromDb, to, toDb } = placementOf(tenant);
     await populate(tenant);
-    const before = await counts(env.SHARD_1, tenant.id);
+    const before = await counts(fromDb, tenant.id);
     const events = await feed(tenant.id);
     await setHook(tenant.id, (call) => (call === 3 ? Promise.reject(new Error("injected failure mid-copy")) : Promise.resolve()));
-    const moved = await admin(`/tenants/${tenant.id}/move`, { method: "POST", json: { shard: "DB" } });
+    const moved = await admin(`/tenants/${tenant.id}/move`, { method: "POST", json: { shard: to } });
     expect(moved.status).toBe(503);
-    expect(await shardOf(tenant.id)).toBe("SHARD_1");
-    expect(await counts(env.SHARD_1, tenant.id)).toEqual(before);
-    expect(Object.values(await counts(env.DB, tenant.id)).every((n) => n === 0)).toBe(true);
+    expect(await shardOf(tenant.id)).toBe(from);
+    expect(await counts(fromDb, tenant.id)).toEqual(before);
+    expect(Object.values(await counts(toDb, tenant.id)).every((n) => n === 0)).toBe(true);
     expect(await feed(tenant.id)).toEqual(events);
     // Writes are accepted again once the failed move let go.
     expect((await scim(tenant, "/Users", { method: "POST", json: { schemas: [USER], userName: "after-failure@move.example" } })).status).toBe(201);

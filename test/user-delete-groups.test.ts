@@ -13,6 +13,7 @@ import { admin, bodyOf, createTenant, scim, type TestTenant } from "./support/ht
 import type { GroupJson } from "./support/scim-json";
 import { seedUsers } from "./support/seed";
 import { GROUP, PATCH_OP, USER } from "./support/urns";
+import { shardBinding, shardNameOf, shardOf } from "./support/shards";
 
 interface FeedEvent {
   type: string;
@@ -91,28 +92,29 @@ describe("DELETE /Users/{id} of a group member", () => {
     const groupCount = DELETED_USER_GROUP_EVENTS + 5;
     const seeded = await seedUsers(env, tenant.id, { users: 1, groups: groupCount });
     const userId = seeded.userId(1);
+    const db = await shardOf(tenant.id);
     // The seed puts user 1 into group 1 only; make it a member of every group.
-    await env.SHARD_1.batch([
-      env.SHARD_1.prepare(
+    await db.batch([
+      db.prepare(
         "INSERT OR IGNORE INTO group_members (tenant_id, group_id, member_id, member_type) SELECT tenant_id, id, ?, 'User' FROM groups WHERE tenant_id = ?",
       ).bind(userId, tenant.id),
-      env.SHARD_1.prepare("UPDATE groups SET member_count = 1 WHERE tenant_id = ?").bind(tenant.id),
+      db.prepare("UPDATE groups SET member_count = 1 WHERE tenant_id = ?").bind(tenant.id),
     ]);
 
     expect((await scim(tenant, `/Users/${userId}`, { method: "DELETE" })).status).toBe(204);
 
-    const versions = await env.SHARD_1.prepare("SELECT min(version) AS low, max(version) AS high, sum(member_count) AS members FROM groups WHERE tenant_id = ?")
+    const versions = await db.prepare("SELECT min(version) AS low, max(version) AS high, sum(member_count) AS members FROM groups WHERE tenant_id = ?")
       .bind(tenant.id)
       .first<{ low: number; high: number; members: number }>();
     expect(versions).toEqual({ low: 2, high: 2, members: 0 });
-    const counted = await env.SHARD_1.prepare("SELECT type, count(*) AS n FROM events WHERE tenant_id = ? GROUP BY type ORDER BY type")
+    const counted = await db.prepare("SELECT type, count(*) AS n FROM events WHERE tenant_id = ? GROUP BY type ORDER BY type")
       .bind(tenant.id)
       .all<{ type: string; n: number }>();
     expect(counted.results).toEqual([
       { type: "group.members_changed", n: DELETED_USER_GROUP_EVENTS },
       { type: "user.deleted", n: 1 },
     ]);
-    const deleted = await env.SHARD_1.prepare("SELECT data FROM events WHERE tenant_id = ? AND type = 'user.deleted'").bind(tenant.id).first<{ data: string }>();
+    const deleted = await db.prepare("SELECT data FROM events WHERE tenant_id = ? AND type = 'user.deleted'").bind(tenant.id).first<{ data: string }>();
     expect(JSON.parse(deleted?.data ?? "null")).toEqual({ groupsLeft: groupCount });
   });
 
@@ -128,10 +130,11 @@ async function pauseAfterNextBatch(tenantId: string): Promise<{ paused: () => Pr
   const stub = env.TENANT_COORDINATOR.getByName(tenantId);
   let proceed = (): void => undefined;
   const gate = new Promise<void>((resolve) => (proceed = resolve));
+  const shard = await shardNameOf(tenantId);
   const original = await runInDurableObject(stub, (instance: TenantCoordinator) => {
     const own = Reflect.get(instance, "env") as Cloudflare.Env;
     let first = true;
-    const db = new Proxy(own.SHARD_1, {
+    const db = new Proxy(shardBinding(shard, own), {
       get(target, property) {
         const value: unknown = Reflect.get(target, property, target);
         if (property !== "batch") return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
@@ -146,7 +149,7 @@ async function pauseAfterNextBatch(tenantId: string): Promise<{ paused: () => Pr
         };
       },
     });
-    Reflect.set(instance, "env", { ...own, SHARD_1: db });
+    Reflect.set(instance, "env", { ...own, [shard]: db });
     return own;
   });
   onTestFinished(async () => {

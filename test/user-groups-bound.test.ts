@@ -11,6 +11,7 @@ import { USER_GROUPS_LISTED } from "../src/storage/users";
 import { countingEnv, send } from "./support/counting-env";
 import { createTenant, SCIM_JSON, type TestTenant } from "./support/http";
 import { seedUsers } from "./support/seed";
+import { shardOf } from "./support/shards";
 
 const counting = countingEnv(env);
 const GROUPS = 3_000;
@@ -21,7 +22,7 @@ const LONG_NAME = "組".repeat(250);
 async function userInManyGroups(tenant: TestTenant, users: number) {
   const seeded = await seedUsers(env, tenant.id, { users });
   const now = new Date().toISOString();
-  await env.SHARD_1.prepare(
+  await (await shardOf(tenant.id)).prepare(
     `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
      INSERT INTO groups (tenant_id, id, display_name, display_name_key, created_at, last_modified, doc)
      SELECT ?, printf('g-%06d', i), ? || i, ? || i, ?, ?, '{}' FROM n`,
@@ -30,7 +31,7 @@ async function userInManyGroups(tenant: TestTenant, users: number) {
     .run();
   const ids = Array.from({ length: users }, (_, i) => seeded.userId(i + 1));
   for (const id of ids) {
-    await env.SHARD_1.prepare(
+    await (await shardOf(tenant.id)).prepare(
       `INSERT INTO group_members (tenant_id, group_id, member_id, member_type)
        SELECT tenant_id, id, ?, 'User' FROM groups WHERE tenant_id = ?`,
     )

@@ -1,10 +1,10 @@
 /** /Users: RFC 7644 behaviours over HTTP (issue: users). IdP dialects live in okta-/entra- files. */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expectScimError } from "./support/expect-scim-error";
 import { admin, bodyOf, createTenant, scim, type TestTenant } from "./support/http";
 import type { ListJson } from "./support/scim-json";
 import { ENTERPRISE, PATCH_OP, USER } from "./support/urns";
+import { shardOf } from "./support/shards";
 
 interface UserJson {
   id: string;
@@ -27,7 +27,7 @@ async function createUser(tenant: TestTenant, fields: Record<string, unknown> = 
 }
 
 async function userRowCount(tenantId: string): Promise<number> {
-  const row = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM users WHERE tenant_id = ?").bind(tenantId).first<{ n: number }>();
+  const row = await (await shardOf(tenantId)).prepare("SELECT COUNT(*) AS n FROM users WHERE tenant_id = ?").bind(tenantId).first<{ n: number }>();
   return row?.n ?? 0;
 }
 
@@ -59,7 +59,7 @@ describe("POST /Users", () => {
     });
     expect(body.groups ?? []).toEqual([]);
     expect(JSON.stringify(body)).not.toContain("hunter2");
-    const stored = await env.SHARD_1.prepare("SELECT doc FROM users WHERE id = ?").bind(body.id).first<{ doc: string }>();
+    const stored = await (await shardOf(tenant.id)).prepare("SELECT doc FROM users WHERE tenant_id = ? AND id = ?").bind(tenant.id, body.id).first<{ doc: string }>();
     expect(stored?.doc).not.toContain("hunter2");
   });
 

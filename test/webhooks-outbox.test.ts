@@ -15,6 +15,7 @@ import { countingEnv, send } from "./support/counting-env";
 import { expectScimError } from "./support/expect-scim-error";
 import { admin, createTenant, scim, type TestTenant } from "./support/http";
 import { PATCH_OP, USER } from "./support/urns";
+import { shardOf } from "./support/shards";
 
 // Nothing listens there: attempts fail fast with a network error, which is all these tests need.
 const UNREACHABLE = "http://127.0.0.1:9/hook";
@@ -50,7 +51,7 @@ function createUser(tenant: TestTenant, userName: string): Request {
 }
 
 async function unenqueued(tenantId: string): Promise<number> {
-  const row = await env.SHARD_1.prepare("SELECT count(*) AS n FROM events WHERE tenant_id = ? AND enqueued_at IS NULL").bind(tenantId).first<{ n: number }>();
+  const row = await (await shardOf(tenantId)).prepare("SELECT count(*) AS n FROM events WHERE tenant_id = ? AND enqueued_at IS NULL").bind(tenantId).first<{ n: number }>();
   return row?.n ?? 0;
 }
 

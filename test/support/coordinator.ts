@@ -1,9 +1,9 @@
 /**
  * Records the D1 work of a tenant's Durable Object. Every group write runs in the tenant's
- * TenantCoordinator on the DO's own `env.SHARD_1`, which a Worker-side proxy cannot see:
- * `runInDurableObject` hands us the live instance, and its `env` is swapped for a counting
- * copy of that same env (`this.env.SHARD_1` is read as each write arrives, see
- * TenantCoordinator.tenantDb). Requests sent after the swap reach the same instance, so their
+ * TenantCoordinator on the tenant's shard binding in the DO's own `env`, which a Worker-side
+ * proxy cannot see: `runInDurableObject` hands us the live instance, and its `env` is swapped
+ * for a counting copy of that same env (every D1 binding wrapped; `this.env` is read as each
+ * write arrives, see TenantCoordinator.tenantDb). Requests sent after the swap reach the same instance, so their
  * statements are recorded. The swap is undone when the test finishes.
  */
 import { runInDurableObject } from "cloudflare:test";

@@ -23,7 +23,9 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../../src/index";
 import { MAX_BOUND_PARAMETERS } from "../../src/storage/chunk";
+import { DIRECTORY_BINDING, shardNames } from "../../src/storage/shards";
 import { resultViolation, statementViolation } from "./d1-limits";
+import { shardBinding } from "./shards";
 
 export { MAX_BOUND_PARAMETERS };
 
@@ -52,7 +54,7 @@ export type Phase = "response" | "background";
 
 export interface RoundTripRecord {
   kind: RoundTripKind;
-  /** The D1 binding it ran on (DB, SHARD_1). */
+  /** The D1 binding it ran on (DB, SHARD_1, SHARD_2). */
   binding: string;
   statements: StatementRecord[];
   settled: boolean;
@@ -67,7 +69,7 @@ export interface KvReadRecord {
 }
 
 export interface CountingEnv {
-  /** The app's env with DB and TOKENS replaced by the counting proxies. */
+  /** The app's env with DB, every shard and TOKENS replaced by the counting proxies. */
   env: Cloudflare.Env;
   /** Totals since the last reset(), over everything issued (settled or not). */
   readonly counts: Counts;
@@ -267,13 +269,18 @@ function countsOf(roundTrips: readonly RoundTripRecord[], kvReads: readonly KvRe
   };
 }
 
-/** Wraps every D1 binding (the directory `DB` and each shard) and `env.TOKENS`; every other binding is passed through untouched. */
+/** Wraps every D1 binding (the directory `DB` and each shard TENANT_SHARDS names) and `env.TOKENS`; every other binding is passed through untouched. */
 export function countingEnv(env: Cloudflare.Env): CountingEnv {
   const recorder: Recorder = { roundTrips: [], kvReads: [], violations: [] };
+  const shards = Object.fromEntries(
+    shardNames(env)
+      .filter((name) => name !== DIRECTORY_BINDING)
+      .map((name) => [name, new CountingD1(shardBinding(name, env), recorder, name)]),
+  );
   const counted: Cloudflare.Env = {
     ...env,
     DB: new CountingD1(env.DB, recorder, "DB"),
-    SHARD_1: new CountingD1(env.SHARD_1, recorder, "SHARD_1"),
+    ...shards,
     TOKENS: countingKv(env.TOKENS, recorder),
   };
   return {

@@ -9,6 +9,7 @@
  * 100-parameter limit too (each binds 6 or fewer).
  */
 import { countingEnv } from "./counting-env";
+import { shardOf } from "./shards";
 import type { Seeded } from "./seed";
 
 /** seed.ts's user ids are a per-call prefix plus the user's number as 12 hex digits. */
@@ -25,8 +26,8 @@ function userIdPrefix(seeded: Seeded): string {
 /** Makes seeded users first..last (inclusive, seed.ts numbering) members of `groupId`; returns the group's member_count. */
 export async function attachSeededMembers(env: Cloudflare.Env, seeded: Seeded, groupId: string, first: number, last: number): Promise<number> {
   if (first < 1 || last > seeded.users || first > last) throw new Error(`attachSeededMembers: ${first}..${last} is outside 1..${seeded.users}`);
-  const db = countingEnv(env).env.SHARD_1;
   const tenantId = seeded.tenantId;
+  const db = await shardOf(tenantId, countingEnv(env).env);
   const [, , counted] = await db.batch<{ n: number }>([
     db
       .prepare(

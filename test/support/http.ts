@@ -10,6 +10,8 @@ export interface TestTenant {
   id: string;
   token: string;
   baseUrl: string;
+  /** The D1 binding holding its data (`tenant.shard` of the creation response). */
+  shard: string;
   /** Only when created with `setupLink: true`. */
   setupUrl?: string;
 }
@@ -32,9 +34,9 @@ export async function createTenant(settings: Record<string, unknown> = {}): Prom
     method: "POST",
     json: { name: `Tenant ${crypto.randomUUID().slice(0, 8)}`, provider: "generic", ...settings },
   });
-  const body = await res.json<{ tenant: { id: string }; scim: { baseUrl: string; token: string }; setupUrl?: string }>();
+  const body = await res.json<{ tenant: { id: string; shard: string }; scim: { baseUrl: string; token: string }; setupUrl?: string }>();
   if (res.status !== 201) throw new Error(`tenant creation failed: ${res.status} ${JSON.stringify(body)}`);
-  return { id: body.tenant.id, token: body.scim.token, baseUrl: body.scim.baseUrl, setupUrl: body.setupUrl };
+  return { id: body.tenant.id, token: body.scim.token, baseUrl: body.scim.baseUrl, shard: body.tenant.shard, setupUrl: body.setupUrl };
 }
 
 /** A SCIM call with the tenant's token; `json` is sent as application/scim+json. */

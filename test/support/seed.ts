@@ -12,6 +12,7 @@
 import { SEQ_BLOCK_SIZE } from "../../src/storage/schema";
 import { parseResource, type ScimDocument, uniquenessKey } from "../../src/scim/schema";
 import { countingEnv } from "./counting-env";
+import { shardOf } from "./shards";
 import { GROUP as GROUP_SCHEMA, USER as USER_SCHEMA } from "./urns";
 
 export interface SeedOptions {
@@ -102,7 +103,7 @@ export async function seedUsers(env: Cloudflare.Env, tenantId: string, options: 
     throw new Error(`seed template paths no longer match the stored document: ${JSON.stringify(template)}`);
   }
   const now = new Date().toISOString();
-  const db = countingEnv(env).env.SHARD_1;
+  const db = await shardOf(tenantId, countingEnv(env).env);
 
   const statements: D1PreparedStatement[] = [
     db

@@ -165,7 +165,7 @@ describe("webhook outbox", () => {
       expect(res.status).toBe(201);
     }
     const endpointId = await createEndpoint({ tenantIds: ["nobody"] });
-    const { results: seqs } = await env.SHARD_1.prepare("SELECT seq FROM events WHERE tenant_id = ? ORDER BY seq LIMIT 100").bind(tenant.id).all<{ seq: number }>();
+    const { results: seqs } = await (await shardOf(tenant.id)).prepare("SELECT seq FROM events WHERE tenant_id = ? ORDER BY seq LIMIT 100").bind(tenant.id).all<{ seq: number }>();
     expect(seqs).toHaveLength(100);
     const at = new Date().toISOString();
     const ids: number[] = [];

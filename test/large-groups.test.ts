@@ -178,11 +178,12 @@ async function isMemberRow(tenantId: string, groupId: string, userId: string): P
 /**
  * The statement budget of a change naming k members: a fixed handful (the token, group,
  * existence, cycle and nesting-depth guards, the log row, the version bump, the
- * members_changed and roles_changed events, the member count, the member type) plus at least
- * ten members per statement. Nothing in it depends on the group's size.
+ * members_changed events of the group and of the groups it is nested in, the roles_changed
+ * events, the member count, the member type) plus at least ten members per statement.
+ * Nothing in it depends on the group's size.
  */
 function statementBudget(k: number): number {
-  return 11 + Math.ceil(k / 10);
+  return 12 + Math.ceil(k / 10);
 }
 
 /** rows_read budget of a change naming k members: a few index probes per member, never the group. */

@@ -216,6 +216,27 @@ describe("a user's direct and indirect groups in a 4-level nesting", () => {
     expect(await listIds(tenant, "Groups", `members[value eq "${ada}"]`)).toEqual([]);
   });
 
+  it("writes group.members_changed on every group a changed group is nested in, naming it as `via`", async () => {
+    const tenant = await createTenant();
+    const ada = await newUser(tenant, "ada");
+    const [l1, l2, l3] = await chain(tenant, 3);
+    const outsider = await newGroup(tenant, "Outsider");
+    const seen = (await feed(tenant)).length;
+    expect((await addMembers(tenant, l3 ?? "", ada)).status).toBe(204);
+    const changes = (await feed(tenant)).slice(seen).filter((e) => e.type === "group.members_changed");
+    const byGroup = new Map(changes.map((e) => [e.resourceId, e.data]));
+    const own = { replacedAll: false, added: [ada], removed: [] };
+    expect(byGroup.get(l3 ?? "")).toEqual(own);
+    expect(byGroup.get(l2 ?? "")).toEqual({ via: l3, change: own });
+    expect(byGroup.get(l1 ?? "")).toEqual({ via: l3, change: own });
+    expect(byGroup.has(outsider.id)).toBe(false);
+    expect(changes).toHaveLength(3);
+    // A PATCH that changes nothing writes no event, on the group or above it.
+    const again = (await feed(tenant)).length;
+    expect((await addMembers(tenant, l3 ?? "", ada)).status).toBe(204);
+    expect((await feed(tenant)).slice(again).filter((e) => e.type === "group.members_changed")).toEqual([]);
+  });
+
   it("exposes the same direct and indirect group ids to storage callers in one read (for effective roles)", async () => {
     const tenant = await createTenant();
     const ada = await newUser(tenant, "ada");

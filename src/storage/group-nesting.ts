@@ -161,6 +161,22 @@ export function leaveGroupsStatements(db: Database, tenantId: string, memberId: 
   ];
 }
 
+/**
+ * A member change of `groupId` changes, in effect, every group it is nested in (RFC 7643 §4.2:
+ * their members include it members' members). One `group.members_changed` per such ancestor,
+ * with `data: {via: groupId, change: <groupId's own change data>}`, found by the bounded walk up
+ * (MAX_NESTING_DEPTH levels, NESTING_WALK_ROWS rows), when `happens`; a group nested nowhere
+ * costs one index probe. The ancestors' versions do not move: their own members did not change.
+ */
+export function ancestorsMembersChangedInsert(db: Database, tenantId: string, groupId: string, change: { data: SQL; happens: SQL }, now: string) {
+  const up = memberGroupsWalk(sql`${tenantId}`, sql`${groupId}`);
+  return db
+    .insert(events)
+    .select(
+      sql`SELECT NULL, ${tenantId}, 'group.members_changed', 'Group', "up"."id", ${now}, json_object('via', ${groupId}, 'change', json(${change.data})), NULL FROM (${up}) AS "up" WHERE ${change.happens}`,
+    );
+}
+
 /** Deletes every membership of `memberId` (after leaveGroupsStatements). */
 export function leaveGroupsDelete(db: Database, tenantId: string, memberId: string) {
   return db.delete(groupMembers).where(and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.memberId, memberId)));

@@ -20,7 +20,7 @@ import { type Precondition, runTogether, type TenantDb } from "./tenant-db";
 import { countInBlock, uncountFromBlock } from "./seq-blocks";
 import { MEMBER_DISPLAY_CHARS, type MemberRef, memberPageQuery, toMemberPage } from "./group-members";
 import { selectGroupQuery, type StoredGroup, toStoredGroup } from "./group-reads";
-import { addedGroupIds, leaveGroupsDelete, leaveGroupsStatements, nestingPreconditions } from "./group-nesting";
+import { addedGroupIds, ancestorsMembersChangedInsert, leaveGroupsDelete, leaveGroupsStatements, nestingPreconditions } from "./group-nesting";
 import { explainMembers } from "./group-write-errors";
 
 /** The most members one request may name (add, remove or replace): a documented bound. */
@@ -337,6 +337,8 @@ function planGroupUpdate(tdb: TenantDb, update: GroupUpdate): { statements: Batc
       enqueuedAt: sql<string | null>`NULL`.as("enqueued_at"),
     };
     statements.push(db.insert(events).select(db.select(event).from(sql`(SELECT 1)`).where(memberChange.happens)));
+    // Nested groups (issue 13): the groups this one is in see the change too.
+    statements.push(ancestorsMembersChangedInsert(db, tenantId, id, memberChange, now));
   }
   if (changesMembers(members)) statements.push(membershipRolesChangedInsert(db, tenantId, id, members, now));
   statements.push(...memberStatements(db, tenantId, id, members));

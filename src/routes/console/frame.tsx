@@ -19,6 +19,14 @@ export interface ConsolePage {
   csrf: string;
 }
 
+/**
+ * A page's frame for the signed-in session: the tenant it shows (the session's, or a fresher
+ * row just read or written) and the CSRF token its forms carry.
+ */
+export function consolePage(session: { tenant: { id: string; name: string }; csrfToken: string }, frame: PageFrame, tenant = session.tenant): ConsolePage {
+  return { frame, tenantId: tenant.id, tenantName: tenant.name, csrf: session.csrfToken };
+}
+
 export function consolePath(tenantId: string, rest = ""): string {
   return `/console/${tenantId}${rest}`;
 }

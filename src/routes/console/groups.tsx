@@ -10,7 +10,7 @@ import { type GroupDetail, type MemberRow, readGroupWithMembers } from "../../st
 import { shardDb } from "../../storage/shards";
 import { listGroupsAfter, updateGroupGrants } from "../../storage/directory";
 import { renderPage } from "../page-layout";
-import { ConsoleLayout, type ConsolePage, consolePath, CsrfField } from "./frame";
+import { ConsoleLayout, type ConsolePage, consolePage, consolePath, CsrfField } from "./frame";
 import { type GrantErrors, parseGrants } from "./grant-fields";
 import { checkedForm, type ConsoleEnv, formFields, notFoundPage } from "./session";
 
@@ -145,7 +145,7 @@ export const groupsRoutes = new Hono<ConsoleEnv>()
     const groups = await listGroupsAfter(shardDb(c.env, session.tenant.shard), session.tenant.id, after, GROUP_PAGE_ROWS);
     const next = groups.length === GROUP_PAGE_ROWS ? (groups.at(-1)?.seq ?? null) : null;
     return renderPage(c, 200, (frame) => (
-      <GroupsPage page={{ frame, tenantId: session.tenant.id, tenantName: session.tenant.name, csrf: session.csrfToken }} groups={groups} next={next} />
+      <GroupsPage page={consolePage(session, frame)} groups={groups} next={next} />
     ));
   })
   .get("/:groupId", async (c) => {
@@ -158,7 +158,7 @@ export const groupsRoutes = new Hono<ConsoleEnv>()
     const values = { role: read.group.role ?? "", domains: read.group.domains.join("\n") };
     return renderPage(c, 200, (frame) => (
       <GroupPage
-        page={{ frame, tenantId: session.tenant.id, tenantName: session.tenant.name, csrf: session.csrfToken }}
+        page={consolePage(session, frame)}
         group={read.group}
         members={read.members}
         nextMember={nextMember}
@@ -181,7 +181,7 @@ export const groupsRoutes = new Hono<ConsoleEnv>()
       const errors = parsed.errors;
       return renderPage(c, 400, (frame) => (
         <GroupPage
-          page={{ frame, tenantId: session.tenant.id, tenantName: session.tenant.name, csrf: session.csrfToken }}
+          page={consolePage(session, frame)}
           group={read.group}
           members={read.members}
           nextMember={null}

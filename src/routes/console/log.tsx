@@ -6,7 +6,7 @@ import { diagnose, fixFor, type IdpKind } from "../../console/diagnoses";
 import { type LoggedRequest, readLogPage } from "../../storage/console-reads";
 import { shardDb } from "../../storage/shards";
 import { minuteUtc, renderPage } from "../page-layout";
-import { ConsoleLayout, type ConsolePage, consolePath } from "./frame";
+import { ConsoleLayout, type ConsolePage, consolePage, consolePath } from "./frame";
 import type { ConsoleEnv } from "./session";
 
 const LOG_PAGE_ROWS = 50;
@@ -102,7 +102,7 @@ export const logRoutes = new Hono<ConsoleEnv>().get("/", async (c) => {
   const next = rows.length === LOG_PAGE_ROWS ? (rows.at(-1)?.seq ?? null) : null;
   return renderPage(c, 200, (frame) => (
     <LogPage
-      page={{ frame, tenantId: session.tenant.id, tenantName: session.tenant.name, csrf: session.csrfToken }}
+      page={consolePage(session, frame)}
       idp={session.tenant.provider}
       rows={rows}
       failuresOnly={failuresOnly}

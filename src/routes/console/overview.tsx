@@ -9,7 +9,7 @@ import { shardDb } from "../../storage/shards";
 import type { TenantRow } from "../../storage/tenants";
 import { type TenantHealth, tenantHealth } from "../../tenancy/health";
 import { CopyableField, minuteUtc, renderPage } from "../page-layout";
-import { ConsoleLayout, type ConsolePage, consolePath } from "./frame";
+import { ConsoleLayout, type ConsolePage, consolePage, consolePath } from "./frame";
 import { type ConsoleEnv, notFoundPage } from "./session";
 
 /** The connection's state as an admin would say it: never called / healthy / failing since … / idle since …. */
@@ -130,7 +130,7 @@ export const overviewRoutes = new Hono<ConsoleEnv>().get("/", async (c) => {
   const baseUrl = scimBaseUrl(publicOrigin(c.env, c.req.url), tenant.id);
   return renderPage(c, 200, (frame) => (
     <OverviewPage
-      page={{ frame, tenantId: tenant.id, tenantName: tenant.name, csrf: session.csrfToken }}
+      page={consolePage(session, frame, tenant)}
       tenant={tenant}
       health={health}
       failures={read.authFailures}

@@ -10,7 +10,7 @@ import { rotateToken, tenantDatabases } from "../../tenancy/tenant-service";
 import { enqueueTenantEvents } from "../../webhooks/dispatch";
 import { CopyableField, renderPage } from "../page-layout";
 import { IdpSteps, PROVIDER_LABELS } from "../setup-views";
-import { ConsoleLayout, type ConsolePage, consolePath, CsrfField } from "./frame";
+import { ConsoleLayout, type ConsolePage, consolePage, consolePath, CsrfField } from "./frame";
 import { type GrantErrors, parseGrants } from "./grant-fields";
 import { checkedForm, type ConsoleEnv, formFields, notFoundPage } from "./session";
 
@@ -156,7 +156,7 @@ const NewTokenPage: FC<{ page: ConsolePage; baseUrl: string; token: string; prov
 );
 
 function frameOf(session: ConsoleEnv["Variables"]["session"], tenant: TenantRow) {
-  return (frame: ConsolePage["frame"]): ConsolePage => ({ frame, tenantId: tenant.id, tenantName: tenant.name, csrf: session.csrfToken });
+  return (frame: ConsolePage["frame"]): ConsolePage => consolePage(session, frame, tenant);
 }
 
 export const settingsRoutes = new Hono<ConsoleEnv>()

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { type ListedUser, searchUsers, USER_SEARCH_WINDOW } from "../../storage/console-reads";
 import { shardDb } from "../../storage/shards";
 import { renderPage } from "../page-layout";
-import { ConsoleLayout, type ConsolePage, consolePath } from "./frame";
+import { ConsoleLayout, type ConsolePage, consolePage, consolePath } from "./frame";
 import type { ConsoleEnv } from "./session";
 
 const USER_PAGE_ROWS = 50;
@@ -142,7 +142,7 @@ export const usersRoutes = new Hono<ConsoleEnv>().get("/", async (c) => {
   });
   return renderPage(c, 200, (frame) => (
     <UsersPage
-      page={{ frame, tenantId: session.tenant.id, tenantName: session.tenant.name, csrf: session.csrfToken }}
+      page={consolePage(session, frame)}
       query={query}
       users={found.users}
       next={found.next}

@@ -7,10 +7,9 @@
  * labelled), and the token rotation is done with the keyboard alone.
  */
 import { mkdir } from "node:fs/promises";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "./chromium";
-import { type LocalWorker, startLocalWorker } from "./local-worker";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { workerAndBrowser } from "./suite";
 
 const STEP_TIMEOUT_MS = 15_000;
 const SCIM_JSON = "application/scim+json";
@@ -44,23 +43,10 @@ async function checkAccessible(page: Page, what: string): Promise<void> {
 }
 
 describe("tenant console in Chromium", () => {
-  let worker: LocalWorker | undefined;
-  let browser: Browser | undefined;
-
-  beforeAll(async () => {
-    worker = await startLocalWorker();
-    const launched = await launchChromium(STEP_TIMEOUT_MS);
-    browser = launched.browser;
-    console.info(`browser tests use the ${launched.source} Chromium ${browser.version()} (${launched.executablePath})`);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await worker?.stop();
-  });
+  const started = workerAndBrowser(STEP_TIMEOUT_MS);
 
   async function adminCall<T>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<{ status: number; body: T }> {
-    if (!worker) throw new Error("worker not started");
+    const { worker } = started();
     const headers = new Headers(init.headers);
     headers.set("Authorization", `Bearer ${worker.adminToken}`);
     if (init.json !== undefined) headers.set("Content-Type", "application/json");
@@ -95,7 +81,7 @@ describe("tenant console in Chromium", () => {
   }
 
   it("lets an admin see, understand and manage provisioning, for their own tenant only", async () => {
-    if (!browser || !worker) throw new Error("not started");
+    const { browser, worker } = started();
     const acme = await createTenant("Acme Corp", "okta");
     const globex = await createTenant("Globex Secret Org", "entra");
 

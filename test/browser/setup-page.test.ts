@@ -6,10 +6,8 @@
  */
 import { request as httpRequest } from "node:http";
 import { mkdir } from "node:fs/promises";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "./chromium";
-import { type LocalWorker, startLocalWorker } from "./local-worker";
+import { describe, expect, it } from "vitest";
+import { workerAndBrowser } from "./suite";
 
 const STEP_TIMEOUT_MS = 15_000;
 const SCREENSHOT = "test-results/setup-page.png";
@@ -51,30 +49,17 @@ function bareGet(url: string, headers: Record<string, string>): Promise<HttpResu
 }
 
 describe("setup page in Chromium", () => {
-  let worker: LocalWorker | undefined;
-  let browser: Browser | undefined;
-
-  beforeAll(async () => {
-    worker = await startLocalWorker();
-    const launched = await launchChromium(STEP_TIMEOUT_MS);
-    browser = launched.browser;
-    console.info(`browser tests use the ${launched.source} Chromium ${browser.version()} (${launched.executablePath})`);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await worker?.stop();
-  });
+  const started = workerAndBrowser(STEP_TIMEOUT_MS);
 
   async function adminCall(path: string, init: RequestInit = {}): Promise<Response> {
-    if (!worker) throw new Error("worker not started");
+    const { worker } = started();
     const headers = new Headers(init.headers);
     headers.set("Authorization", `Bearer ${worker.adminToken}`);
     return fetch(`${worker.url}/admin${path}`, { ...init, headers, signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });
   }
 
   it("issues credentials that pass Entra ID's Test Connection, once", async () => {
-    if (!browser) throw new Error("browser not launched");
+    const { browser, worker } = started();
     const created = await adminCall("/tenants", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -131,7 +116,7 @@ describe("setup page in Chromium", () => {
       const token = await page.locator("#scim-token").inputValue();
       const baseUrl = await page.locator("#scim-base-url").inputValue();
       expect(token).toMatch(/^scim_/);
-      expect(baseUrl).toBe(`${worker?.url}/scim/v2/${tenant.id}`);
+      expect(baseUrl).toBe(`${worker.url}/scim/v2/${tenant.id}`);
       expect(await page.getByText("Sync only assigned users and groups").count()).toBe(1);
 
       await page.getByRole("button", { name: "Copy Bearer token" }).click();

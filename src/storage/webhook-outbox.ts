@@ -7,8 +7,8 @@
  * (endpoint, event) unique index makes that second claim record nothing twice.
  */
 import { and, asc, eq, gte, inArray, isNotNull, isNull, lt, lte, sql } from "drizzle-orm";
-import { chunk, rowsPerStatement } from "./chunk";
-import type { Database } from "./database";
+import { chunk } from "./chunk";
+import { d1Statement, type Database } from "./database";
 import { eventColumns, type EventRow } from "./activity";
 import { events, webhookDeliveries, webhookEndpoints } from "./schema";
 import type { WebhookDeliveryRow, WebhookEndpointRow } from "./webhooks";
@@ -34,31 +34,74 @@ export async function pendingEvents(
   return { events: found, endpoints };
 }
 
+/** One delivery a claim creates: an event for an endpoint (the rest of the row is the claim's). */
+export interface ClaimTarget {
+  endpointId: string;
+  eventId: string;
+  eventSeq: number;
+  eventType: string;
+}
+
+/**
+ * Rows per INSERT or UPDATE that carries its rows as one JSON parameter: D1's 100 bound
+ * parameters would allow 10 deliveries a statement, and every statement is work of its own;
+ * 200 rows of at most ~700 bytes (a 500-character error) stay far under D1's 2 MB per value.
+ */
+const ROWS_PER_JSON_STATEMENT = 200;
+
 /**
  * Inserts the deliveries (one batch in the directory), then marks the events enqueued (the
  * shard). A delivery that already exists (a concurrent or repeated claim) is skipped, so only
- * the new ones come back: those are the ones to send. The mark covers the claimed seq range:
- * seqs only grow, so no event can commit inside it later.
+ * the new ones come back, as full rows: those are the ones to attempt. The mark covers the
+ * claimed seq range: seqs only grow, so no event can commit inside it later.
  */
 export async function claimEvents(
   { directory, shard }: { directory: Database; shard: Database },
   tenantId: string,
   claimed: readonly EventRow[],
-  deliveries: readonly NewDelivery[],
+  targets: readonly ClaimTarget[],
   now: string,
-): Promise<number[]> {
+): Promise<WebhookDeliveryRow[]> {
   const first = claimed[0]?.seq;
   const last = claimed.at(-1)?.seq;
   if (first === undefined || last === undefined) return [];
-  const [insert, ...inserts] = chunk(deliveries, rowsPerStatement(10)).map((rows) =>
-    directory.insert(webhookDeliveries).values(rows).onConflictDoNothing().returning({ id: webhookDeliveries.id }),
+  // `WHERE true`: SQLite's parser needs it between an INSERT's SELECT and its ON CONFLICT.
+  const inserts = chunk(targets, ROWS_PER_JSON_STATEMENT).map((rows) =>
+    d1Statement(
+      directory,
+      sql`
+      INSERT INTO ${webhookDeliveries} (endpoint_id, event_id, event_seq, event_type, tenant_id, status, attempts, created_at, updated_at)
+      SELECT json_extract(t.value, '$[0]'), json_extract(t.value, '$[1]'), json_extract(t.value, '$[2]'), json_extract(t.value, '$[3]'), ${tenantId}, 'pending', 0, ${now}, ${now}
+      FROM json_each(${JSON.stringify(rows.map((r) => [r.endpointId, r.eventId, r.eventSeq, r.eventType]))}) AS t WHERE true
+      ON CONFLICT DO NOTHING
+      RETURNING id, endpoint_id, event_id`,
+    ),
   );
-  const inserted = insert ? await directory.batch([insert, ...inserts]) : [];
+  const inserted = inserts.length > 0 ? (await directory.$client.batch<{ id: number; endpoint_id: string; event_id: string }>(inserts)).flatMap((r) => r.results) : [];
   await shard
     .update(events)
     .set({ enqueuedAt: now })
     .where(and(eq(events.tenantId, tenantId), gte(events.seq, first), lte(events.seq, last), isNull(events.enqueuedAt)));
-  return inserted.flat().map((row) => row.id);
+  const byKey = new Map(targets.map((t) => [`${t.endpointId} ${t.eventId}`, t]));
+  return inserted.flatMap(({ id, endpoint_id, event_id }) => {
+    const target = byKey.get(`${endpoint_id} ${event_id}`);
+    if (!target) return [];
+    const row: WebhookDeliveryRow = {
+      id,
+      ...target,
+      tenantId,
+      payload: null,
+      status: "pending",
+      attempts: 0,
+      lastStatusCode: null,
+      lastError: null,
+      lastAttemptAt: null,
+      nextAttemptAt: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    return [row];
+  });
 }
 
 export interface DeliveryContext {
@@ -126,7 +169,7 @@ export interface AttemptOutcome {
  * its failure streak (`failingSince`), taken over the attempts in time order: a success ends
  * it, a failure starts it unless one is running (the sweep disables an endpoint failing for 3 days).
  */
-export function outcomeStatements(db: Database, attempts: readonly { delivery: Pick<WebhookDeliveryRow, "id" | "endpointId">; outcome: AttemptOutcome }[]) {
+function outcomeStatements(db: Database, attempts: readonly { delivery: Pick<WebhookDeliveryRow, "id" | "endpointId">; outcome: AttemptOutcome }[]): D1PreparedStatement[] {
   const byEndpoint = new Map<string, AttemptOutcome[]>();
   for (const { delivery, outcome } of attempts) byEndpoint.set(delivery.endpointId, [...(byEndpoint.get(delivery.endpointId) ?? []), outcome]);
   const streaks = [...byEndpoint].map(([endpointId, outcomes]) => {
@@ -151,15 +194,42 @@ export function outcomeStatements(db: Database, attempts: readonly { delivery: P
     const failingSince = succeeded ? firstFailureSince : sql`coalesce(${webhookEndpoints.failingSince}, ${firstFailureSince})`;
     return db.update(webhookEndpoints).set({ failingSince }).where(eq(webhookEndpoints.id, endpointId));
   });
-  return [
-    ...attempts.map(({ delivery, outcome }) =>
-      db
-        .update(webhookDeliveries)
-        .set({ ...outcome, updatedAt: outcome.lastAttemptAt })
-        .where(eq(webhookDeliveries.id, delivery.id)),
-    ),
-    ...streaks,
-  ];
+  // Every outcome of the batch in one UPDATE per ROWS_PER_JSON_STATEMENT (by primary key, from a JSON parameter).
+  const updates = chunk(attempts, ROWS_PER_JSON_STATEMENT).map((rows) => {
+    const outcomes = rows.map(({ delivery, outcome: o }) => [delivery.id, o.status, o.attempts, o.lastStatusCode, o.lastError, o.lastAttemptAt, o.nextAttemptAt]);
+    return d1Statement(
+      db,
+      sql`
+      UPDATE ${webhookDeliveries} SET
+        status = json_extract(o.value, '$[1]'), attempts = json_extract(o.value, '$[2]'),
+        last_status_code = json_extract(o.value, '$[3]'), last_error = json_extract(o.value, '$[4]'),
+        last_attempt_at = json_extract(o.value, '$[5]'), next_attempt_at = json_extract(o.value, '$[6]'),
+        updated_at = json_extract(o.value, '$[5]')
+      FROM json_each(${JSON.stringify(outcomes)}) AS o
+      WHERE ${webhookDeliveries.id} = json_extract(o.value, '$[0]')`,
+    );
+  });
+  return [...updates, ...streaks.map((streak) => d1Statement(db, streak))];
+}
+
+/**
+ * Records a batch's attempts in one D1 batch: deliveries failed without an attempt (a disabled
+ * endpoint, an event past retention), then each attempt's outcome and its endpoint's streak.
+ */
+export async function recordAttempts(
+  db: Database,
+  {
+    failed,
+    attempts,
+    now,
+  }: {
+    failed: readonly { deliveryId: number; reason: string }[];
+    attempts: readonly { delivery: Pick<WebhookDeliveryRow, "id" | "endpointId">; outcome: AttemptOutcome }[];
+    now: string;
+  },
+): Promise<void> {
+  const statements = [...failed.map(({ deliveryId, reason }) => d1Statement(db, failedStatement(db, deliveryId, reason, now))), ...outcomeStatements(db, attempts)];
+  if (statements.length > 0) await db.$client.batch(statements);
 }
 
 /** Disables the enabled endpoints whose deliveries have all failed since before `cutoff`, saying why. */
@@ -173,7 +243,7 @@ export async function disableFailingEndpoints(db: Database, cutoff: string, reas
 }
 
 /** Marks a delivery failed without an attempt (a disabled endpoint, an event past retention), for a batch. */
-export function failedStatement(db: Database, deliveryId: number, reason: string, now: string) {
+function failedStatement(db: Database, deliveryId: number, reason: string, now: string) {
   return db
     .update(webhookDeliveries)
     .set({ status: "failed", lastError: reason, nextAttemptAt: null, updatedAt: now })
@@ -189,6 +259,14 @@ export async function insertDelivery(db: Database, delivery: NewDelivery): Promi
   const [row] = await db.insert(webhookDeliveries).values(delivery).returning();
   if (!row) throw new Error("delivery insert returned no row");
   return row;
+}
+
+/** Deliveries whose retry message could not be sent: back to pending as of `since`, for the sweep to send again. */
+export async function markRetryingPending(db: Database, deliveryIds: readonly number[], since: string): Promise<void> {
+  if (deliveryIds.length === 0) return;
+  await db.run(sql`
+    UPDATE ${webhookDeliveries} SET status = 'pending', updated_at = ${since}
+    WHERE ${webhookDeliveries.status} = 'retrying' AND ${webhookDeliveries.id} IN (SELECT value FROM json_each(${JSON.stringify(deliveryIds)}))`);
 }
 
 /** An operator's retry: back to pending, unless it is already on its way (pending or retrying). */

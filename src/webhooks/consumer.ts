@@ -1,14 +1,15 @@
 /**
  * The Queue consumer (wrangler.toml `[[queues.consumers]]`). On the webhook queue: fan out
- * `tenant` messages (once per tenant per batch) and attempt `delivery` messages, each acked or
- * retried on its own. On the dead-letter queue: a message the queue gave up on (the consumer
+ * `tenant` messages (once per tenant per batch; the fan-out makes the first attempts of what it
+ * claims, up to the batch's budget) and attempt `delivery` messages (retries, and what the budget
+ * left), each acked or retried on its own. On the dead-letter queue: a message the queue gave up on (the consumer
  * kept throwing) marks its delivery failed; a lost `tenant` message needs nothing, since the
  * sweep re-enqueues its events.
  */
 import { directoryDb } from "../storage/shards";
 import { markFailed } from "../storage/webhook-outbox";
 import { attemptDeliveries } from "./deliver";
-import { fanOutTenantEvents } from "./fan-out";
+import { type AttemptBudget, FIRST_ATTEMPTS_PER_BATCH, fanOutTenantEvents } from "./fan-out";
 import { isWebhookMessage, type WebhookMessage } from "./messages";
 
 export const DEAD_LETTER_QUEUE = "scim-edge-webhooks-dlq";
@@ -38,10 +39,11 @@ export async function consumeWebhookBatch(batch: MessageBatch, env: Cloudflare.E
       deliveries.push({ message, body });
     }
   }
+  const budget: AttemptBudget = { remaining: FIRST_ATTEMPTS_PER_BATCH };
   await Promise.all([
     ...[...byTenant].map(async ([tenantId, messages]) => {
       try {
-        await fanOutTenantEvents(env, tenantId);
+        await fanOutTenantEvents(env, tenantId, budget);
         for (const m of messages) m.ack();
       } catch (error) {
         console.error("webhook fan-out failed", error);

@@ -5,18 +5,30 @@
  * delivery is failed (still retryable through the operator API).
  *
  * The deliveries of one queue batch are attempted together: one D1 round trip reads every
- * delivery with its endpoint and event, the POSTs run concurrently, and one D1 batch records
+ * delivery with its endpoint and event, the POSTs run 16 at a time, and one D1 batch records
  * every outcome (bench/README.md: two round trips per delivery were most of what a webhook
  * cost the Worker). Each delivery keeps its own message, so each retries and fails on its own.
+ * A delivery's first attempt is usually made by the fan-out that claimed it (attemptClaimed):
+ * the consumer's messages are then only its retries.
  */
 import { directoryDb, tenantShardDb } from "../storage/shards";
-import { deliveryContexts, failedStatement, type AttemptOutcome, type DeliveryContext, outcomeStatements } from "../storage/webhook-outbox";
+import type { Database } from "../storage/database";
+import { type AttemptOutcome, type DeliveryContext, deliveryContexts, markRetryingPending, recordAttempts } from "../storage/webhook-outbox";
 import type { WebhookEndpointRow } from "../storage/webhooks";
+import { sendRetries } from "./messages";
 import { eventPayload, type WebhookPayload } from "./payload";
 import { retryDelaySeconds, retrySchedule } from "./schedule";
 import { signedHeaders } from "./signing";
 
 export const DELIVERY_TIMEOUT_MS = 10_000;
+/**
+ * POSTs in flight at once per batch. Starting all 100 of a batch at once opened a connection for
+ * almost each (176 for 458 deliveries in the bench); a bounded pool reuses them (keep-alive: 18
+ * for 382 with 6 in flight). Production opens at most 6 connections per invocation anyway (the
+ * rest wait in the runtime); 16 because locally the consumer shares one thread with the writes
+ * it follows, and with 6 its deliveries fell behind a saturating write load (bench/README.md).
+ */
+const SIMULTANEOUS_POSTS = 16;
 const MAX_ERROR_CHARS = 500;
 
 /** What the consumer does with the message afterwards. */
@@ -72,6 +84,38 @@ async function attempt(env: Cloudflare.Env, context: DeliveryContext | undefined
   };
 }
 
+/** `work` over `items`, at most `limit` at once, results in the items' order. */
+async function inParallel<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) results[i] = await work(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** A delivery to attempt, with what it needs (undefined: not found, e.g. its endpoint was deleted). */
+export interface ToAttempt {
+  id: number;
+  context: DeliveryContext | undefined;
+}
+
+/** The POSTs, concurrently, and the statements that record what they came to (one D1 batch for all). */
+async function attemptAll(env: Cloudflare.Env, db: Database, items: readonly ToAttempt[]) {
+  const settled = await inParallel(items, SIMULTANEOUS_POSTS, ({ context }) => attempt(env, context));
+  const record = () =>
+    recordAttempts(db, {
+      failed: settled.flatMap((s, i) => (s.failedReason === undefined || !items[i] ? [] : [{ deliveryId: items[i].id, reason: s.failedReason }])),
+      attempts: settled.flatMap((s, i) => {
+        const delivery = items[i]?.context?.delivery;
+        return s.outcome && delivery ? [{ delivery, outcome: s.outcome }] : [];
+      }),
+      now: new Date().toISOString(),
+    });
+  return { settled, record };
+}
+
 /**
  * Attempts the deliveries (one D1 read, the POSTs concurrently, one D1 batch) and returns the
  * results in the order given. An id given twice (the sweep re-sent a message that was merely
@@ -81,24 +125,37 @@ export async function attemptDeliveries(env: Cloudflare.Env, deliveryIds: readon
   const db = directoryDb(env);
   const unique = [...new Set(deliveryIds)];
   const contexts = await deliveryContexts(db, (tenantId) => tenantShardDb(env, tenantId), unique);
-  const settled = await Promise.all(unique.map((id) => attempt(env, contexts.get(id))));
-  const now = new Date().toISOString();
-  const statements = [
-    ...settled.flatMap((s, i) => (s.failedReason === undefined ? [] : [failedStatement(db, unique[i] ?? 0, s.failedReason, now)])),
-    ...outcomeStatements(
-      db,
-      settled.flatMap((s, i) => {
-        const delivery = contexts.get(unique[i] ?? 0)?.delivery;
-        return s.outcome && delivery ? [{ delivery, outcome: s.outcome }] : [];
-      }),
-    ),
-  ];
-  const [first, ...rest] = statements;
-  if (first) await db.batch([first, ...rest]);
+  const { settled, record } = await attemptAll(
+    env,
+    db,
+    unique.map((id) => ({ id, context: contexts.get(id) })),
+  );
+  await record();
   const results = new Map(unique.map((id, i) => [id, settled[i]?.result ?? { ack: true as const }]));
   return deliveryIds.map((id) => {
     const result = results.get(id) ?? { ack: true as const };
     results.delete(id);
     return result;
   });
+}
+
+/**
+ * First attempts of deliveries a fan-out just claimed, with the rows it already holds: no queue
+ * message and no D1 read for them. One that must retry gets its `delivery` message after its
+ * outcome is recorded (a message sent first could be consumed before the record and be
+ * overwritten by it). If that send fails, the deliveries go back to `pending` as of their claim,
+ * which the sweep sends again within a minute.
+ */
+export async function attemptClaimed(env: Cloudflare.Env, items: readonly ToAttempt[]): Promise<void> {
+  const db = directoryDb(env);
+  const { settled, record } = await attemptAll(env, db, items);
+  await record();
+  const retries = settled.flatMap((s, i) => (s.result.ack || !items[i] ? [] : [{ deliveryId: items[i].id, delaySeconds: s.result.delaySeconds }]));
+  try {
+    await sendRetries(env.WEBHOOK_QUEUE, retries);
+  } catch (error) {
+    console.error("webhook retry enqueue failed; the sweep will send them", error);
+    const claimedAt = items[0]?.context?.delivery.createdAt ?? new Date(0).toISOString();
+    await markRetryingPending(db, retries.map((r) => r.deliveryId), claimedAt);
+  }
 }

@@ -22,3 +22,12 @@ export async function sendMessages(queue: Queue, messages: readonly WebhookMessa
     await queue.sendBatch(messages.slice(i, i + MAX_SEND_BATCH).map((body) => ({ body, contentType: "json" as const })));
   }
 }
+
+/** Delivery messages for retries, each delayed per the schedule (Queues delays a message up to 12 hours). */
+export async function sendRetries(queue: Queue, retries: readonly { deliveryId: number; delaySeconds: number }[]): Promise<void> {
+  for (let i = 0; i < retries.length; i += MAX_SEND_BATCH) {
+    await queue.sendBatch(
+      retries.slice(i, i + MAX_SEND_BATCH).map(({ deliveryId, delaySeconds }) => ({ body: { kind: "delivery", deliveryId } satisfies WebhookMessage, contentType: "json" as const, delaySeconds })),
+    );
+  }
+}

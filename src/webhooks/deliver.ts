@@ -5,7 +5,7 @@
  * delivery is failed (still retryable through the operator API).
  *
  * The deliveries of one queue batch are attempted together: one D1 round trip reads every
- * delivery with its endpoint and event, the POSTs run 16 at a time, and one D1 batch records
+ * delivery with its endpoint and event, the POSTs run concurrently, and one D1 batch records
  * every outcome (bench/README.md: two round trips per delivery were most of what a webhook
  * cost the Worker). Each delivery keeps its own message, so each retries and fails on its own.
  * A delivery's first attempt is usually made by the fan-out that claimed it (attemptClaimed):
@@ -21,14 +21,6 @@ import { retryDelaySeconds, retrySchedule } from "./schedule";
 import { signedHeaders } from "./signing";
 
 export const DELIVERY_TIMEOUT_MS = 10_000;
-/**
- * POSTs in flight at once per batch. Starting all 100 of a batch at once opened a connection for
- * almost each (176 for 458 deliveries in the bench); a bounded pool reuses them (keep-alive: 18
- * for 382 with 6 in flight). Production opens at most 6 connections per invocation anyway (the
- * rest wait in the runtime); 16 because locally the consumer shares one thread with the writes
- * it follows, and with 6 its deliveries fell behind a saturating write load (bench/README.md).
- */
-const SIMULTANEOUS_POSTS = 16;
 const MAX_ERROR_CHARS = 500;
 
 /** What the consumer does with the message afterwards. */
@@ -84,17 +76,6 @@ async function attempt(env: Cloudflare.Env, context: DeliveryContext | undefined
   };
 }
 
-/** `work` over `items`, at most `limit` at once, results in the items' order. */
-async function inParallel<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) results[i] = await work(items[i] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 /** A delivery to attempt, with what it needs (undefined: not found, e.g. its endpoint was deleted). */
 export interface ToAttempt {
   id: number;
@@ -103,7 +84,9 @@ export interface ToAttempt {
 
 /** The POSTs, concurrently, and the statements that record what they came to (one D1 batch for all). */
 async function attemptAll(env: Cloudflare.Env, db: Database, items: readonly ToAttempt[]) {
-  const settled = await inParallel(items, SIMULTANEOUS_POSTS, ({ context }) => attempt(env, context));
+  // All at once: production opens at most 6 connections per invocation and queues the rest itself.
+  // A pool of 16 here reused connections but cost the writes more (bench/README.md).
+  const settled = await Promise.all(items.map(({ context }) => attempt(env, context)));
   const record = () =>
     recordAttempts(db, {
       failed: settled.flatMap((s, i) => (s.failedReason === undefined || !items[i] ? [] : [{ deliveryId: items[i].id, reason: s.failedReason }])),

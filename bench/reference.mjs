@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { Client, postJson } from "./http.mjs";
 import { closedLoop, rng, summarize } from "./load.mjs";
 import { cpuBetween, cpuSample, removePersistDir, ROOT, startWorker, workerdPids } from "./start-worker.mjs";
+import { startWebhookReceiver } from "./webhook-receiver.mjs";
 
 const CONFIG = join(ROOT, "bench", "reference", "wrangler.toml");
 const ROWS = 1000; // what POST /setup creates (SETUP_ROWS in worker.mjs)
@@ -35,6 +36,12 @@ export const REFERENCE_SCENARIOS = [
     expect: 201,
   },
   {
+    name: "ref-write-post",
+    endpoint: "(d) (b), then one signed POST of the write to a local receiver after the response",
+    next: (_pick, n, receiverUrl) => ({ method: "POST", path: `/write-post?receiver=${encodeURIComponent(receiverUrl)}`, body: writeBody(n) }),
+    expect: 201,
+  },
+  {
     name: "ref-do-write",
     endpoint: "(c) KV token read + rate limit + a Durable Object call that writes D1 (check + insert)",
     next: (_pick, n) => ({ method: "POST", path: "/do-write", body: { schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations: [{ op: "Add", path: "members", value: [{ value: `${n}` }] }] } }),
@@ -45,9 +52,10 @@ export const REFERENCE_SCENARIOS = [
 /**
  * The reference a SCIM scenario is compared with: reads with (a); POST, PUT and the user PATCH
  * (a read and a write: compared with the write alone) with (b); group writes, which go through
- * the tenant's Durable Object, with (c).
+ * the tenant's Durable Object, with (c); a scenario may name its own (`create-user+webhook`: (d)).
  */
 export function referenceOf(scenario) {
+  if (scenario.reference) return scenario.reference;
   if (scenario.endpoint.startsWith("GET ")) return "ref-read";
   if (scenario.endpoint.includes("/Groups")) return "ref-do-write";
   return "ref-write";
@@ -71,6 +79,7 @@ export async function measureReference({ when, connections, warmupS, durationS, 
       const random = rng(0x7ef);
       const pick = (n) => Math.floor(random() * n);
       const client = new Client(`${worker.url}/ref`, token, connections);
+      const receiver = await startWebhookReceiver();
       try {
         // The same server warm-up as the SCIM Worker gets before its first scenario.
         await closedLoop({
@@ -85,7 +94,7 @@ export async function measureReference({ when, connections, warmupS, durationS, 
         for (const scenario of REFERENCE_SCENARIOS) {
           if (aborted()) break;
           let n = 0;
-          const first = scenario.next(pick, n++);
+          const first = scenario.next(pick, n++, receiver.url);
           const probe = await client.send(first.method, first.path, { body: first.body });
           const cpuBefore = await cpuSample(await workerdPids());
           const result = await closedLoop({
@@ -94,7 +103,7 @@ export async function measureReference({ when, connections, warmupS, durationS, 
             warmupMs: warmupS * 1000,
             durationMs: durationS * 1000,
             maxRequests,
-            next: () => scenario.next(pick, n++),
+            next: () => scenario.next(pick, n++, receiver.url),
             aborted,
           });
           const cpu = cpuBetween(cpuBefore, await cpuSample(await workerdPids()));
@@ -121,6 +130,7 @@ export async function measureReference({ when, connections, warmupS, durationS, 
         }
       } finally {
         client.close();
+        await receiver.close();
       }
     } finally {
       await worker.stop();

@@ -71,3 +71,17 @@ export function table(rows, ceilingRps, rates) {
   const fmt = (cells) => "| " + cells.map((c, i) => (left.has(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
   return [fmt(header), "|" + widths.map((w, i) => (left.has(i) ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|", ...lines.map(fmt)].join("\n");
 }
+
+/** One line per scenario with a settle: what was left behind, what finishing it cost, and the whole scenario's server CPU per request. */
+export function settleLines(rows) {
+  return rows
+    .filter((r) => r.settle)
+    .map(
+      (r) =>
+        `${r.scenario}: ${r.settle.behindAtWindowEnd} of ${r.verify?.writes ?? "?"} writes not yet delivered when the window closed, all ${r.settle.delivered} delivered ${r.settle.ms} ms later using ${r.settle.serverCpuMs} ms of server CPU; ` +
+        `server cpu ms per request sent, warm-up to settle: ${r.cpuMsPerIssuedRequest ?? "-"} (${rows
+          .filter((o) => !o.settle && o.endpoint === r.endpoint && o.cpuMsPerIssuedRequest)
+          .map((o) => `${o.scenario}: ${o.cpuMsPerIssuedRequest}`)
+          .join(", ")})`,
+    );
+}

@@ -12,7 +12,7 @@ import { Client } from "./http.mjs";
 import { HELP, parseOptions } from "./options.mjs";
 import { closedLoop, summarize } from "./load.mjs";
 import { measureReference, referenceOf } from "./reference.mjs";
-import { fractionOfReference, referenceRates, table } from "./report.mjs";
+import { fractionOfReference, referenceRates, settleLines, table } from "./report.mjs";
 import { buildScenarios, CEILING, CEILING_END, selectScenarios } from "./scenarios.mjs";
 import { classify, createTenant, endpointMissing } from "./verdict.mjs";
 import { seedPlan, seedWithScim, seedWithSqlite, seedWithWrangler } from "./seed.mjs";
@@ -268,13 +268,15 @@ async function main() {
       };
       const sampler = setInterval(() => void sampleRss(), RSS_SAMPLE_MS);
       const capacity = scenario.capacity?.();
+      // A scenario whose requests leave work behind warms up until that work runs in step with them.
+      const warmupS = Math.max(options.warmup, scenario.minWarmupS ?? 0);
       const cpuBefore = await cpuSample(await serverPids());
       let result;
       try {
         result = await closedLoop({
           client,
           connections,
-          warmupMs: missing ? 0 : options.warmup * 1000,
+          warmupMs: missing ? 0 : warmupS * 1000,
           // Limited supply (members to add or remove): at most a tenth of it for warm-up.
           warmupMaxRequests: capacity === undefined ? Infinity : Math.floor(capacity / 10),
           durationMs: missing ? Math.min(UNAVAILABLE_PROBE_MS, options.duration * 1000) : options.duration * 1000,
@@ -286,7 +288,9 @@ async function main() {
       } finally {
         clearInterval(sampler);
       }
-      const cpu = cpuBetween(cpuBefore, await cpuSample(await serverPids()));
+      const cpuAfter = await cpuSample(await serverPids());
+      const cpu = cpuBetween(cpuBefore, cpuAfter);
+      const loopServerCpuMs = cpu ? (cpu.serverPct / 100) * (cpuAfter.at - cpuBefore.at) : null;
       const stats = summarize(result.latencies, result.measuredMs);
       const verdict = classify(scenario, probe, result.statuses, result.networkErrors);
       const row = {
@@ -296,7 +300,7 @@ async function main() {
         rps: stats.rps,
         requests: stats.requests,
         measuredS: seconds(result.measuredMs),
-        warmupS: missing ? 0 : options.warmup,
+        warmupS: missing ? 0 : warmupS,
         latencyMs: stats.latencyMs,
         statuses: result.statuses,
         errors: verdict.errors ?? 0,
@@ -309,6 +313,19 @@ async function main() {
         cpu,
       };
       if (scenario.verify && verdict.status === "ok") row.verify = await scenario.verify(client);
+      // Work the window's requests left behind (webhook deliveries still on their way): waited for,
+      // and its server CPU reported, so deferred work is not left out of the cost.
+      if (scenario.settle && verdict.status === "ok") {
+        const before = await cpuSample(await serverPids());
+        const settled = await scenario.settle();
+        const settleCpu = cpuBetween(before, await cpuSample(await serverPids()));
+        row.settle = { ...settled, serverCpuMs: settleCpu ? Math.round(settleCpu.serverPct * settled.ms) / 100 : null };
+      }
+      // Everything the scenario cost the server (warm-up, window, settle) per request it sent: the
+      // fair comparison when part of the work happens after the responses.
+      if (loopServerCpuMs !== null && result.issued > 0) {
+        row.cpuMsPerIssuedRequest = Math.round(((loopServerCpuMs + (row.settle?.serverCpuMs ?? 0)) / result.issued) * 100) / 100;
+      }
       if (row.verify?.lostUpdates) {
         row.status = "errors";
         row.note = `${row.verify.lostUpdates} lost update(s)`;
@@ -362,6 +379,7 @@ async function main() {
   );
   const [refFirst, refLast] = [referenceRows.filter((r) => !r.scenario.endsWith("-end")), referenceRows.filter((r) => r.scenario.endsWith("-end"))];
   console.log(table([...refFirst, ...rows, ...refLast], ceilingRps, rates));
+  for (const line of settleLines(rows)) console.log(line);
   console.log(`\nresults: ${resultsFile}`);
   const bad = [...referenceRows, ...rows].filter((r) => r.status === "errors" || r.status === "wrong-answer");
   if (bad.length) log(`${bad.length} scenario(s) with errors or wrong answers: ${bad.map((r) => r.scenario).join(", ")}`);

@@ -23,7 +23,11 @@ export async function startWebhookReceiver() {
     url: `http://127.0.0.1:${port}/bench-webhook`,
     received: () => received,
     distinct: () => ids.size,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections(); // the Worker keeps its connections alive
+      }),
   };
 }
 

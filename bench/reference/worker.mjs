@@ -6,7 +6,10 @@
  *
  *   GET  /read/{i}   (a) one D1 round trip: the tenant's token check and one row by key;
  *   POST /write      (b) one D1 batch: the token check and one insert;
- *   POST /do-write   (c) a call to the tenant's Durable Object, which runs (b)'s batch.
+ *   POST /do-write   (c) a call to the tenant's Durable Object, which runs (b)'s batch;
+ *   POST /write-post (d) (b), then after the response one signed POST of the write to the
+ *                    receiver named by `?receiver=` (a 127.0.0.1 URL): what delivering a write's
+ *                    webhook costs this runtime at the least (no queue, no D1, no retry record).
  *
  * POST /setup creates the tables, the tenant and its rows, and the KV entry (once, before
  * anything is measured). Only the bench talks to it, on 127.0.0.1.
@@ -34,6 +37,31 @@ export class ReferenceWriter extends DurableObject {
     return true;
   }
 }
+
+let signingKey;
+
+/** (d): a Standard Webhooks POST (HMAC-SHA256 of "id.timestamp.body"), as the SCIM Worker signs one. */
+async function postSigned(url, body, n) {
+  signingKey ??= crypto.subtle.importKey("raw", crypto.getRandomValues(new Uint8Array(24)), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const id = `evt_ref_${n}`;
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const mac = await crypto.subtle.sign("HMAC", await signingKey, new TextEncoder().encode(`${id}.${timestamp}.${body}`));
+  const signature = `v1,${btoa(String.fromCharCode(...new Uint8Array(mac)))}`;
+  try {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "webhook-id": id, "webhook-timestamp": timestamp, "webhook-signature": signature },
+      body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(10_000),
+    });
+    await res.body?.cancel();
+  } catch (error) {
+    console.error("reference POST failed", error);
+  }
+}
+
+let posted = 0;
 
 async function authenticate(request, env) {
   const token = (request.headers.get("Authorization") ?? "").replace(/^Bearer\s+/i, "");
@@ -64,7 +92,7 @@ async function setup(request, env) {
 }
 
 export default {
-  async fetch(request, env) {
+  async fetch(request, env, ctx) {
     const url = new URL(request.url);
     const path = url.pathname.replace(/^\/ref/, "");
     if (request.method === "POST" && path === "/setup") return setup(request, env);
@@ -82,6 +110,14 @@ export default {
     }
     if (request.method === "POST" && path === "/write") {
       await writeBatch(env.DB, auth, await request.text());
+      return new Response('{"ok":true}', { status: 201, headers: { "Content-Type": "application/json" } });
+    }
+    if (request.method === "POST" && path === "/write-post") {
+      const receiver = URL.parse(url.searchParams.get("receiver") ?? "");
+      if (receiver?.hostname !== "127.0.0.1") return new Response(null, { status: 400 });
+      const data = await request.text();
+      await writeBatch(env.DB, auth, data);
+      ctx.waitUntil(postSigned(receiver.href, data, posted++));
       return new Response('{"ok":true}', { status: 201, headers: { "Content-Type": "application/json" } });
     }
     if (request.method === "POST" && path === "/do-write") {

@@ -9,7 +9,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { consumeWebhookBatch } from "../src/webhooks/consumer";
-import { FIRST_ATTEMPTS_PER_BATCH } from "../src/webhooks/fan-out";
+import { FIRST_ATTEMPTS_PER_BATCH, PAGES_PER_BATCH } from "../src/webhooks/fan-out";
+import { directoryDb } from "../src/storage/shards";
+import { recordAttempts } from "../src/storage/webhook-outbox";
 import { countingEnv } from "./support/counting-env";
 import { admin, createTenant, type TestTenant } from "./support/http";
 import { USER } from "./support/urns";
@@ -49,8 +51,8 @@ async function writeUsers(tenant: TestTenant, n: number): Promise<void> {
   }
 }
 
-async function endpointFor(tenant: TestTenant): Promise<string> {
-  const res = await admin("/webhooks", { method: "POST", json: { url: UNREACHABLE, tenantIds: [tenant.id] } });
+async function endpointFor(...tenants: TestTenant[]): Promise<string> {
+  const res = await admin("/webhooks", { method: "POST", json: { url: UNREACHABLE, tenantIds: tenants.map((t) => t.id) } });
   expect(res.status).toBe(201);
   return (await res.json<{ id: string }>()).id;
 }
@@ -60,10 +62,15 @@ async function deliveryStates(endpointId: string): Promise<[string, number][]> {
   return results.map((r) => [r.status, r.attempts]);
 }
 
-function tenantBatch(tenant: TestTenant): { batch: MessageBatch; acked: string[] } {
+function tenantBatch(...tenants: TestTenant[]): { batch: MessageBatch; acked: string[] } {
   const acked: string[] = [];
-  const message = { body: { kind: "tenant", tenantId: tenant.id }, attempts: 1, ack: () => acked.push("ack"), retry: () => acked.push("retry") };
-  return { batch: { queue: "scim-edge-webhooks", messages: [message] } as unknown as MessageBatch, acked };
+  const messages = tenants.map((tenant) => ({
+    body: { kind: "tenant", tenantId: tenant.id },
+    attempts: 1,
+    ack: () => acked.push("ack"),
+    retry: (options?: { delaySeconds?: number }) => acked.push(`retry ${options?.delaySeconds ?? "-"}`),
+  }));
+  return { batch: { queue: "scim-edge-webhooks", messages } as unknown as MessageBatch, acked };
 }
 
 describe("webhook first attempts in the fan-out", () => {
@@ -122,5 +129,40 @@ describe("webhook first attempts in the fan-out", () => {
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now() + 120_000, cron: "* * * * *" }), { ...env, WEBHOOK_QUEUE: swept.queue });
     const resent = swept.sent.filter((m) => m.body.kind === "delivery").map((m) => m.body.deliveryId);
     expect(resent).toEqual(expect.arrayContaining(results.map((r) => r.id)));
+  });
+
+  it("an outcome is recorded only over the row its attempt read: a second message for a delivery cannot overwrite a newer outcome", async () => {
+    const tenant = await createTenant();
+    const endpointId = await endpointFor(tenant);
+    await writeUsers(tenant, 1);
+    const { queue } = recordingQueue();
+    await consumeWebhookBatch(tenantBatch(tenant).batch, { ...env, WEBHOOK_QUEUE: queue, WEBHOOK_RETRY_SCHEDULE: "60" });
+    const row = await env.DB.prepare("SELECT id, attempts, status FROM webhook_deliveries WHERE endpoint_id = ?").bind(endpointId).first<{ id: number; attempts: number; status: string }>();
+    expect(row).toMatchObject({ attempts: 1, status: "retrying" });
+    const at = new Date().toISOString();
+    // What a stale duplicate would write: its attempt read the row before the first attempt (attempts 0).
+    const stale = { status: "delivered" as const, attempts: 1, lastStatusCode: 204, lastError: null, lastAttemptAt: at, nextAttemptAt: null, updatedAt: at };
+    const recorded = await recordAttempts(directoryDb(env), { failed: [], attempts: [{ delivery: { id: row?.id ?? 0, endpointId, attempts: 0 }, outcome: stale }], now: at });
+    expect([...recorded]).toEqual([]);
+    expect(await deliveryStates(endpointId)).toEqual([["retrying", 1]]);
+    // The same outcome over the row as it is now is recorded.
+    const current = await recordAttempts(directoryDb(env), { failed: [], attempts: [{ delivery: { id: row?.id ?? 0, endpointId, attempts: 1 }, outcome: { ...stale, attempts: 2 } }], now: at });
+    expect([...current]).toEqual([row?.id]);
+    expect(await deliveryStates(endpointId)).toEqual([["delivered", 2]]);
+  });
+
+  it(`fans out at most ${PAGES_PER_BATCH} pages per batch (D1's 1,000 queries per invocation); the other tenants' messages come back in a second`, async () => {
+    const tenants: TestTenant[] = [];
+    for (let i = 0; i < PAGES_PER_BATCH + 5; i += 1) tenants.push(await createTenant());
+    await endpointFor(...tenants);
+    for (const tenant of tenants) await writeUsers(tenant, 1);
+    const { queue } = recordingQueue();
+    const counting = countingEnv({ ...env, WEBHOOK_QUEUE: queue, WEBHOOK_RETRY_SCHEDULE: "60" });
+    const { batch, acked } = tenantBatch(...tenants);
+    await consumeWebhookBatch(batch, counting.env);
+    expect(acked.filter((a) => a === "ack")).toHaveLength(PAGES_PER_BATCH);
+    expect(acked.filter((a) => a !== "ack")).toEqual(Array(5).fill("retry 1"));
+    expect(counting.counts.d1RoundTrips).toBeLessThan(1_000);
+    expect(counting.violations).toEqual([]);
   });
 });

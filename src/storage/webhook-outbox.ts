@@ -162,6 +162,14 @@ export interface AttemptOutcome {
   lastError: string | null;
   lastAttemptAt: string;
   nextAttemptAt: string | null;
+  /** Usually lastAttemptAt; the claim's time for a retry whose message could not be sent (the sweep's cue). */
+  updatedAt: string;
+}
+
+/** An attempt to record: the delivery as it was read before the attempt (its `attempts` guards the write). */
+export interface AttemptToRecord {
+  delivery: Pick<WebhookDeliveryRow, "id" | "endpointId" | "attempts">;
+  outcome: AttemptOutcome;
 }
 
 /**
@@ -169,7 +177,7 @@ export interface AttemptOutcome {
  * its failure streak (`failingSince`), taken over the attempts in time order: a success ends
  * it, a failure starts it unless one is running (the sweep disables an endpoint failing for 3 days).
  */
-function outcomeStatements(db: Database, attempts: readonly { delivery: Pick<WebhookDeliveryRow, "id" | "endpointId">; outcome: AttemptOutcome }[]): D1PreparedStatement[] {
+function outcomeStatements(db: Database, attempts: readonly AttemptToRecord[]): { updates: D1PreparedStatement[]; streaks: D1PreparedStatement[] } {
   const byEndpoint = new Map<string, AttemptOutcome[]>();
   for (const { delivery, outcome } of attempts) byEndpoint.set(delivery.endpointId, [...(byEndpoint.get(delivery.endpointId) ?? []), outcome]);
   const streaks = [...byEndpoint].map(([endpointId, outcomes]) => {
@@ -194,9 +202,12 @@ function outcomeStatements(db: Database, attempts: readonly { delivery: Pick<Web
     const failingSince = succeeded ? firstFailureSince : sql`coalesce(${webhookEndpoints.failingSince}, ${firstFailureSince})`;
     return db.update(webhookEndpoints).set({ failingSince }).where(eq(webhookEndpoints.id, endpointId));
   });
-  // Every outcome of the batch in one UPDATE per ROWS_PER_JSON_STATEMENT (by primary key, from a JSON parameter).
+  // Every outcome of the batch in one UPDATE per ROWS_PER_JSON_STATEMENT (by primary key, from a
+  // JSON parameter). Each applies only if the row is still as the attempt read it (same attempts,
+  // not settled): a second message for the same delivery (the sweep re-sent one that was merely
+  // slow) cannot overwrite a newer outcome, and RETURNING tells the caller which ones applied.
   const updates = chunk(attempts, ROWS_PER_JSON_STATEMENT).map((rows) => {
-    const outcomes = rows.map(({ delivery, outcome: o }) => [delivery.id, o.status, o.attempts, o.lastStatusCode, o.lastError, o.lastAttemptAt, o.nextAttemptAt]);
+    const outcomes = rows.map(({ delivery, outcome: o }) => [delivery.id, o.status, o.attempts, o.lastStatusCode, o.lastError, o.lastAttemptAt, o.nextAttemptAt, o.updatedAt, delivery.attempts]);
     return d1Statement(
       db,
       sql`
@@ -204,32 +215,32 @@ function outcomeStatements(db: Database, attempts: readonly { delivery: Pick<Web
         status = json_extract(o.value, '$[1]'), attempts = json_extract(o.value, '$[2]'),
         last_status_code = json_extract(o.value, '$[3]'), last_error = json_extract(o.value, '$[4]'),
         last_attempt_at = json_extract(o.value, '$[5]'), next_attempt_at = json_extract(o.value, '$[6]'),
-        updated_at = json_extract(o.value, '$[5]')
+        updated_at = json_extract(o.value, '$[7]')
       FROM json_each(${JSON.stringify(outcomes)}) AS o
-      WHERE ${webhookDeliveries.id} = json_extract(o.value, '$[0]')`,
+      WHERE ${webhookDeliveries.id} = json_extract(o.value, '$[0]')
+        AND ${webhookDeliveries.attempts} = json_extract(o.value, '$[8]')
+        AND ${webhookDeliveries.status} IN ('pending', 'retrying')
+      RETURNING ${webhookDeliveries.id} AS id`,
     );
   });
-  return [...updates, ...streaks.map((streak) => d1Statement(db, streak))];
+  return { updates, streaks: streaks.map((streak) => d1Statement(db, streak)) };
 }
 
 /**
  * Records a batch's attempts in one D1 batch: deliveries failed without an attempt (a disabled
  * endpoint, an event past retention), then each attempt's outcome and its endpoint's streak.
+ * Returns the deliveries whose outcome was recorded; the others had moved on meanwhile.
  */
 export async function recordAttempts(
   db: Database,
-  {
-    failed,
-    attempts,
-    now,
-  }: {
-    failed: readonly { deliveryId: number; reason: string }[];
-    attempts: readonly { delivery: Pick<WebhookDeliveryRow, "id" | "endpointId">; outcome: AttemptOutcome }[];
-    now: string;
-  },
-): Promise<void> {
-  const statements = [...failed.map(({ deliveryId, reason }) => d1Statement(db, failedStatement(db, deliveryId, reason, now))), ...outcomeStatements(db, attempts)];
-  if (statements.length > 0) await db.$client.batch(statements);
+  { failed, attempts, now }: { failed: readonly { deliveryId: number; reason: string }[]; attempts: readonly AttemptToRecord[]; now: string },
+): Promise<Set<number>> {
+  const { updates, streaks } = outcomeStatements(db, attempts);
+  const failedStatements = failed.map(({ deliveryId, reason }) => d1Statement(db, failedStatement(db, deliveryId, reason, now)));
+  const statements = [...failedStatements, ...updates, ...streaks];
+  if (statements.length === 0) return new Set();
+  const results = await db.$client.batch<{ id: number }>(statements);
+  return new Set(results.slice(failedStatements.length, failedStatements.length + updates.length).flatMap((r) => r.results.map((row) => row.id)));
 }
 
 /** Disables the enabled endpoints whose deliveries have all failed since before `cutoff`, saying why. */
@@ -259,14 +270,6 @@ export async function insertDelivery(db: Database, delivery: NewDelivery): Promi
   const [row] = await db.insert(webhookDeliveries).values(delivery).returning();
   if (!row) throw new Error("delivery insert returned no row");
   return row;
-}
-
-/** Deliveries whose retry message could not be sent: back to pending as of `since`, for the sweep to send again. */
-export async function markRetryingPending(db: Database, deliveryIds: readonly number[], since: string): Promise<void> {
-  if (deliveryIds.length === 0) return;
-  await db.run(sql`
-    UPDATE ${webhookDeliveries} SET status = 'pending', updated_at = ${since}
-    WHERE ${webhookDeliveries.status} = 'retrying' AND ${webhookDeliveries.id} IN (SELECT value FROM json_each(${JSON.stringify(deliveryIds)}))`);
 }
 
 /** An operator's retry: back to pending, unless it is already on its way (pending or retrying). */

@@ -9,7 +9,7 @@
 import { directoryDb } from "../storage/shards";
 import { markFailed } from "../storage/webhook-outbox";
 import { attemptDeliveries } from "./deliver";
-import { type AttemptBudget, FIRST_ATTEMPTS_PER_BATCH, fanOutTenantEvents } from "./fan-out";
+import { batchBudget, fanOutTenantEvents } from "./fan-out";
 import { isWebhookMessage, type WebhookMessage } from "./messages";
 
 export const DEAD_LETTER_QUEUE = "scim-edge-webhooks-dlq";
@@ -39,12 +39,16 @@ export async function consumeWebhookBatch(batch: MessageBatch, env: Cloudflare.E
       deliveries.push({ message, body });
     }
   }
-  const budget: AttemptBudget = { remaining: FIRST_ATTEMPTS_PER_BATCH };
+  const budget = batchBudget();
   await Promise.all([
     ...[...byTenant].map(async ([tenantId, messages]) => {
       try {
-        await fanOutTenantEvents(env, tenantId, budget);
-        for (const m of messages) m.ack();
+        const done = await fanOutTenantEvents(env, tenantId, budget);
+        // Out of the batch's budget: back in a second, in a batch of its own.
+        for (const m of messages) {
+          if (done) m.ack();
+          else m.retry({ delaySeconds: 1 });
+        }
       } catch (error) {
         console.error("webhook fan-out failed", error);
         for (const m of messages) m.retry();

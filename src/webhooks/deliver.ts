@@ -5,7 +5,7 @@
  * delivery is failed (still retryable through the operator API).
  *
  * The deliveries of one queue batch are attempted together: one D1 round trip reads every
- * delivery with its endpoint and event, the POSTs run concurrently, and one D1 batch records
+ * delivery with its endpoint and event, the POSTs run 6 at a time, and one D1 batch records
  * every outcome (bench/README.md: two round trips per delivery were most of what a webhook
  * cost the Worker). Each delivery keeps its own message, so each retries and fails on its own.
  * A delivery's first attempt is usually made by the fan-out that claimed it (attemptClaimed):
@@ -13,7 +13,7 @@
  */
 import { directoryDb, tenantShardDb } from "../storage/shards";
 import type { Database } from "../storage/database";
-import { type AttemptOutcome, type DeliveryContext, deliveryContexts, markRetryingPending, recordAttempts } from "../storage/webhook-outbox";
+import { type AttemptOutcome, type DeliveryContext, deliveryContexts, recordAttempts } from "../storage/webhook-outbox";
 import type { WebhookEndpointRow } from "../storage/webhooks";
 import { sendRetries } from "./messages";
 import { eventPayload, type WebhookPayload } from "./payload";
@@ -66,13 +66,13 @@ async function attempt(env: Cloudflare.Env, context: DeliveryContext | undefined
   const attempts = delivery.attempts + 1;
   const lastAttemptAt = new Date().toISOString();
   if (error === null) {
-    return { result: { ack: true }, outcome: { status: "delivered", attempts, lastStatusCode: statusCode, lastError: null, lastAttemptAt, nextAttemptAt: null } };
+    return { result: { ack: true }, outcome: { status: "delivered", attempts, lastStatusCode: statusCode, lastError: null, lastAttemptAt, nextAttemptAt: null, updatedAt: lastAttemptAt } };
   }
   const delaySeconds = retryDelaySeconds(retrySchedule(env.WEBHOOK_RETRY_SCHEDULE), attempts);
   const nextAttemptAt = delaySeconds === undefined ? null : new Date(Date.now() + delaySeconds * 1000).toISOString();
   return {
     result: delaySeconds === undefined ? { ack: true } : { ack: false, delaySeconds },
-    outcome: { status: delaySeconds === undefined ? "failed" : "retrying", attempts, lastStatusCode: statusCode, lastError: error, lastAttemptAt, nextAttemptAt },
+    outcome: { status: delaySeconds === undefined ? "failed" : "retrying", attempts, lastStatusCode: statusCode, lastError: error, lastAttemptAt, nextAttemptAt, updatedAt: lastAttemptAt },
   };
 }
 
@@ -82,39 +82,58 @@ export interface ToAttempt {
   context: DeliveryContext | undefined;
 }
 
-/** The POSTs, concurrently, and the statements that record what they came to (one D1 batch for all). */
-async function attemptAll(env: Cloudflare.Env, db: Database, items: readonly ToAttempt[]) {
-  // All at once: production opens at most 6 connections per invocation and queues the rest itself.
-  // A pool of 16 here reused connections but cost the writes more (bench/README.md).
-  const settled = await Promise.all(items.map(({ context }) => attempt(env, context)));
-  const record = () =>
-    recordAttempts(db, {
-      failed: settled.flatMap((s, i) => (s.failedReason === undefined || !items[i] ? [] : [{ deliveryId: items[i].id, reason: s.failedReason }])),
-      attempts: settled.flatMap((s, i) => {
-        const delivery = items[i]?.context?.delivery;
-        return s.outcome && delivery ? [{ delivery, outcome: s.outcome }] : [];
-      }),
-      now: new Date().toISOString(),
-    });
-  return { settled, record };
+/**
+ * POSTs in flight at once per invocation: as many as Workers opens connections for (6; more
+ * fetches wait for one). Starting all of a batch's at once would start every 10 s timeout at
+ * once too, and behind a slow receiver the ones still waiting for a connection would time out
+ * without having been sent.
+ */
+export const SIMULTANEOUS_POSTS = 6;
+
+/** The POSTs, SIMULTANEOUS_POSTS at a time, results in the items' order. */
+async function attemptAll(env: Cloudflare.Env, items: readonly ToAttempt[]): Promise<Settled[]> {
+  const settled: Settled[] = new Array<Settled>(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) settled[i] = await attempt(env, items[i]?.context);
+  };
+  await Promise.all(Array.from({ length: Math.min(SIMULTANEOUS_POSTS, items.length) }, worker));
+  return settled;
+}
+
+/**
+ * Records what the attempts came to, in one D1 batch; `unsent`: retries whose message could not
+ * be sent, recorded `pending` as of their claim so that the sweep sends them. Returns the
+ * deliveries whose outcome was recorded (see recordAttempts).
+ */
+function record(db: Database, items: readonly ToAttempt[], settled: readonly Settled[], unsent: ReadonlySet<number> = new Set()): Promise<Set<number>> {
+  return recordAttempts(db, {
+    failed: settled.flatMap((s, i) => (s.failedReason === undefined || !items[i] ? [] : [{ deliveryId: items[i].id, reason: s.failedReason }])),
+    attempts: settled.flatMap((s, i) => {
+      const delivery = items[i]?.context?.delivery;
+      if (!s.outcome || !delivery) return [];
+      const outcome = unsent.has(delivery.id) ? { ...s.outcome, status: "pending" as const, nextAttemptAt: null, updatedAt: delivery.createdAt } : s.outcome;
+      return [{ delivery, outcome }];
+    }),
+    now: new Date().toISOString(),
+  });
 }
 
 /**
  * Attempts the deliveries (one D1 read, the POSTs concurrently, one D1 batch) and returns the
  * results in the order given. An id given twice (the sweep re-sent a message that was merely
- * slow) is attempted once; its other messages are acked, so only one keeps retrying.
+ * slow) is attempted once; its other messages are acked, so only one keeps retrying. So is one
+ * whose outcome was not recorded because the delivery had moved on (another message attempted
+ * it meanwhile): that message's retries would duplicate the other's.
  */
 export async function attemptDeliveries(env: Cloudflare.Env, deliveryIds: readonly number[]): Promise<AttemptResult[]> {
   const db = directoryDb(env);
   const unique = [...new Set(deliveryIds)];
   const contexts = await deliveryContexts(db, (tenantId) => tenantShardDb(env, tenantId), unique);
-  const { settled, record } = await attemptAll(
-    env,
-    db,
-    unique.map((id) => ({ id, context: contexts.get(id) })),
-  );
-  await record();
-  const results = new Map(unique.map((id, i) => [id, settled[i]?.result ?? { ack: true as const }]));
+  const items = unique.map((id) => ({ id, context: contexts.get(id) }));
+  const settled = await attemptAll(env, items);
+  const recorded = await record(db, items, settled);
+  const results = new Map(unique.map((id, i) => [id, settled[i]?.outcome && !recorded.has(id) ? { ack: true as const } : (settled[i]?.result ?? { ack: true as const })]));
   return deliveryIds.map((id) => {
     const result = results.get(id) ?? { ack: true as const };
     results.delete(id);
@@ -124,21 +143,23 @@ export async function attemptDeliveries(env: Cloudflare.Env, deliveryIds: readon
 
 /**
  * First attempts of deliveries a fan-out just claimed, with the rows it already holds: no queue
- * message and no D1 read for them. One that must retry gets its `delivery` message after its
- * outcome is recorded (a message sent first could be consumed before the record and be
- * overwritten by it). If that send fails, the deliveries go back to `pending` as of their claim,
- * which the sweep sends again within a minute.
+ * message and no D1 read for them. One that must retry gets its `delivery` message, delayed per
+ * the schedule, *before* its outcome is recorded, so that no crash can leave a `retrying` row
+ * without a message (the sweep only looks for `pending` ones). A message consumed before the
+ * record is harmless: the record is guarded by the attempt count it read, so the older of the two
+ * outcomes is the one dropped. If the send fails, the outcome is recorded `pending` as of the
+ * claim, and the sweep sends it within a minute or two; if the process dies first, the claim's
+ * own `pending` row does the same.
  */
 export async function attemptClaimed(env: Cloudflare.Env, items: readonly ToAttempt[]): Promise<void> {
-  const db = directoryDb(env);
-  const { settled, record } = await attemptAll(env, db, items);
-  await record();
+  const settled = await attemptAll(env, items);
   const retries = settled.flatMap((s, i) => (s.result.ack || !items[i] ? [] : [{ deliveryId: items[i].id, delaySeconds: s.result.delaySeconds }]));
+  let unsent = new Set<number>();
   try {
     await sendRetries(env.WEBHOOK_QUEUE, retries);
   } catch (error) {
     console.error("webhook retry enqueue failed; the sweep will send them", error);
-    const claimedAt = items[0]?.context?.delivery.createdAt ?? new Date(0).toISOString();
-    await markRetryingPending(db, retries.map((r) => r.deliveryId), claimedAt);
+    unsent = new Set(retries.map((r) => r.deliveryId));
   }
+  await record(directoryDb(env), items, settled, unsent);
 }

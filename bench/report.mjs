@@ -76,12 +76,13 @@ export function table(rows, ceilingRps, rates) {
 export function settleLines(rows) {
   return rows
     .filter((r) => r.settle)
-    .map(
-      (r) =>
-        `${r.scenario}: ${r.settle.behindAtWindowEnd} of ${r.verify?.writes ?? "?"} writes not yet delivered when the window closed, all ${r.settle.delivered} delivered ${r.settle.ms} ms later using ${r.settle.serverCpuMs} ms of server CPU; ` +
-        `server cpu ms per request sent, warm-up to settle: ${r.cpuMsPerIssuedRequest ?? "-"} (${rows
-          .filter((o) => !o.settle && o.endpoint === r.endpoint && o.cpuMsPerIssuedRequest)
-          .map((o) => `${o.scenario}: ${o.cpuMsPerIssuedRequest}`)
-          .join(", ")})`,
-    );
+    .map((r) => {
+      const others = rows.filter((o) => !o.settle && o.endpoint === r.endpoint && o.cpuMsPerIssuedRequest).map((o) => `${o.scenario}: ${o.cpuMsPerIssuedRequest}`);
+      const writes = r.verify?.writes;
+      const delivered = r.settle.delivered === writes ? `all ${writes} delivered` : `${r.settle.delivered} of ${writes ?? "?"} delivered`;
+      return (
+        `${r.scenario}: ${r.settle.behindAtWindowEnd} of ${writes ?? "?"} writes not yet delivered when the window closed, ${delivered} ${r.settle.ms} ms later ` +
+        `using ${r.settle.serverCpuMs} ms of server CPU; server cpu ms per request sent, warm-up to settle: ${r.cpuMsPerIssuedRequest ?? "-"}${others.length ? ` (${others.join(", ")})` : ""}`
+      );
+    });
 }

@@ -320,6 +320,7 @@ async function main() {
         const settled = await scenario.settle();
         const settleCpu = cpuBetween(before, await cpuSample(await serverPids()));
         row.settle = { ...settled, serverCpuMs: settleCpu ? Math.round(settleCpu.serverPct * settled.ms) / 100 : null };
+        if (settled.error) Object.assign(row, { status: "errors", note: settled.error });
       }
       // Everything the scenario cost the server (warm-up, window, settle) per request it sent: the
       // fair comparison when part of the work happens after the responses.

@@ -187,7 +187,10 @@ export function buildScenarios(plan, runTag) {
       const writes = created - createdBefore;
       const behind = writes - (receiver?.distinct() ?? 0);
       while ((receiver?.distinct() ?? 0) < writes && performance.now() - started < SETTLE_MAX_MS) await new Promise((r) => setTimeout(r, 50));
-      return { behindAtWindowEnd: behind, delivered: receiver?.distinct() ?? 0, ms: Math.round(performance.now() - started) };
+      const delivered = receiver?.distinct() ?? 0;
+      const ms = Math.round(performance.now() - started);
+      // A write whose event never arrived is a lost webhook (--strict fails the run).
+      return { behindAtWindowEnd: behind, delivered, ms, ...(delivered < writes && { error: `${writes - delivered} of ${writes} webhook deliveries still missing after ${ms} ms` }) };
     },
   });
 

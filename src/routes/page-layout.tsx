@@ -113,6 +113,11 @@ export const MessagePage: FC<{ frame: PageFrame; title: string; message: string;
   </Layout>
 );
 
+/** A page that only says something (a refusal, an error, a confirmation), with renderPage's headers. */
+export function renderMessage<E extends { Bindings: AppEnv["Bindings"] }>(c: Context<E>, status: ContentfulStatusCode, title: string, message: string) {
+  return renderPage(c, status, (frame) => <MessagePage frame={frame} title={title} message={message} />);
+}
+
 /** `2026-12-01T09:30:12.345Z` → `2026-12-01 09:30 UTC`. */
 export function minuteUtc(iso: string): string {
   return `${iso.slice(0, 16).replace("T", " ")} UTC`;

@@ -21,7 +21,7 @@ import { directoryDb, shardDb } from "../storage/shards";
 import { enqueueTenantEvents } from "../webhooks/dispatch";
 import { tenantSettingsFields } from "./tenant-settings";
 import { createConsoleLink } from "../tenancy/console-session";
-import { MessagePage, type PageFrame, renderPage } from "./page-layout";
+import { renderMessage, renderPage } from "./page-layout";
 import {
   type SetupFormErrors,
   type SetupFormField,
@@ -35,18 +35,8 @@ const MAX_FORM_BYTES = 64 * 1024;
 const setupForm = z.object(tenantSettingsFields);
 type SetupSettings = Pick<TenantSettings, keyof typeof tenantSettingsFields>;
 
-function render(c: Context<AppEnv>, status: ContentfulStatusCode, page: (frame: PageFrame) => string | Promise<string>) {
-  return renderPage(c, status, page);
-}
-
 function notFoundPage(c: Context<AppEnv>) {
-  return render(c, 404, (frame) => (
-    <MessagePage
-      frame={frame}
-      title="Setup link not found"
-      message="This setup link is not valid. Check that you copied the whole link, or ask the application's administrator for a new one."
-    />
-  ));
+  return renderMessage(c, 404, "Setup link not found", "This setup link is not valid. Check that you copied the whole link, or ask the application's administrator for a new one.");
 }
 
 const REFUSALS: Record<SetupLinkRefusal, { status: ContentfulStatusCode; title: string; message: string }> = {
@@ -77,7 +67,7 @@ const REFUSALS: Record<SetupLinkRefusal, { status: ContentfulStatusCode; title: 
 
 function refusedPage(c: Context<AppEnv>, reason: SetupLinkRefusal) {
   const { status, title, message } = REFUSALS[reason];
-  return render(c, status, (frame) => <MessagePage frame={frame} title={title} message={message} />);
+  return renderMessage(c, status, title, message);
 }
 
 /**
@@ -88,13 +78,7 @@ function refusedPage(c: Context<AppEnv>, reason: SetupLinkRefusal) {
 const sameOriginForm = createMiddleware<AppEnv>(async (c, next) => {
   const origin = c.req.header("Origin");
   if (origin === new URL(publicOrigin(c.env, c.req.url)).origin) return next();
-  return render(c, 403, (frame) => (
-    <MessagePage
-      frame={frame}
-      title="Form not accepted"
-      message="This form was not submitted from its setup page, so nothing was changed. Open the setup link again and submit the form from there."
-    />
-  ));
+  return renderMessage(c, 403, "Form not accepted", "This form was not submitted from its setup page, so nothing was changed. Open the setup link again and submit the form from there.");
 });
 
 function formValuesOf(tenant: TenantRow): SetupFormValues {
@@ -173,7 +157,7 @@ export const setupRoutes = new Hono<AppEnv>()
     // Fail before the admin fills in a form whose result could not name its base URL.
     publicOrigin(c.env, c.req.url);
     const tenant = state.tenant;
-    return render(c, 200, (frame) => (
+    return renderPage(c, 200, (frame) => (
       <SetupFormPage
         frame={frame}
         tenantName={tenant.name}
@@ -189,9 +173,7 @@ export const setupRoutes = new Hono<AppEnv>()
     bodyLimit({
       maxSize: MAX_FORM_BYTES,
       onError: (c: Context<AppEnv>) =>
-        render(c, 413, (frame) => (
-          <MessagePage frame={frame} title="Form too large" message="The submitted form is too large." />
-        )),
+        renderMessage(c, 413, "Form too large", "The submitted form is too large."),
     }),
     async (c) => {
       const code = c.req.param("code");
@@ -204,7 +186,7 @@ export const setupRoutes = new Hono<AppEnv>()
       const validated = validate(values, since !== undefined);
       if (!validated.ok) {
         const { errors } = validated;
-        return render(c, 400, (frame) => (
+        return renderPage(c, 400, (frame) => (
           <SetupFormPage frame={frame} tenantName={state.tenant.name} connectedSince={since} values={values} errors={errors} />
         ));
       }
@@ -234,27 +216,15 @@ export const setupRoutes = new Hono<AppEnv>()
         roles: catalog.roles.map((r) => ({ id: r.id, displayName: r.displayName })),
         entitlements: catalog.entitlements.map((e) => ({ id: e.id, displayName: e.displayName })),
       };
-      return render(c, 200, (frame) => <SetupResultPage frame={frame} result={result} />);
+      return renderPage(c, 200, (frame) => <SetupResultPage frame={frame} result={result} />);
     },
   )
   .onError((error, c) => {
     // publicOrigin's 503: the operator has not set PUBLIC_URL; nothing was issued.
     if (error instanceof ScimError && error.status === 503) {
-      return render(c, 503, (frame) => (
-        <MessagePage
-          frame={frame}
-          title="Setup is not available"
-          message="This server's public address is not configured, so it cannot issue SCIM credentials. Nothing was changed. Please tell the application's administrator."
-        />
-      ));
+      return renderMessage(c, 503, "Setup is not available", "This server's public address is not configured, so it cannot issue SCIM credentials. Nothing was changed. Please tell the application's administrator.");
     }
     // Log for the operator; the admin gets a plain page, never a stack or a JSON error.
     console.error(`${c.req.method} /setup failed`, error);
-    return render(c, 500, (frame) => (
-      <MessagePage
-        frame={frame}
-        title="Something went wrong"
-        message="The setup could not be completed. Please try again in a minute; if it keeps failing, contact the application's administrator."
-      />
-    ));
+    return renderMessage(c, 500, "Something went wrong", "The setup could not be completed. Please try again in a minute; if it keeps failing, contact the application's administrator.");
   });

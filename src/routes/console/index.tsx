@@ -13,7 +13,7 @@ import { publicOrigin } from "../../env";
 import { ScimError } from "../../scim/errors";
 import { directoryDb } from "../../storage/shards";
 import { CONSOLE_SESSION_TTL_MS, inspectConsoleLink, signIn, signOut } from "../../tenancy/console-session";
-import { MessagePage, renderPage } from "../page-layout";
+import { MessagePage, renderMessage, renderPage } from "../page-layout";
 import { consolePath } from "./frame";
 import { groupsRoutes } from "./groups";
 import { logRoutes } from "./log";
@@ -31,7 +31,7 @@ function linkRefusedPage(c: Context<ConsoleEnv>, reason: "unknown" | "used" | "e
     expired: ["Console link expired", "Console links work for 15 minutes. Ask the application's administrator for a new link."],
   } as const;
   const [title, message] = messages[reason];
-  return renderPage(c, reason === "unknown" ? 404 : 410, (frame) => <MessagePage frame={frame} title={title} message={message} />);
+  return renderMessage(c, reason === "unknown" ? 404 : 410, title, message);
 }
 
 const tenantConsole = new Hono<ConsoleEnv>()
@@ -44,15 +44,13 @@ const tenantConsole = new Hono<ConsoleEnv>()
   .post("/sign-out", checkedForm, async (c) => {
     await signOut(directoryDb(c.env), c.get("session"));
     c.header("Set-Cookie", sessionCookie(c, "", 0));
-    return renderPage(c, 200, (frame) => <MessagePage frame={frame} title="Signed out" message="You are signed out of the console." />);
+    return renderMessage(c, 200, "Signed out", "You are signed out of the console.");
   });
 
 export const consoleRoutes = new Hono<ConsoleEnv>()
-  .use(bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => renderPage(c, 413, (frame) => <MessagePage frame={frame} title="Form too large" message="The submitted form is too large." />) }))
+  .use(bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => renderMessage(c, 413, "Form too large", "The submitted form is too large.") }))
   .get("/", (c) =>
-    renderPage(c, 200, (frame) => (
-      <MessagePage frame={frame} title="Admin console" message="Open the console link you received from the application's administrator to sign in." />
-    )),
+    renderMessage(c, 200, "Admin console", "Open the console link you received from the application's administrator to sign in."),
   )
   .get("/sign-in/:code", async (c) => {
     const state = await inspectConsoleLink(directoryDb(c.env), c.req.param("code"));
@@ -81,13 +79,9 @@ export const consoleRoutes = new Hono<ConsoleEnv>()
   .route("/:tenantId", tenantConsole)
   .onError((error, c) => {
     if (error instanceof ScimError && error.status === 503) {
-      return renderPage(c, 503, (frame) => (
-        <MessagePage frame={frame} title="Console not available" message="This server's public address is not configured. Please tell the application's administrator." />
-      ));
+      return renderMessage(c, 503, "Console not available", "This server's public address is not configured. Please tell the application's administrator.");
     }
     // Log for the operator; the admin gets a plain page, never a stack or a JSON error.
     console.error(`${c.req.method} /console failed`, error);
-    return renderPage(c, 500, (frame) => (
-      <MessagePage frame={frame} title="Something went wrong" message="The page could not be shown. Please try again in a minute." />
-    ));
+    return renderMessage(c, 500, "Something went wrong", "The page could not be shown. Please try again in a minute.");
   });

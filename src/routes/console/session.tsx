@@ -14,7 +14,7 @@ import { createMiddleware } from "hono/factory";
 import { type AppEnv, publicOrigin } from "../../env";
 import { directoryDb } from "../../storage/shards";
 import { type ActiveSession, CONSOLE_SESSION_TTL_MS, csrfTokenMatches, resumeSession } from "../../tenancy/console-session";
-import { MessagePage, renderPage } from "../page-layout";
+import { renderMessage } from "../page-layout";
 
 export interface ConsoleEnv {
   Bindings: AppEnv["Bindings"];
@@ -37,29 +37,15 @@ export function sessionCookie<E extends Bound>(c: Context<E>, sessionId: string,
 }
 
 export function signedOutPage<E extends Bound>(c: Context<E>) {
-  return renderPage(c, 401, (frame) => (
-    <MessagePage
-      frame={frame}
-      title="Signed out"
-      message="Your console session has ended or was revoked. Ask the application's administrator for a new console link."
-    />
-  ));
+  return renderMessage(c, 401, "Signed out", "Your console session has ended or was revoked. Ask the application's administrator for a new console link.");
 }
 
 export function notFoundPage<E extends Bound>(c: Context<E>) {
-  return renderPage(c, 404, (frame) => (
-    <MessagePage frame={frame} title="Not found" message="This page does not exist, or it belongs to another organisation." />
-  ));
+  return renderMessage(c, 404, "Not found", "This page does not exist, or it belongs to another organisation.");
 }
 
 export function formRefusedPage<E extends Bound>(c: Context<E>) {
-  return renderPage(c, 403, (frame) => (
-    <MessagePage
-      frame={frame}
-      title="Form not accepted"
-      message="This form was not submitted from its console page, so nothing was changed. Reload the page and submit it again."
-    />
-  ));
+  return renderMessage(c, 403, "Form not accepted", "This form was not submitted from its console page, so nothing was changed. Reload the page and submit it again.");
 }
 
 /** The session of the cookie, for the tenant in the URL; anything else is refused before any tenant data is read. */

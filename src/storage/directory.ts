@@ -7,7 +7,7 @@ import { scimErrors } from "../scim/errors";
 import { chunk, rowsPerStatement } from "./chunk";
 import type { Database } from "./database";
 import { linkingKey } from "./linking";
-import { groupRoleColumns, rolesOf } from "./effective-roles";
+import { operatorUserColumns, rolesOf } from "./effective-roles";
 import { groupRoleRolesChangedInsert } from "./role-sql";
 import { tenantRolesQuery } from "./roles";
 import { appAccounts, appGroups, groups, users } from "./schema";
@@ -103,16 +103,7 @@ export async function listUsersAfter(db: Database, tenantId: string, after: numb
   );
   const [rows, catalogRows] = await db.batch([
     db
-      .select({
-        seq: users.seq,
-        id: users.id,
-        userName: users.userName,
-        active: users.active,
-        lastModified: users.lastModified,
-        doc: inlineDoc,
-        docBytes,
-        ...groupRoleColumns(tenantId),
-      })
+      .select({ ...operatorUserColumns(tenantId), doc: inlineDoc, docBytes })
       .from(users)
       .where(and(eq(users.tenantId, tenantId), gt(users.seq, after)))
       .orderBy(asc(users.seq))

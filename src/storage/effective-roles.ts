@@ -12,9 +12,17 @@ import { groupRoleSourcesJson, groupRoleValuesJson } from "./role-sql";
 import { catalogOf, type RoleRow, tenantRolesQuery } from "./roles";
 import { users } from "./schema";
 
-/** The two JSON columns a user row needs for its effective roles, correlated to the row. */
-export function groupRoleColumns(tenantId: string) {
+/**
+ * The columns the operator API shows of a user (its document aside: the caller picks how to
+ * read it), with the two JSON columns its effective roles need, correlated to the row.
+ */
+export function operatorUserColumns(tenantId: string) {
   return {
+    seq: users.seq,
+    id: users.id,
+    userName: users.userName,
+    active: users.active,
+    lastModified: users.lastModified,
     groupRoleSources: groupRoleSourcesJson(tenantId, qualified(users.id)),
     groupRoleValues: groupRoleValuesJson(tenantId, qualified(users.id)),
   };
@@ -25,7 +33,7 @@ export interface GroupRoleColumns {
   groupRoleValues: string | null;
 }
 
-/** The effective roles of a row read with groupRoleColumns, given the tenant's catalog rows. */
+/** The effective roles of a row read with operatorUserColumns, given the tenant's catalog rows. */
 export function rolesOf(row: GroupRoleColumns & { active: boolean; doc: Record<string, unknown> }, catalogRows: readonly RoleRow[]): EffectiveRoles {
   return effectiveRoles({
     active: row.active,
@@ -40,15 +48,7 @@ export function rolesOf(row: GroupRoleColumns & { active: boolean; doc: Record<s
 export async function readUserWithRoles(db: Database, tenantId: string, userId: string) {
   const [rows, catalogRows] = await db.batch([
     db
-      .select({
-        seq: users.seq,
-        id: users.id,
-        userName: users.userName,
-        active: users.active,
-        lastModified: users.lastModified,
-        doc: users.doc,
-        ...groupRoleColumns(tenantId),
-      })
+      .select({ ...operatorUserColumns(tenantId), doc: users.doc })
       .from(users)
       .where(and(eq(users.tenantId, tenantId), eq(users.id, userId))),
     tenantRolesQuery(db, tenantId),

@@ -17,17 +17,22 @@ export function isWebhookMessage(value: unknown): value is WebhookMessage {
 /** Queues' sendBatch takes at most 100 messages. */
 export const MAX_SEND_BATCH = 100;
 
+/** Sends in batches of MAX_SEND_BATCH, one sendBatch each. */
+async function sendInBatches(queue: Queue, requests: readonly MessageSendRequest<WebhookMessage>[]): Promise<void> {
+  for (let i = 0; i < requests.length; i += MAX_SEND_BATCH) await queue.sendBatch(requests.slice(i, i + MAX_SEND_BATCH));
+}
+
 export async function sendMessages(queue: Queue, messages: readonly WebhookMessage[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += MAX_SEND_BATCH) {
-    await queue.sendBatch(messages.slice(i, i + MAX_SEND_BATCH).map((body) => ({ body, contentType: "json" as const })));
-  }
+  await sendInBatches(
+    queue,
+    messages.map((body) => ({ body, contentType: "json" as const })),
+  );
 }
 
 /** Delivery messages for retries, each delayed per the schedule (Queues delays a message up to 12 hours). */
 export async function sendRetries(queue: Queue, retries: readonly { deliveryId: number; delaySeconds: number }[]): Promise<void> {
-  for (let i = 0; i < retries.length; i += MAX_SEND_BATCH) {
-    await queue.sendBatch(
-      retries.slice(i, i + MAX_SEND_BATCH).map(({ deliveryId, delaySeconds }) => ({ body: { kind: "delivery", deliveryId } satisfies WebhookMessage, contentType: "json" as const, delaySeconds })),
-    );
-  }
+  await sendInBatches(
+    queue,
+    retries.map(({ deliveryId, delaySeconds }) => ({ body: { kind: "delivery" as const, deliveryId }, contentType: "json" as const, delaySeconds })),
+  );
 }

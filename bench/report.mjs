@@ -78,10 +78,10 @@ export function settleLines(rows) {
     .filter((r) => r.settle)
     .map((r) => {
       const others = rows.filter((o) => !o.settle && o.endpoint === r.endpoint && o.cpuMsPerIssuedRequest).map((o) => `${o.scenario}: ${o.cpuMsPerIssuedRequest}`);
-      const writes = r.verify?.writes;
-      const delivered = r.settle.delivered === writes ? `all ${writes} delivered` : `${r.settle.delivered} of ${writes ?? "?"} delivered`;
+      const { writes } = r.settle;
+      const delivered = r.settle.delivered === writes ? `all ${writes} delivered` : `${r.settle.delivered} of ${writes} delivered`;
       return (
-        `${r.scenario}: ${r.settle.behindAtWindowEnd} of ${writes ?? "?"} writes not yet delivered when the window closed, ${delivered} ${r.settle.ms} ms later ` +
+        `${r.scenario}: ${r.settle.behindAtWindowEnd} of ${writes} writes not yet delivered when the window closed, ${delivered} ${r.settle.ms} ms later ` +
         `using ${r.settle.serverCpuMs} ms of server CPU; server cpu ms per request sent, warm-up to settle: ${r.cpuMsPerIssuedRequest ?? "-"}${others.length ? ` (${others.join(", ")})` : ""}`
       );
     });
